@@ -1,0 +1,3 @@
+from grubench.cli import main
+
+main()

@@ -1,0 +1,168 @@
+"""Recurrent cores by name: torch's fused layers and the seed post's GRU, behind one signature.
+
+Every core maps ``x [B, T, I]`` (plus optional true ``lengths [B]`` and a carried ``state``) to
+``(outputs [B, T, H], last [B, H], state)``; ``last`` is the top layer's state at each sequence's
+true end, so padding never leaks into a result.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+
+@dataclass(frozen=True)
+class Arch:
+    """A registered recurrent core: its shape facts feed the closed-form sizing."""
+
+    name: str
+    gates: int  # weight blocks per layer (tanh RNN 1, GRU 3, LSTM 4)
+    biases: int  # bias vectors per block: torch keeps two (input and hidden), the seed one
+    elementwise: int  # element-wise FLOPs per hidden unit per step (nonlinearity = 1)
+    summary: str
+    build: Callable[[int, int, int], nn.Module]
+
+
+class TorchCore(nn.Module):
+    """torch's fused nn.GRU / nn.LSTM / nn.RNN (cuDNN on CUDA, oneDNN/ATen on CPU)."""
+
+    def __init__(self, kind: type[nn.RNNBase], input_size: int, hidden: int, layers: int):
+        super().__init__()
+        self.rnn = kind(input_size, hidden, num_layers=layers, batch_first=True)
+
+    def forward(self, x: Tensor, lengths: Tensor | None = None, state=None):
+        if lengths is None:
+            out, state = self.rnn(x, state)
+        else:
+            packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            out, state = self.rnn(packed, state)
+            out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+        h = state[0] if isinstance(state, tuple) else state
+        return out, h[-1], state
+
+
+class SeedGRULayer(nn.Module):
+    """One layer of the seed's GRU: reset applied *before* the recurrent product.
+
+    r = σ(W_r·[h, x] + b_r), z = σ(W_z·[h, x] + b_z), h~ = tanh(W_h·[r⊙h, x] + b_h),
+    h' = (1 − z)⊙h + z⊙h~  (Chung et al. 2014; Keras ``reset_after=False``). torch's nn.GRU
+    instead applies r after the product and blends with z on the old state.
+    """
+
+    def __init__(self, input_size: int, hidden: int):
+        super().__init__()
+        self.hidden = hidden
+        # Rows are stacked [r; z; h] so the input side of all three gates is one product.
+        self.weight_x = nn.Parameter(torch.empty(3 * hidden, input_size))
+        self.weight_h = nn.Parameter(torch.empty(3 * hidden, hidden))
+        self.bias = nn.Parameter(torch.empty(3 * hidden))
+        bound = 1.0 / math.sqrt(hidden)  # the same init torch gives its own GRU
+        for p in self.parameters():
+            nn.init.uniform_(p, -bound, bound)
+
+    def forward(self, x: Tensor, mask: Tensor | None, h: Tensor) -> tuple[Tensor, Tensor]:
+        H = self.hidden
+        xp = torch.addmm(self.bias, x.reshape(-1, x.shape[-1]), self.weight_x.t())
+        xp = xp.view(x.shape[0], x.shape[1], 3 * H)
+        w_rz, w_h = self.weight_h[: 2 * H].t(), self.weight_h[2 * H :].t()
+        outs = []
+        for t in range(x.shape[1]):
+            xt = xp[:, t]
+            rz = torch.sigmoid(xt[:, : 2 * H] + h @ w_rz)
+            r, z = rz[:, :H], rz[:, H:]
+            cand = torch.tanh(xt[:, 2 * H :] + (r * h) @ w_h)
+            new = h + z * (cand - h)  # (1 − z)⊙h + z⊙h~ with one fewer product
+            if mask is not None:
+                m = mask[:, t : t + 1]
+                new = torch.where(m, new, h)
+                outs.append(new * m)
+            else:
+                outs.append(new)
+            h = new
+        return torch.stack(outs, dim=1), h
+
+
+class SeedGRU(nn.Module):
+    """Stacked seed-GRU layers with masking for variable lengths."""
+
+    def __init__(self, input_size: int, hidden: int, layers: int):
+        super().__init__()
+        sizes = [input_size] + [hidden] * (layers - 1)
+        self.layers = nn.ModuleList(SeedGRULayer(i, hidden) for i in sizes)
+        self.hidden = hidden
+
+    def forward(self, x: Tensor, lengths: Tensor | None = None, state: Tensor | None = None):
+        B, T = x.shape[0], x.shape[1]
+        mask = None
+        if lengths is not None:
+            mask = torch.arange(T, device=x.device)[None, :] < lengths.to(x.device)[:, None]
+        if state is None:
+            state = x.new_zeros(len(self.layers), B, self.hidden)
+        finals = []
+        out = x
+        for layer, h0 in zip(self.layers, state, strict=True):
+            out, h = layer(out, mask, h0)
+            finals.append(h)
+        state = torch.stack(finals)
+        return out, state[-1], state
+
+
+def _torch(kind: type[nn.RNNBase]) -> Callable[[int, int, int], nn.Module]:
+    return lambda i, h, layers: TorchCore(kind, i, h, layers)
+
+
+ARCHS: dict[str, Arch] = {
+    a.name: a
+    for a in [
+        Arch(
+            "gru",
+            3,
+            2,
+            17,
+            "torch nn.GRU (reset after the recurrent product, cuDNN form)",
+            _torch(nn.GRU),
+        ),
+        Arch(
+            "lstm", 4, 2, 21, "torch nn.LSTM (input, forget, cell, output gates)", _torch(nn.LSTM)
+        ),
+        Arch("rnn", 1, 2, 4, "torch nn.RNN with tanh: the ungated baseline", _torch(nn.RNN)),
+        Arch(
+            "gru-seed",
+            3,
+            1,
+            14,
+            "the seed post's GRU: reset before the recurrent product, h'=(1-z)h+z*h~ "
+            "(Chung et al. 2014; the issues' gru-v1)",
+            SeedGRU,
+        ),
+    ]
+}
+ALIASES = {"gru-v1": "gru-seed"}
+
+
+def get_arch(name: str) -> Arch:
+    """Look up an arch by name (or alias); unknown names are a user error."""
+    from grubench.errors import UserError
+
+    key = ALIASES.get(name, name)
+    if key not in ARCHS:
+        raise UserError(f"unknown arch '{name}' (known: {', '.join(ARCHS)})")
+    return ARCHS[key]
+
+
+def set_forget_bias(core: nn.Module, value: float) -> None:
+    """Give every LSTM layer a total forget-gate bias of ``value`` (Jozefowicz et al. 2015)."""
+    rnn = getattr(core, "rnn", None)
+    if not isinstance(rnn, nn.LSTM):
+        return
+    H = rnn.hidden_size
+    with torch.no_grad():
+        for layer in range(rnn.num_layers):
+            # torch orders LSTM gates (input, forget, cell, output); two biases add up.
+            getattr(rnn, f"bias_ih_l{layer}")[H : 2 * H].fill_(value)
+            getattr(rnn, f"bias_hh_l{layer}")[H : 2 * H].zero_()

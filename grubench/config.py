@@ -1,0 +1,271 @@
+"""Suites and trials as frozen dataclasses, loaded from TOML and validated at the boundary."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from grubench.archs import get_arch
+from grubench.errors import UserError
+from grubench.sizing import MATCH_RULES
+from grubench.tasks import get_task, resolve_params
+
+
+@dataclass(frozen=True)
+class Budget:
+    """When training stops: whichever of epochs, seconds or the target comes first."""
+
+    epochs: int = 10
+    seconds: float | None = None
+    target: float | None = None  # on the validation metric; None: the task's default
+    patience: int | None = None  # early stopping: epochs without validation improvement
+
+
+@dataclass(frozen=True)
+class Train:
+    """Optimisation settings shared by every arch of a comparison."""
+
+    batch_size: int = 64
+    lr: float = 3e-3
+    clip: float = 1.0  # max global gradient norm
+    forget_bias: float | None = None  # LSTM forget-gate bias (1.0: Jozefowicz et al. 2015)
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One model trained once with one seed: the unit of work, of storage and of --resume."""
+
+    task: str
+    task_params: tuple[tuple[str, Any], ...]
+    arch: str
+    seed: int
+    hidden: int  # the requested size; the matching rule turns it into each arch's own
+    layers: int
+    match: str
+    budget: Budget
+    train: Train
+    device: str = "cpu"
+    threads: int = 1
+
+    @property
+    def id(self) -> str:
+        """Stable hash of the whole spec: the same trial always gets the same id."""
+        blob = json.dumps(trial_to_dict(self), sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def trial_to_dict(t: Trial) -> dict[str, Any]:
+    d = asdict(t)
+    d["task_params"] = dict(t.task_params)
+    return d
+
+
+def trial_from_dict(d: dict[str, Any]) -> Trial:
+    d = dict(d)
+    d["task_params"] = tuple(sorted(d["task_params"].items()))
+    d["budget"] = Budget(**d["budget"])
+    d["train"] = Train(**d["train"])
+    return Trial(**d)
+
+
+@dataclass(frozen=True)
+class TaskEntry:
+    """A task in a suite with its parameters and any per-task overrides of the suite's budget."""
+
+    name: str
+    params: tuple[tuple[str, Any], ...] = ()
+    budget: Budget | None = None
+    hidden: int | None = None
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A benchmark: tasks × archs × seeds under one matching rule and one training budget."""
+
+    name: str
+    tasks: tuple[TaskEntry, ...]
+    archs: tuple[str, ...] = ("gru", "lstm")
+    seeds: int = 3
+    hidden: int = 64
+    layers: int = 1
+    match: str = "params"
+    budget: Budget = field(default_factory=Budget)
+    train: Train = field(default_factory=Train)
+    device: str = "cpu"
+    threads: int | None = None  # per trial; None: cores split evenly across workers
+    workers: int = 1
+    description: str = ""
+
+    def trials(self) -> list[Trial]:
+        """Expand to trials ordered task → seed → arch, so the archs of a pair run side by side."""
+        threads = self.threads or max(1, (os.cpu_count() or 1) // self.workers)
+        out = []
+        for entry in self.tasks:
+            for seed in range(self.seeds):
+                for arch in self.archs:
+                    out.append(
+                        Trial(
+                            entry.name,
+                            entry.params,
+                            arch,
+                            seed,
+                            entry.hidden or self.hidden,
+                            self.layers,
+                            self.match,
+                            entry.budget or self.budget,
+                            self.train,
+                            self.device,
+                            threads,
+                        )
+                    )
+        return out
+
+
+SUITE_KEYS = {
+    "name",
+    "description",
+    "archs",
+    "seeds",
+    "hidden",
+    "layers",
+    "match",
+    "device",
+    "threads",
+    "workers",
+    "train",
+    "task",
+}
+BUDGET_KEYS = {f.name for f in fields(Budget)}
+TRAIN_KEYS = {f.name for f in fields(Train)}
+DEVICES = ("cpu", "cuda", "mps", "auto")
+
+
+def _check_type(where: str, value: Any, kinds: tuple[type, ...]) -> Any:
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        names = " or ".join(k.__name__ for k in kinds)
+        raise UserError(f"{where} must be {names}, got {value!r}")
+    return value
+
+
+def _positive(where: str, value: Any, kind: type = int) -> Any:
+    kinds = (int, float) if kind is float else (int,)
+    value = _check_type(where, value, kinds)
+    if value <= 0:
+        raise UserError(f"{where} must be positive, got {value}")
+    return float(value) if kind is float else value
+
+
+def _budget(where: str, table: dict[str, Any], base: Budget) -> Budget:
+    b = {}
+    for key in BUDGET_KEYS & table.keys():
+        if key == "target":
+            b[key] = float(_check_type(f"{where}.target", table[key], (int, float)))
+        else:
+            b[key] = _positive(f"{where}.{key}", table[key], float if key == "seconds" else int)
+    return replace(base, **b)
+
+
+def check_device(device: str) -> str:
+    """Validate a device name, and resolve ``auto`` to what this machine has."""
+    import torch
+
+    base = device.split(":")[0]
+    if base not in DEVICES:
+        raise UserError(f"unknown device '{device}' (known: {', '.join(DEVICES)}, cuda:N)")
+    if base == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if base == "cuda" and not torch.cuda.is_available():
+        raise UserError(f"device '{device}' is not available on this machine (no CUDA GPU)")
+    if base == "mps" and not torch.backends.mps.is_available():
+        raise UserError(f"device '{device}' is not available on this machine")
+    return device
+
+
+def suite_from_dict(raw: dict[str, Any], where: str = "suite") -> Suite:
+    """Build and validate a Suite from parsed TOML (or the CLI's equivalent)."""
+    unknown = raw.keys() - SUITE_KEYS
+    if unknown:
+        raise UserError(
+            f"{where}: unknown key '{sorted(unknown)[0]}' (known: {', '.join(sorted(SUITE_KEYS))})"
+        )
+    train_table = raw.get("train", {})
+    _check_type(f"{where}: [train]", train_table, (dict,))
+    bad = train_table.keys() - BUDGET_KEYS - TRAIN_KEYS
+    if bad:
+        raise UserError(f"{where}: unknown key 'train.{sorted(bad)[0]}'")
+    budget = _budget(f"{where}: train", train_table, Budget())
+    tr = {}
+    for key in TRAIN_KEYS & train_table.keys():
+        kind = int if key == "batch_size" else float
+        tr[key] = _positive(f"{where}: train.{key}", train_table[key], kind)
+    archs = raw.get("archs", ["gru", "lstm"])
+    if not isinstance(archs, list) or not archs:
+        raise UserError(f"{where}: archs must be a non-empty list of names, got {archs!r}")
+    archs = tuple(get_arch(_check_type(f"{where}: archs", a, (str,))).name for a in archs)
+    match = raw.get("match", "params")
+    if match not in MATCH_RULES:
+        raise UserError(f"{where}: unknown matching rule '{match}' (known: params, hidden)")
+    tasks = tuple(_task_entry(where, t, budget) for t in _task_tables(where, raw))
+    threads = raw.get("threads")
+    return Suite(
+        name=str(_check_type(f"{where}: name", raw.get("name", "suite"), (str,))),
+        description=str(raw.get("description", "")),
+        tasks=tasks,
+        archs=archs,
+        seeds=_positive(f"{where}: seeds", raw.get("seeds", 3)),
+        hidden=_positive(f"{where}: hidden", raw.get("hidden", 64)),
+        layers=_positive(f"{where}: layers", raw.get("layers", 1)),
+        match=match,
+        budget=budget,
+        train=Train(**tr),
+        device=check_device(_check_type(f"{where}: device", raw.get("device", "cpu"), (str,))),
+        threads=None if threads is None else _positive(f"{where}: threads", threads),
+        workers=_positive(f"{where}: workers", raw.get("workers", 1)),
+    )
+
+
+def _task_tables(where: str, raw: dict[str, Any]) -> list[dict[str, Any]]:
+    tables = raw.get("task")
+    if not isinstance(tables, list) or not tables:
+        raise UserError(f"{where}: needs at least one [[task]] table with a name")
+    for t in tables:
+        if not isinstance(t, dict) or not isinstance(t.get("name"), str):
+            raise UserError(f'{where}: every [[task]] needs name = "..."')
+    return tables
+
+
+def _task_entry(where: str, table: dict[str, Any], budget: Budget) -> TaskEntry:
+    task = get_task(table["name"])
+    given = {k: v for k, v in table.items() if k not in BUDGET_KEYS | {"name", "hidden"}}
+    params = resolve_params(task, given)
+    own = (
+        _budget(f"{where}: task {task.name}", table, budget) if BUDGET_KEYS & table.keys() else None
+    )
+    hidden = (
+        _positive(f"{where}: task {task.name}.hidden", table["hidden"])
+        if "hidden" in table
+        else None
+    )
+    return TaskEntry(table["name"], tuple(sorted(params.items())), own, hidden)
+
+
+def load_suite(path: str | Path) -> Suite:
+    """Read a suite file; a missing, unreadable or invalid file is a one-line user error."""
+    p = Path(path)
+    if not p.exists():
+        raise UserError(f"suite file '{p}' does not exist")
+    if p.is_dir():
+        raise UserError(f"suite file '{p}' is a directory")
+    try:
+        raw = tomllib.loads(p.read_text())
+    except tomllib.TOMLDecodeError as e:
+        raise UserError(f"suite file '{p}' is not valid TOML: {e}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError(f"suite file '{p}' cannot be read: {e}") from None
+    raw.setdefault("name", p.stem)
+    return suite_from_dict(raw, where=str(p))

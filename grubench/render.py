@@ -1,0 +1,102 @@
+"""Rich renderings of results: tables and the live progress display."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+
+def fmt(x: Any, digits: int = 4) -> str:
+    """A number for a table cell: significant digits, blanks for missing."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if isinstance(x, float):
+        return f"{x:.{digits}g}"
+    return str(x)
+
+
+def summary_table(df: pd.DataFrame, title: str = "Results") -> Table:
+    """One row per task × arch: metric mean ± std over seeds, size and cost."""
+    t = Table(title=title, title_justify="left")
+    for col, justify in [
+        ("task", "left"),
+        ("arch", "left"),
+        ("test metric (mean ± std)", "right"),
+        ("trivial", "right"),
+        ("seeds", "right"),
+        ("hidden", "right"),
+        ("params", "right"),
+        ("s/epoch", "right"),
+        ("seq/s", "right"),
+        ("peak MB", "right"),
+        ("to target", "right"),
+    ]:
+        t.add_column(col, justify=justify)
+    last_task = None
+    for _, r in df.iterrows():
+        if last_task is not None and r["task"] != last_task:
+            t.add_section()
+        last_task = r["task"]
+        arrow = "↓" if r["direction"] == "min" else "↑"
+        metric = f"{r['metric']}{arrow} {fmt(r['metric_mean'])} ± {fmt(r['metric_std'], 2)}"
+        seeds = str(r["n"])
+        if r["diverged"] or r["failed"]:
+            seeds += f" ({r['diverged']} div, {r['failed']} fail)"
+        target = f"{r['reached_target']}/{r['n']}"
+        if r["reached_target"]:
+            target += f" in {fmt(r['time_to_target_s'], 3)}s"
+        t.add_row(
+            r["task"],
+            r["arch"],
+            metric,
+            fmt(r["baseline"]),
+            seeds,
+            fmt(r["hidden"]),
+            fmt(r["params_total"]),
+            fmt(r["sec_per_epoch"], 3),
+            fmt(r["throughput_seq_s"], 4),
+            fmt(r["peak_mem_mb"], 3),
+            target,
+        )
+    return t
+
+
+def size_table(rows: list[Any], gap: dict[str, float]) -> Table:
+    t = Table(title="Model sizes per matching rule", title_justify="left")
+    for col in ("rule", "arch", "hidden", "recurrent params", "total params", "FLOPs/step"):
+        t.add_column(col, justify="left" if col in ("rule", "arch") else "right")
+    for r in rows:
+        t.add_row(
+            r.rule,
+            r.arch,
+            str(r.hidden),
+            f"{r.params_recurrent:,}",
+            f"{r.params_total:,}",
+            f"{r.flops_per_step:,}",
+        )
+    return t
+
+
+def progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )

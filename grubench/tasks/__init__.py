@@ -1,0 +1,48 @@
+"""Task registry: a name (or ``family:NAME``) maps to a TaskDef; parameters are validated here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from grubench.errors import UserError
+from grubench.tasks.base import TaskDef
+from grubench.tasks.synthetic import TASKS as SYNTHETIC
+
+TASKS: dict[str, TaskDef] = {t.name: t for t in SYNTHETIC}
+# Families whose members are named at run time (``ucr:GunPoint``): prefix -> resolver.
+FAMILIES: dict[str, Callable[[str], TaskDef]] = {}
+
+
+def get_task(name: str) -> TaskDef:
+    """Look up a task by name; unknown names are a user error that lists what is known."""
+    if name in TASKS:
+        return TASKS[name]
+    prefix, sep, member = name.partition(":")
+    if sep and prefix in FAMILIES:
+        return FAMILIES[prefix](member)
+    known = ", ".join(list(TASKS) + [f"{f}:NAME" for f in FAMILIES])
+    raise UserError(f"unknown task '{name}' (known: {known})")
+
+
+def resolve_params(task: TaskDef, given: dict[str, Any]) -> dict[str, Any]:
+    """Defaults overlaid with ``given``; unknown keys, wrong types and non-positive sizes fail."""
+    out: dict[str, Any] = {}
+    for key in given:
+        if key not in task.params:
+            raise UserError(
+                f"task '{task.name}' has no parameter '{key}' (known: {', '.join(task.params)})"
+            )
+    for key, param in task.params.items():
+        value = given.get(key, param.default)
+        kind = type(param.default)
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if type(value) is not kind:
+            raise UserError(
+                f"task '{task.name}' parameter '{key}' must be {kind.__name__}, got {value!r}"
+            )
+        if kind in (int, float) and value <= 0 and not (kind is float and value == 0):
+            raise UserError(f"task '{task.name}' parameter '{key}' must be positive, got {value}")
+        out[key] = value
+    return out

@@ -1,0 +1,109 @@
+"""What a task is: how its data are made, how a model is scored on it, and its trivial baseline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor
+
+
+@dataclass(frozen=True)
+class Param:
+    """A difficulty or size parameter a suite may set; integers and floats must be positive."""
+
+    default: int | float | str
+    help: str
+
+
+@dataclass(frozen=True)
+class Split:
+    """One split: inputs ``x [N, T, I]``, targets ``y`` and, for ragged data, true ``lengths``."""
+
+    x: Tensor
+    y: Tensor
+    lengths: Tensor | None = None
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+    def take(self, idx: Tensor | slice) -> Split:
+        lengths = None if self.lengths is None else self.lengths[idx]
+        return Split(self.x[idx], self.y[idx], lengths)
+
+
+@dataclass(frozen=True)
+class TaskData:
+    """Everything a trial needs from a task, built once per (params, seed)."""
+
+    train: Split
+    val: Split
+    test: Split
+    input_size: int
+    output_size: int
+    per_step: bool  # read out at every step (True) or once at each sequence's end
+    baseline: float  # the trivial predictor's test metric, computed from these data
+    baseline_name: str
+    info: dict[str, Any] = field(default_factory=dict)  # provenance, e.g. a corpus's SHA-256
+
+
+Loss = Callable[[Tensor, Tensor, Tensor | None], Tensor]
+Evaluate = Callable[[Tensor, Split], dict[str, float]]
+
+
+@dataclass(frozen=True)
+class TaskDef:
+    """A registered task. ``metric`` scores the test split; ``val_metric`` drives early stopping
+    and the target (the same metric unless the test metric needs the whole split, as in anbn)."""
+
+    name: str
+    family: str
+    summary: str
+    citation: str
+    metric: str
+    direction: str  # "min" or "max"
+    params: dict[str, Param]
+    build: Callable[[dict[str, Any], int], TaskData]
+    loss: Loss
+    evaluate: Evaluate
+    target: float | None = None
+    val_metric: str | None = None
+    val_direction: str | None = None
+
+    @property
+    def val_key(self) -> str:
+        return self.val_metric or self.metric
+
+    @property
+    def val_dir(self) -> str:
+        return self.val_direction or self.direction
+
+
+def better(a: float, b: float, direction: str) -> bool:
+    """Whether metric value ``a`` beats ``b`` under ``direction``."""
+    return a < b if direction == "min" else a > b
+
+
+def reached(value: float, target: float, direction: str) -> bool:
+    """Whether ``value`` meets ``target`` under ``direction``."""
+    return value <= target if direction == "min" else value >= target
+
+
+def mse_loss(out: Tensor, y: Tensor, lengths: Tensor | None = None) -> Tensor:
+    """Mean squared error over every element (a per-step mask when lengths are given)."""
+    if lengths is None or out.dim() < 3:
+        return torch.mean((out - y) ** 2)
+    mask = step_mask(lengths, out.shape[1]).unsqueeze(-1).to(out.dtype)
+    return torch.sum(((out - y) ** 2) * mask) / (mask.sum() * out.shape[-1])
+
+
+def step_mask(lengths: Tensor, steps: int) -> Tensor:
+    """``[B, T]`` boolean mask of the real (non-padding) steps."""
+    return torch.arange(steps, device=lengths.device)[None, :] < lengths[:, None]
+
+
+def generator(seed: int, salt: int) -> torch.Generator:
+    """A private RNG per (seed, purpose): data never depend on the global torch state."""
+    return torch.Generator().manual_seed(seed * 1_000_003 + salt)
