@@ -6,6 +6,8 @@ from typing import Any
 
 import pandas as pd
 
+from grubench.archs import ARCHS
+
 KEYS = ["task", "arch"]
 
 
@@ -34,6 +36,12 @@ def summary(records: list[dict[str, Any]]) -> pd.DataFrame:
 
     Failed and diverged trials are counted, never averaged in silently."""
     df = trials_frame(records)
+    if df.empty:
+        return pd.DataFrame()
+    # Rows in suite order (task as first run, archs in registry order), not completion order.
+    df["_arch_rank"] = df["arch"].map({a: i for i, a in enumerate(ARCHS)}).fillna(len(ARCHS))
+    df["_task_rank"] = df["task"].map({t: i for i, t in enumerate(dict.fromkeys(df["task"]))})
+    df = df.sort_values(["_task_rank", "_arch_rank"], kind="stable")
     out = []
     for (task, arch), g in df.groupby(KEYS, sort=False):
         ok = g[g["status"] == "ok"]
@@ -54,6 +62,7 @@ def summary(records: list[dict[str, Any]]) -> pd.DataFrame:
                 "sec_per_epoch": ok["seconds_per_epoch"].median(),
                 "throughput_seq_s": ok["throughput_seq_s"].median(),
                 "peak_mem_mb": ok["peak_mem_mb"].median(),
+                "target": _first(g, "target"),
                 "time_to_target_s": ok["time_to_target_s"].median(),
                 "reached_target": int(ok["time_to_target_s"].notna().sum()),
             }

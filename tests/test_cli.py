@@ -1,0 +1,139 @@
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from grubench.cli import app
+from grubench.sizing import params_total
+
+runner = CliRunner()
+
+
+def test_run_writes_results_and_prints_the_table(tiny_suite: Path, tmp_path: Path):
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["run", str(tiny_suite), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "adding" in result.output and "mse" in result.output
+    lines = (out / "trials.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert len(records) == 4
+    for r in records:
+        for key in (
+            "task",
+            "arch",
+            "seed",
+            "hidden",
+            "params_total",
+            "test_metric",
+            "train_seconds",
+            "peak_mem_mb",
+            "history",
+            "diverged",
+        ):
+            assert key in r
+        assert r["status"] == "ok"
+    run = json.loads((out / "run.json").read_text())
+    assert run["environment"]["torch"] and run["suite"]["name"] == "tiny"
+    assert "cpu" in run["environment"] and "git_sha" in run["environment"]
+    summary = (out / "summary.csv").read_text().splitlines()
+    assert summary[0].startswith("task,arch") and len(summary) == 3
+
+
+def test_cli_overrides_replace_suite_values(tiny_suite: Path, tmp_path: Path):
+    out = tmp_path / "run"
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            str(tiny_suite),
+            "--arch",
+            "rnn",
+            "--seeds",
+            "1",
+            "--epochs",
+            "1",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    records = [json.loads(x) for x in (out / "trials.jsonl").read_text().splitlines()]
+    assert [(r["arch"], r["epochs_run"]) for r in records] == [("rnn", 1)]
+
+
+def test_size_json_lists_every_arch_and_rule():
+    result = runner.invoke(
+        app, ["size", "--input", "88", "--hidden", "36", "--output", "88", "--json"]
+    )
+    assert result.exit_code == 0
+    rows = json.loads(result.output)
+    assert {(r["arch"], r["rule"]) for r in rows} >= {("gru", "params"), ("lstm", "hidden")}
+    for r in rows:
+        assert set(r) == {
+            "arch",
+            "rule",
+            "hidden",
+            "params_recurrent",
+            "params_total",
+            "flops_per_step",
+        }
+        assert r["params_total"] == params_total(r["arch"], 88, r["hidden"], 1, 88)
+
+
+def test_size_table_states_the_achieved_gap():
+    result = runner.invoke(app, ["size", "--input", "4", "--hidden", "20"])
+    assert result.exit_code == 0 and "integer sizes cannot match" in result.output
+    result = runner.invoke(app, ["size", "--input", "4", "--hidden", "200"])
+    assert "within 0." in result.output
+
+
+def test_tasks_and_archs_list_one_line_each():
+    tasks = runner.invoke(app, ["tasks"]).output
+    for name in ("adding", "copy", "anbn", "sines"):
+        assert name in tasks
+    archs = runner.invoke(app, ["archs"]).output.strip().splitlines()
+    assert [a.split()[0] for a in archs] == ["gru", "lstm", "rnn", "gru-seed"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "--task", "addition"], "unknown task 'addition'"),
+        (["run", "--task", "adding", "--arch", "transformer"], "unknown arch 'transformer'"),
+        (["run", "--task", "adding", "--device", "tpu"], "unknown device 'tpu'"),
+        (["run", "--task", "adding", "--device", "cuda:0"], "not available"),
+        (["run", "missing.toml"], "does not exist"),
+        (["run", "--task", "adding", "--seeds", "0"], "--seeds must be positive"),
+        (["run", "--task", "adding", "--hidden", "-5"], "--hidden must be positive"),
+        (["run", "--task", "adding", "--epochs", "0"], "--epochs must be positive"),
+        (["run", "--task", "adding", "--match", "flops"], "unknown matching rule 'flops'"),
+        (["run", "--task", "adding", "--seeds", "many"], "Invalid value for '--seeds'"),
+        (["size", "--input", "0", "--hidden", "8"], "--input must be positive"),
+        (["size", "--input", "3", "--hidden", "8", "--arch", "gru9"], "unknown arch 'gru9'"),
+        (["frobnicate"], "No such command"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_two(args, message):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("name = [", "not valid TOML"),
+        ('name = "x"\ncolour = 3\n[[task]]\nname = "adding"', "unknown key 'colour'"),
+        ('seeds = "three"\n[[task]]\nname = "adding"', "seeds must be int"),
+        ('[[task]]\nname = "adding"\nlength = -1', "'length' must be positive"),
+    ],
+)
+def test_bad_suite_files_are_one_line_errors(tmp_path: Path, content, message):
+    path = tmp_path / "suite.toml"
+    path.write_text(content)
+    result = runner.invoke(app, ["run", str(path)])
+    assert result.exit_code == 2 and message in result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -1,0 +1,73 @@
+from pathlib import Path
+
+import pytest
+
+from grubench.config import Budget, load_suite, suite_from_dict, trial_from_dict, trial_to_dict
+from grubench.errors import UserError
+
+
+def test_suite_expands_task_then_seed_then_arch(tiny_suite: Path):
+    suite = load_suite(tiny_suite)
+    trials = suite.trials()
+    assert [(t.seed, t.arch) for t in trials] == [(0, "gru"), (0, "lstm"), (1, "gru"), (1, "lstm")]
+    assert dict(trials[0].task_params)["length"] == 10
+    assert trials[0].budget == Budget(epochs=2)
+
+
+def test_trial_ids_are_stable_distinct_and_survive_a_round_trip(tiny_suite: Path):
+    a, b = load_suite(tiny_suite).trials(), load_suite(tiny_suite).trials()
+    assert [t.id for t in a] == [t.id for t in b]
+    assert len({t.id for t in a}) == len(a)
+    assert trial_from_dict(trial_to_dict(a[0])) == a[0]
+
+
+def test_task_tables_override_the_suite_budget():
+    suite = suite_from_dict(
+        {
+            "train": {"epochs": 4},
+            "task": [{"name": "adding", "epochs": 9, "length": 12}, {"name": "copy"}],
+        }
+    )
+    budgets = {t.task: t.budget.epochs for t in suite.trials()}
+    assert budgets == {"adding": 9, "copy": 4}
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ({"task": [{"name": "adding"}], "colour": 1}, "unknown key 'colour'"),
+        ({"task": [{"name": "adding"}], "seeds": 0}, "seeds must be positive"),
+        ({"task": [{"name": "adding"}], "seeds": "3"}, "seeds must be int"),
+        ({"task": [{"name": "adding"}], "hidden": -4}, "hidden must be positive"),
+        ({"task": [{"name": "adding"}], "train": {"epochs": 0}}, "epochs must be positive"),
+        ({"task": [{"name": "adding"}], "train": {"lr": "fast"}}, "lr must be int or float"),
+        ({"task": [{"name": "adding"}], "train": {"epoch": 3}}, "unknown key 'train.epoch'"),
+        ({"task": [{"name": "adding"}], "archs": ["gru", "tcn"]}, "unknown arch 'tcn'"),
+        ({"task": [{"name": "adding"}], "device": "tpu"}, "unknown device 'tpu'"),
+        ({"task": [{"name": "adding"}], "match": "flops"}, "unknown matching rule 'flops'"),
+        ({"task": [{"name": "adding", "length": 0}]}, "'length' must be positive"),
+        ({"task": [{"name": "nope"}]}, "unknown task 'nope'"),
+        ({"task": []}, "at least one [[task]]"),
+        ({}, "at least one [[task]]"),
+    ],
+)
+def test_bad_suites_are_one_line_user_errors(raw, message):
+    with pytest.raises(UserError) as e:
+        suite_from_dict(raw)
+    assert message in str(e.value) and "\n" not in str(e.value)
+
+
+def test_suite_files_missing_directory_or_not_toml(tmp_path: Path):
+    with pytest.raises(UserError, match="does not exist"):
+        load_suite(tmp_path / "missing.toml")
+    with pytest.raises(UserError, match="is a directory"):
+        load_suite(tmp_path)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = [unclosed")
+    with pytest.raises(UserError, match="not valid TOML"):
+        load_suite(bad)
+
+
+def test_repository_suites_load():
+    for path in Path(__file__).parent.parent.glob("tasks/*.toml"):
+        assert load_suite(path).trials(), path

@@ -1,0 +1,127 @@
+import math
+from dataclasses import replace
+
+import pytest
+import torch
+
+from grubench import tasks as registry
+from grubench.config import Budget, Train, Trial
+from grubench.tasks import get_task
+from grubench.train import run_trial
+
+DESIGN_KEYS = [  # "What every result records" in DESIGN.md
+    "task",
+    "task_params",
+    "arch",
+    "hidden",
+    "layers",
+    "params_total",
+    "params_recurrent",
+    "flops_per_step",
+    "seed",
+    "match",
+    "budget",
+    "history",
+    "test_metric",
+    "baseline",
+    "time_to_target_s",
+    "throughput_seq_s",
+    "infer_latency_ms",
+    "peak_mem_mb",
+    "diverged",
+    "diverged_reason",
+    "device",
+    "threads",
+    "versions",
+    "schema_version",
+    "init",
+]
+
+
+def tiny(arch: str = "gru", task: str = "adding", epochs: int = 2, **kw) -> Trial:
+    params = {"n_train": 64, "n_val": 32, "n_test": 32, **kw.pop("params", {})}
+    if task in ("adding", "sines"):
+        params.setdefault("length", 8)
+    return Trial(
+        task,
+        tuple(sorted(params.items())),
+        arch,
+        0,
+        8,
+        1,
+        "params",
+        kw.pop("budget", Budget(epochs=epochs)),
+        kw.pop("train", Train(batch_size=16)),
+        "cpu",
+        1,
+    )
+
+
+def test_result_records_everything_design_asks_for():
+    r = run_trial(tiny())
+    missing = [k for k in DESIGN_KEYS if k not in r]
+    assert not missing
+    assert r["status"] == "ok" and r["epochs_run"] == 2 and len(r["history"]) == 2
+    h = r["history"][-1]
+    assert {"train_loss", "val_metric", "seconds", "epoch_seconds"} <= h.keys()
+    assert r["history"][0]["seconds"] < h["seconds"] == pytest.approx(r["train_seconds"])
+    assert r["throughput_seq_s"] == pytest.approx(64 * 2 / r["train_seconds"])
+    assert r["peak_mem_mb"] >= 0 and r["infer_latency_ms"] > 0
+
+
+def test_training_is_deterministic_on_cpu_for_a_seed():
+    a, b = run_trial(tiny("lstm")), run_trial(tiny("lstm"))
+    assert [h["train_loss"] for h in a["history"]] == [h["train_loss"] for h in b["history"]]
+    assert a["test_metric"] == b["test_metric"]
+
+
+def test_paired_archs_see_the_same_batches_in_the_same_order(monkeypatch):
+    seen: dict[str, list[float]] = {}
+    base = get_task("adding")
+
+    def spy(arch):
+        def loss(out, y, lengths):
+            seen.setdefault(arch, []).append(float(y.sum()))
+            return base.loss(out, y, lengths)
+
+        return loss
+
+    for arch in ("gru", "lstm", "gru-seed"):
+        monkeypatch.setitem(registry.TASKS, "adding", replace(base, loss=spy(arch)))
+        run_trial(tiny(arch))
+    assert seen["gru"] == seen["lstm"] == seen["gru-seed"]
+    assert len(seen["gru"]) > 4
+
+
+def test_params_matching_sizes_each_arch_to_the_lstm_budget():
+    g, m = run_trial(tiny("gru", epochs=1)), run_trial(tiny("lstm", epochs=1))
+    assert m["hidden"] == 8 and g["hidden"] == 9
+    assert abs(g["params_total"] - m["params_total"]) / m["params_total"] < 0.1
+
+
+def test_a_target_stops_training_and_records_time_to_target():
+    r = run_trial(tiny(budget=Budget(epochs=50, target=10.0)))  # MSE below 10 at once
+    assert r["stop_reason"] == "target" and r["epochs_run"] == 1
+    assert r["epochs_to_target"] == 1 and r["time_to_target_s"] == r["train_seconds"]
+
+
+def test_a_time_budget_stops_training():
+    r = run_trial(tiny(budget=Budget(epochs=10_000, seconds=0.5)))
+    assert r["stop_reason"] == "seconds" and 1 <= r["epochs_run"] < 10_000
+
+
+def test_a_nan_loss_is_recorded_as_diverged_not_raised(monkeypatch):
+    base = get_task("adding")
+    nan_loss = replace(base, loss=lambda out, y, lengths: (out - y).mean() * math.nan)
+    monkeypatch.setitem(registry.TASKS, "adding", nan_loss)
+    r = run_trial(tiny())
+    assert r["diverged"] and r["status"] == "diverged"
+    assert "non-finite training loss in epoch 1" in r["diverged_reason"]
+    assert r["test_metric"] is None
+
+
+def test_anbn_reports_accuracy_for_validation_and_largest_n_for_test():
+    r = run_trial(tiny("lstm", task="anbn", params={"max_n": 4, "max_n_test": 8}))
+    assert r["metric"] == "max_n" and r["val_metric_name"] == "accuracy"
+    assert 0 <= r["test_metric"] <= 8 and "accuracy" in r["test_metrics"]
+    assert torch.get_num_threads() == 1
