@@ -27,6 +27,7 @@ class OneLineErrors(TyperGroup):
 
     def main(self, args=None, prog_name=None, **extra):  # noqa: ANN001
         from typer import _click
+        from typer.exceptions import Abort
 
         standalone = extra.pop("standalone_mode", True)
         try:
@@ -37,7 +38,7 @@ class OneLineErrors(TyperGroup):
             msg = e.format_message() if hasattr(e, "format_message") else str(e)
             err.print(f"error: {msg}", markup=False, highlight=False, soft_wrap=True)
             sys.exit(2)
-        except _click.exceptions.Abort:
+        except Abort:
             sys.exit(130)
         if standalone:
             sys.exit(rv if isinstance(rv, int) else 0)
@@ -112,6 +113,28 @@ def run(
     ]:
         _positive(name, value)
     if resume is not None:
+        given = [
+            name
+            for name, v in [
+                ("SUITE", suite),
+                ("--task", task),
+                ("--arch", arch),
+                ("--seeds", seeds),
+                ("--epochs", epochs),
+                ("--seconds", seconds),
+                ("--target", target),
+                ("--match", match),
+                ("--hidden", hidden),
+                ("--layers", layers),
+                ("--device", device),
+                ("--threads", threads),
+                ("--workers", workers),
+                ("--out", out),
+            ]
+            if v
+        ]
+        if given:
+            raise UserError(f"--resume reruns the suite stored in {resume}; drop {given[0]}")
         plan = runs.plan_resume(resume)
     else:
         source = _suite_source(suite, task)
@@ -237,16 +260,18 @@ def list_tasks() -> None:
             f"[bold]{t.name}[/]  {t.summary}. Metric {t.metric} ({arrow}). "
             f"[dim]{t.citation}. Params: {params}[/]",
             highlight=False,
+            soft_wrap=True,
         )
     for prefix, resolver in FAMILIES.items():
-        console.print(f"[bold]{prefix}:NAME[/]  {resolver.__doc__ or ''}", highlight=False)
+        doc = (resolver.__doc__ or "").strip()
+        console.print(f"[bold]{prefix}:NAME[/]  {doc}", highlight=False, soft_wrap=True)
 
 
 @app.command("archs")
 def list_archs() -> None:
     """Registered recurrent cores, one line each."""
     for a in ARCHS.values():
-        console.print(f"[bold]{a.name}[/]  {a.summary}", highlight=False)
+        console.print(f"[bold]{a.name}[/]  {a.summary}", highlight=False, soft_wrap=True)
 
 
 def main() -> None:
