@@ -54,7 +54,7 @@ def summary_table(df: pd.DataFrame, title: str = "Results") -> Table:
         seeds = str(r["n"])
         if r["diverged"] or r["failed"]:
             seeds += f" ({r['diverged']} div, {r['failed']} fail)"
-        target = "–" if r["target"] is None else f"{r['reached_target']}/{r['n']}"
+        target = "–" if pd.isna(r["target"]) else f"{r['reached_target']}/{r['n']}"
         if r["reached_target"]:
             target += f" in {fmt(r['time_to_target_s'], 3)}s"
         t.add_row(
