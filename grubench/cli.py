@@ -98,9 +98,18 @@ def run(
     workers: int = typer.Option(None, help="trials run at once, each in its own process"),
     out: Path = typer.Option(None, help="results folder (default results/TIME-SUITE)"),
     resume: Path = typer.Option(None, help="finish an interrupted run in this folder"),
+    skip_bad_lines: bool = typer.Option(
+        False, "--skip-bad-lines", help="with --resume: skip torn or corrupt trials.jsonl lines"
+    ),
+    executor: str = typer.Option("local", help="local (processes here) or ray (a Ray cluster)"),
+    address: str = typer.Option(
+        None, help="with --executor ray: the cluster to join (default: start Ray locally)"
+    ),
 ) -> None:
     """Train matched models on a suite's tasks and print the comparison table."""
     from grubench import runs
+
+    how = runs.Executor(executor, address)
 
     for name, value in [
         ("--seeds", seeds),
@@ -113,6 +122,7 @@ def run(
     ]:
         _positive(name, value)
     if resume is not None:
+        # --workers may change on resume: it sets how many trials run at once, not which.
         given = [
             name
             for name, v in [
@@ -128,15 +138,16 @@ def run(
                 ("--layers", layers),
                 ("--device", device),
                 ("--threads", threads),
-                ("--workers", workers),
                 ("--out", out),
             ]
-            if v
+            if v not in (None, [], ())
         ]
         if given:
             raise UserError(f"--resume reruns the suite stored in {resume}; drop {given[0]}")
-        plan = runs.plan_resume(resume)
+        plan = runs.plan_resume(resume, skip_bad_lines, workers)
     else:
+        if skip_bad_lines:
+            raise UserError("--skip-bad-lines only applies with --resume DIR")
         source = _suite_source(suite, task)
         overrides = {
             "archs": arch or None,
@@ -161,17 +172,20 @@ def run(
         if seconds is not None and epochs is None:
             train["epochs"] = 10**6  # a time budget alone: the clock decides
         plan = runs.plan_new(source, out)
-    _execute(plan)
+    _execute(plan, how, skip_bad_lines)
 
 
-def _execute(plan) -> None:  # noqa: ANN001
+def _execute(plan, how, skip_bad_lines: bool) -> None:  # noqa: ANN001
     from grubench import runs, stats
 
-    runs.start(plan)
+    runs.start(plan, how)
     skipped = len(plan.trials) - len(plan.todo)
+    at_once = "one at a time (the suite is serial)" if plan.suite.serial else "in parallel"
     console.print(
         f"[bold]{plan.suite.name}[/]: {len(plan.trials)} trials "
-        f"({skipped} already done) → {plan.out}"
+        f"({skipped} already done) → {plan.out}; {how.kind} executor, "
+        f"{plan.suite.threads} threads each, "
+        + (f"{plan.suite.parallel} at once" if how.kind == "local" else at_once)
     )
     with render.progress(console) as bar:
         overall = bar.add_task("all trials", total=len(plan.trials), completed=skipped)
@@ -193,7 +207,7 @@ def _execute(plan) -> None:  # noqa: ANN001
                 bar.advance(overall)
 
         try:
-            runs.execute(plan, on_event)
+            runs.execute(plan, on_event, executor=how)
         except KeyboardInterrupt:
             bar.stop()
             err.print(
@@ -202,13 +216,39 @@ def _execute(plan) -> None:  # noqa: ANN001
                 markup=False,
             )
             raise typer.Exit(130) from None
-    records = runs.results(plan.out)
+    records = runs.results(plan.out, skip_bad_lines)
     table = stats.summary(records)
     from grubench.store import atomic_write
 
     atomic_write(plan.out / "summary.csv", table.to_csv(index=False))
     console.print(render.summary_table(table, title=f"{plan.suite.name}: test metrics"))
+    problems = [r for r in records if r["status"] != "ok"]
+    if problems:
+        console.print(render.problems_table(problems))
     console.print(f"results: {plan.out}/trials.jsonl, summary.csv, run.json")
+
+
+@app.command()
+def status(
+    folder: Path = typer.Argument(..., help="a results folder"),
+    skip_bad_lines: bool = typer.Option(
+        False, "--skip-bad-lines", help="skip torn or corrupt trials.jsonl lines"
+    ),
+) -> None:
+    """What a run has done: trials per status, those that failed or diverged and why, and
+    what --resume would run."""
+    from grubench import runs
+
+    p = runs.progress(folder, skip_bad_lines)
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(p.counts.items())) or "no results"
+    console.print(f"{p.out}: {p.planned} trials planned: {counts}, {p.missing} missing")
+    for bad in p.bad_lines:
+        console.print(f"skipped line {bad.number}: {bad.problem}", highlight=False)
+    if p.problems:
+        console.print(render.problems_table(list(p.problems)))
+    rerun = p.missing + p.counts.get("failed", 0)
+    if rerun:
+        console.print(f"{rerun} to run: grubench run --resume {p.out}", highlight=False)
 
 
 @app.command()

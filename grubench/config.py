@@ -99,11 +99,19 @@ class Suite:
     device: str = "cpu"
     threads: int | None = None  # per trial; None: cores split evenly across workers
     workers: int = 1
+    # Timing-sensitive suites run one trial at a time whatever --workers says: parallel trials
+    # share cores and memory bandwidth and disturb each other's clocks.
+    serial: bool = False
     description: str = ""
+
+    @property
+    def parallel(self) -> int:
+        """How many trials run at once."""
+        return 1 if self.serial else self.workers
 
     def trials(self) -> list[Trial]:
         """Expand to trials ordered task → seed → arch, so the archs of a pair run side by side."""
-        threads = self.threads or max(1, (os.cpu_count() or 1) // self.workers)
+        threads = self.threads or default_threads(self.parallel)
         out = []
         for entry in self.tasks:
             for seed in range(self.seeds):
@@ -126,6 +134,19 @@ class Suite:
         return out
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (its affinity mask, which containers and taskset narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def default_threads(workers: int, cores: int | None = None) -> int:
+    """Intra-op threads per trial when none are given: the cores split evenly, at least one."""
+    return max(1, (cores or usable_cores()) // workers)
+
+
 SUITE_KEYS = {
     "name",
     "description",
@@ -137,6 +158,7 @@ SUITE_KEYS = {
     "device",
     "threads",
     "workers",
+    "serial",
     "train",
     "task",
 }
@@ -145,8 +167,8 @@ TRAIN_KEYS = {f.name for f in fields(Train)}
 DEVICES = ("cpu", "cuda", "mps", "auto")
 
 
-def _check_type(where: str, value: Any, kinds: tuple[type, ...]) -> Any:
-    if isinstance(value, bool) or not isinstance(value, kinds):
+def _check_type(where: str, value: Any, kinds: tuple[type, ...], bools: bool = False) -> Any:
+    if (isinstance(value, bool) and not bools) or not isinstance(value, kinds):
         names = " or ".join(k.__name__ for k in kinds)
         raise UserError(f"{where} must be {names}, got {value!r}")
     return value
@@ -226,6 +248,7 @@ def suite_from_dict(raw: dict[str, Any], where: str = "suite") -> Suite:
         device=check_device(_check_type(f"{where}: device", raw.get("device", "cpu"), (str,))),
         threads=None if threads is None else _positive(f"{where}: threads", threads),
         workers=_positive(f"{where}: workers", raw.get("workers", 1)),
+        serial=_check_type(f"{where}: serial", raw.get("serial", False), (bool,), bools=True),
     )
 
 

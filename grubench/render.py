@@ -100,3 +100,14 @@ def progress(console: Console) -> Progress:
         console=console,
         transient=False,
     )
+
+
+def problems_table(records: list[dict[str, Any]]) -> Table:
+    """The trials that diverged or failed, each with its reason."""
+    t = Table(title="Trials without a result", title_justify="left")
+    for col in ("task", "arch", "seed", "status", "reason"):
+        t.add_column(col)
+    for r in records:
+        reason = r.get("diverged_reason") if r["status"] == "diverged" else r.get("error")
+        t.add_row(str(r["task"]), str(r["arch"]), str(r["seed"]), r["status"], str(reason or "–"))
+    return t

@@ -8,14 +8,37 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from grubench.config import Suite, Trial, suite_from_dict
+from grubench.config import Suite, Trial, default_threads, suite_from_dict
 from grubench.errors import UserError
 from grubench.execute import Sink, run_local
 from grubench.measure import environment
-from grubench.store import TRIALS, append_trial, latest_per_trial, read_run, read_trials, write_run
+from grubench.store import (
+    TRIALS,
+    BadLine,
+    append_trial,
+    latest_per_trial,
+    read_run,
+    read_trials,
+    write_run,
+)
 
 RESULTS = Path("results")
 FINAL = ("ok", "diverged")  # statuses --resume keeps; failed trials are tried again
+EXECUTORS = ("local", "ray")
+
+
+@dataclass(frozen=True)
+class Executor:
+    """Where trials run: ``local`` processes on this machine, or ``ray`` tasks on a cluster."""
+
+    kind: str = "local"
+    address: str | None = None  # ray only: the cluster to join (None: start a local instance)
+
+    def __post_init__(self) -> None:
+        if self.kind not in EXECUTORS:
+            raise UserError(f"unknown executor '{self.kind}' (known: {', '.join(EXECUTORS)})")
+        if self.address is not None and self.kind != "ray":
+            raise UserError("--address is only for --executor ray")
 
 
 @dataclass(frozen=True)
@@ -36,6 +59,11 @@ def default_out(suite: Suite) -> Path:
 def plan_new(source: dict[str, Any], out: Path | None) -> Plan:
     """A fresh run of ``source`` (raw suite data) into ``out`` (refuses to mix with old results)."""
     suite = suite_from_dict(source, where=str(source.get("name", "suite")))
+    if suite.threads is None:
+        # Pin the default now: trial ids hash the thread count, and a resume on a machine with
+        # other cores (or with other --workers) must find the same trials.
+        source = {**source, "threads": default_threads(suite.parallel)}
+        suite = suite_from_dict(source, where=str(source.get("name", "suite")))
     out = out or default_out(suite)
     if out.exists() and not out.is_dir():
         raise UserError(f"--out '{out}' exists and is not a directory")
@@ -45,32 +73,43 @@ def plan_new(source: dict[str, Any], out: Path | None) -> Plan:
     return Plan(suite, source, out, trials, trials)
 
 
-def plan_resume(out: Path, skip_bad_lines: bool = False) -> Plan:
-    """Continue the run in ``out``: the same suite, only the trials without a final result."""
+def plan_resume(out: Path, skip_bad_lines: bool = False, workers: int | None = None) -> Plan:
+    """Continue the run in ``out``: the same suite, only the trials without a final result
+    (``workers`` may change: it changes how many run at once, not which)."""
+    if not out.exists():
+        raise UserError(f"cannot resume: '{out}' does not exist")
     if not out.is_dir():
         raise UserError(f"cannot resume: '{out}' is not a results folder")
     info = read_run(out)
-    if "suite_source" not in info:
+    if not isinstance(info.get("suite_source"), dict):
         raise UserError(f"cannot resume: '{out}' has no run.json with the suite it ran")
-    suite = suite_from_dict(info["suite_source"], where=f"{out}/run.json")
+    source = dict(info["suite_source"])
+    if workers is not None:
+        source["workers"] = workers
+    suite = suite_from_dict(source, where=f"{out}/run.json")
     done: set[str] = set()
     if (out / TRIALS).exists():
         records, _ = read_trials(out, skip_bad_lines)
         done = {r["trial_id"] for r in latest_per_trial(records) if r["status"] in FINAL}
     trials = tuple(suite.trials())
     todo = tuple(t for t in trials if t.id not in done)
-    return Plan(suite, info["suite_source"], out, trials, todo)
+    return Plan(suite, source, out, trials, todo)
 
 
-def start(plan: Plan) -> None:
-    """Create the folder and record the suite and the environment before any trial runs."""
+def start(plan: Plan, executor: Executor = Executor()) -> None:
+    """Create the folder and record the suite, how it runs and the environment before any
+    trial runs."""
     plan.out.mkdir(parents=True, exist_ok=True)
     info = {
         "suite": asdict(plan.suite),
         "suite_source": plan.source,
         "trial_ids": [t.id for t in plan.trials],
         "environment": environment(),
-        "workers": plan.suite.workers,
+        "executor": asdict(executor),
+        "workers": plan.suite.parallel,  # trials at once on the local executor
+        "workers_requested": plan.suite.workers,
+        "serial": plan.suite.serial,  # True: the suite forced one trial at a time
+        "threads": plan.suite.threads,
         "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
     }
     previous = read_run(plan.out)
@@ -82,7 +121,9 @@ def start(plan: Plan) -> None:
     write_run(plan.out, json.loads(json.dumps(info, default=str)))
 
 
-def execute(plan: Plan, on_event: Sink, on_record: Sink | None = None) -> None:
+def execute(
+    plan: Plan, on_event: Sink, on_record: Sink | None = None, executor: Executor = Executor()
+) -> None:
     """Run what is left, appending each result as it lands (an interrupt loses only trials in
     flight)."""
 
@@ -91,10 +132,46 @@ def execute(plan: Plan, on_event: Sink, on_record: Sink | None = None) -> None:
         if on_record:
             on_record(rec)
 
-    run_local(list(plan.todo), plan.suite.workers, record, on_event)
+    if executor.kind == "ray":
+        from grubench.ray_exec import run_ray
+
+        run_ray(list(plan.todo), record, on_event, executor.address, plan.suite.serial)
+    else:
+        run_local(list(plan.todo), plan.suite.parallel, record, on_event)
 
 
 def results(out: Path, skip_bad_lines: bool = False) -> list[dict[str, Any]]:
     """The final record of every trial in a results folder."""
     records, _ = read_trials(out, skip_bad_lines)
     return latest_per_trial(records)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a run stands: each planned trial's final status, what is missing, bad lines."""
+
+    out: Path
+    planned: int
+    counts: dict[str, int]  # status -> trials (ok, diverged, failed)
+    missing: int  # planned trials with no record at all
+    problems: tuple[dict[str, Any], ...]  # records of trials that diverged or failed
+    bad_lines: tuple[BadLine, ...]
+
+
+def progress(out: Path, skip_bad_lines: bool = False) -> Progress:
+    """Read a results folder and say what is done, what went wrong and what --resume would run."""
+    if not out.exists():
+        raise UserError(f"results folder '{out}' does not exist")
+    if not out.is_dir():
+        raise UserError(f"'{out}' is not a results folder")
+    info = read_run(out)
+    records, bad = read_trials(out, skip_bad_lines) if (out / TRIALS).exists() else ([], [])
+    latest = latest_per_trial(records)
+    ids = info.get("trial_ids")
+    planned = set(ids) if isinstance(ids, list) else {r["trial_id"] for r in latest}
+    counts: dict[str, int] = {}
+    for r in latest:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    problems = tuple(r for r in latest if r["status"] not in ("ok",))
+    missing = len(planned - {r["trial_id"] for r in latest})
+    return Progress(out, len(planned), counts, missing, problems, tuple(bad))

@@ -36,10 +36,16 @@ def atomic_write(path: Path, text: str) -> None:
 
 
 def append_trial(run_dir: Path, record: dict[str, Any]) -> None:
-    """Append one result as a single JSON line (one write, O_APPEND, fsync)."""
+    """Append one result as a single JSON line (one write, O_APPEND, fsync); a torn last line
+    left by a crash stays a line of its own."""
     line = (json.dumps(record, allow_nan=False, default=str) + "\n").encode()
-    fd = os.open(run_dir / TRIALS, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(run_dir / TRIALS, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            # A runner killed mid-write left a torn line: end it, or this record would be glued
+            # onto it and lost with it.
+            line = b"\n" + line
         os.write(fd, line)
         os.fsync(fd)
     finally:
