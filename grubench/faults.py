@@ -2,7 +2,7 @@
 
 ``GRUBENCH_FAULT="lstm:1=sigkill,gru:*=memory"`` makes the worker of every matching trial
 (``ARCH:SEED``, ``*`` for any) fail that way before training. A diverging trial needs no hook:
-a huge learning rate (``lr = 1e12``) makes the loss overflow on its own.
+a huge learning rate (``lr = 1e30``) makes the loss overflow on its own.
 """
 
 from __future__ import annotations
