@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import queue
+import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -54,12 +55,34 @@ def check_fits(trials: list[Trial], cluster: dict[str, float]) -> None:
             raise UserError(f"device '{t.device}' needs a GPU and the Ray cluster has none")
 
 
-def _connect(address: str | None) -> bool:
-    """Join the cluster at ``address`` (or start a local instance); True if we started Ray."""
+def check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail fast on a ``host:port`` nobody listens on (Ray itself retries for minutes)."""
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        if address in ("auto", "local"):
+            return
+        raise UserError(f"--address '{address}' is not HOST:PORT, ray://HOST:PORT, auto or local")
     try:
-        import ray
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as e:
+        raise UserError(f"cannot reach Ray at '{address}': {e.strerror or e}") from None
+
+
+def preflight(address: str | None) -> None:
+    """Check before a run starts that Ray is installed and the cluster answers."""
+    try:
+        import ray  # noqa: F401
     except ImportError:
         raise UserError(f"--executor ray needs the ray package: {INSTALL}") from None
+    if address:
+        check_reachable(address)
+
+
+def _connect(address: str | None) -> bool:
+    """Join the cluster at ``address`` (or start a local instance); True if we started Ray."""
+    preflight(address)
+    import ray
+
     if ray.is_initialized():
         return False
     try:

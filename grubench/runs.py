@@ -99,6 +99,10 @@ def plan_resume(out: Path, skip_bad_lines: bool = False, workers: int | None = N
 def start(plan: Plan, executor: Executor = Executor()) -> None:
     """Create the folder and record the suite, how it runs and the environment before any
     trial runs."""
+    if executor.kind == "ray":
+        from grubench.ray_exec import preflight
+
+        preflight(executor.address)
     plan.out.mkdir(parents=True, exist_ok=True)
     info = {
         "suite": asdict(plan.suite),
