@@ -125,6 +125,8 @@ def _trials_path(run_dir: Path) -> Path:
     if not run_dir.exists():
         raise UserError(f"results folder '{run_dir}' does not exist")
     path = run_dir / TRIALS if run_dir.is_dir() else run_dir
+    if path.exists() and not path.is_file():
+        raise UserError(f"'{path}' is not a file")
     if not path.is_file():
         raise UserError(f"'{run_dir}' holds no {TRIALS}")
     return path
