@@ -252,6 +252,62 @@ def status(
 
 
 @app.command()
+def scaling(
+    suite: str = typer.Argument(..., help="suite file (or name in ./tasks) to sweep"),
+    workers: list[int] = typer.Option([1, 2], "--workers", "-w", help="worker counts to compare"),
+    repeats: int = typer.Option(3, help="timed sweeps per worker count, interleaved"),
+    warmup: int = typer.Option(1, help="untimed sweeps first (page cache, CPU clocks)"),
+    threads: int = typer.Option(None, help="threads per trial (default: cores split evenly)"),
+    out: Path = typer.Option(None, help="also write the samples and summary to this JSON file"),
+) -> None:
+    """Wall time of a whole sweep at each worker count, and the speed-up over the first."""
+    from grubench import scaling as sc
+    from grubench.store import atomic_write
+
+    for name, value in [("--repeats", repeats), ("--threads", threads)]:
+        _positive(name, value)
+    if warmup < 0:
+        raise UserError(f"--warmup must be zero or more, got {warmup}")
+    for w in workers:
+        _positive("--workers", w)
+    source = _suite_source(suite, None)
+    source.pop("serial", None)
+    if threads is not None:
+        source["threads"] = threads
+    from grubench.config import suite_from_dict
+
+    suite_from_dict(dict(source), where=str(source.get("name")))  # fail before any sweep runs
+    console.print(
+        f"{source.get('name')}: {warmup} warm-up + {repeats} × {list(workers)} workers, interleaved"
+    )
+    samples = sc.measure(
+        source,
+        list(workers),
+        repeats,
+        warmup,
+        lambda s: console.print(
+            f"  rep {s.rep}: {s.workers} workers × {s.threads} threads: {s.seconds:.1f}s "
+            f"({s.trials} trials, {s.failed} not ok)"
+        ),
+    )
+    rows = sc.summarise(samples)
+    console.print(render.scaling_table(rows))
+    if out is not None:
+        atomic_write(
+            out,
+            json.dumps(
+                {
+                    "suite": source,
+                    "samples": [asdict(s) for s in samples],
+                    "rows": [asdict(r) for r in rows],
+                },
+                indent=2,
+            )
+            + "\n",
+        )
+
+
+@app.command()
 def size(
     input: int = typer.Option(..., "--input", help="input features per step"),
     hidden: int = typer.Option(..., help="requested hidden size (the LSTM's budget)"),

@@ -111,3 +111,20 @@ def problems_table(records: list[dict[str, Any]]) -> Table:
         reason = r.get("diverged_reason") if r["status"] == "diverged" else r.get("error")
         t.add_row(str(r["task"]), str(r["arch"]), str(r["seed"]), r["status"], str(reason or "–"))
     return t
+
+
+def scaling_table(rows: list[Any]) -> Table:
+    """Sweep wall time per worker count and the speed-up over the first count."""
+    t = Table(title="Sweep wall time by workers", title_justify="left")
+    for col in ("workers", "threads each", "sweeps", "median s", "range s", "speed-up (range)"):
+        t.add_column(col, justify="right")
+    for r in rows:
+        t.add_row(
+            str(r.workers),
+            str(r.threads),
+            str(r.n),
+            f"{r.median_s:.1f}",
+            f"{r.min_s:.1f}–{r.max_s:.1f}",
+            f"{r.speedup:.2f}× ({r.speedup_min:.2f}–{r.speedup_max:.2f})",
+        )
+    return t

@@ -94,6 +94,10 @@ def test_sigint_records_what_finished_and_prints_the_resume_command(tmp_path: Pa
     _, alive = psutil.wait_procs(in_flight, timeout=10)
     assert alive == []
     assert len(runs.plan_resume(out).todo) == 4 - len(records)
+    status = runner.invoke(app, ["status", str(out)])
+    assert status.exit_code == 0
+    assert f"4 trials planned: {len(records)} ok, {4 - len(records)} missing" in status.output
+    assert f"{4 - len(records)} to run: grubench run --resume {out}" in status.output
 
 
 def test_resume_with_other_workers_finds_the_same_trials(clean):
