@@ -114,7 +114,7 @@ CASES: list[tuple[str, Setup, str]] = [
         args("run", "-t", "adding", "--skip-bad-lines"),
         "only applies with --resume",
     ),
-    ("resume-option", run_dir(lambda out: None, "--epochs", "3"), "--epochs cannot change it"),
+    ("resume-option", run_dir(lambda out: None, "--epochs", "3"), "; drop --epochs"),
     (
         "out-is-file",
         args("run", "-t", "adding", "--out", "TMP/template/run.json"),
