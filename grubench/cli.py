@@ -287,7 +287,7 @@ def scaling(
         warmup,
         lambda s: console.print(
             f"  rep {s.rep}: {s.workers} workers × {s.threads} threads: {s.seconds:.1f}s "
-            f"({s.trials} trials, {s.failed} not ok)"
+            f"({s.trials} trials, {s.failed} not ok; load average {s.load_avg:.1f})"
         ),
     )
     rows = sc.summarise(samples)

@@ -6,6 +6,7 @@ folder; worker counts alternate (1, 2, 1, 2, ...) so drifting machine load hits 
 
 from __future__ import annotations
 
+import os
 import statistics
 import tempfile
 import time
@@ -27,6 +28,7 @@ class Sample:
     seconds: float
     trials: int
     failed: int
+    load_avg: float  # the machine's 1-minute load average as the sweep ended: context for noise
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,8 @@ def sweep(source: dict[str, Any], workers: int, rep: int) -> Sample:
         runs.execute(plan, lambda ev: None)
         seconds = time.perf_counter() - t0
         failed = sum(r["status"] != "ok" for r in runs.results(plan.out))
-    return Sample(workers, plan.suite.threads, rep, seconds, len(plan.trials), failed)
+    load = os.getloadavg()[0]
+    return Sample(workers, plan.suite.threads, rep, seconds, len(plan.trials), failed, load)
 
 
 def measure(

@@ -11,7 +11,7 @@ from grubench.scaling import Sample, summarise
 
 
 def _s(workers: int, rep: int, seconds: float) -> Sample:
-    return Sample(workers, 2 // workers, rep, seconds, 8, 0)
+    return Sample(workers, 2 // workers, rep, seconds, 8, 0, 1.0)
 
 
 def test_speedup_is_the_median_of_paired_ratios_not_a_ratio_of_medians():
