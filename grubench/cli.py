@@ -262,7 +262,6 @@ def scaling(
 ) -> None:
     """Wall time of a whole sweep at each worker count, and the speed-up over the first."""
     from grubench import scaling as sc
-    from grubench.store import atomic_write
 
     for name, value in [("--repeats", repeats), ("--threads", threads)]:
         _positive(name, value)
@@ -293,18 +292,7 @@ def scaling(
     rows = sc.summarise(samples)
     console.print(render.scaling_table(rows))
     if out is not None:
-        atomic_write(
-            out,
-            json.dumps(
-                {
-                    "suite": source,
-                    "samples": [asdict(s) for s in samples],
-                    "rows": [asdict(r) for r in rows],
-                },
-                indent=2,
-            )
-            + "\n",
-        )
+        sc.save(out, source, samples, rows)
 
 
 @app.command()

@@ -6,16 +6,18 @@ folder; worker counts alternate (1, 2, 1, 2, ...) so drifting machine load hits 
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from grubench import runs
+from grubench import SCHEMA_VERSION, runs
+from grubench.store import atomic_write
 
 
 @dataclass(frozen=True)
@@ -104,3 +106,14 @@ def summarise(samples: list[Sample]) -> list[Row]:
             )
         )
     return rows
+
+
+def save(path: Path, source: dict[str, Any], samples: list[Sample], rows: list[Row]) -> None:
+    """The suite, every sample and the summary as one JSON file (written atomically)."""
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "suite": source,
+        "samples": [asdict(s) for s in samples],
+        "rows": [asdict(r) for r in rows],
+    }
+    atomic_write(path, json.dumps(doc, indent=2) + "\n")
