@@ -1,0 +1,268 @@
+"""``grubench speed``: forward, training-step and batch-1 latency of matched archs over a grid,
+timed interleaved (order shuffled per round) with adaptive repeats, beside the GEMM limit."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from grubench.archs import get_arch
+from grubench.devtimer import Fn, calibrate, time_calls
+from grubench.errors import UserError
+from grubench.limits import Gemm, LimitCache
+from grubench.memprobe import MemPoint
+from grubench.model import SeqModel, count_params
+from grubench.sizing import MATCH_RULES, flops_per_step, match_hidden
+from grubench.speed_stats import paired_ratios, percent_of, spread, stop_reason, train_flops
+
+MEASURES = ("forward", "train", "infer")
+REFERENCE = "lstm"  # ratios are each arch over the LSTM, as the seed's claims are phrased
+OUTPUT = 1  # one regression output: the read-out stays a rounding error beside the core
+
+
+@dataclass(frozen=True)
+class SpeedConfig:
+    """The grid and the timing rules of one ``grubench speed`` run."""
+
+    archs: tuple[str, ...] = ("gru", "lstm")
+    hidden: tuple[int, ...] = (64, 256)
+    seq_len: tuple[int, ...] = (25, 100)
+    batch: tuple[int, ...] = (64,)
+    layers: tuple[int, ...] = (1,)
+    input_size: tuple[int, ...] = (32,)
+    match: str = "params"
+    device: str = "cpu"
+    threads: int = 1
+    min_repeats: int = 5
+    repeats: int = 30  # the most rounds per measure; fewer once the IQR settles
+    rel_iqr: float = 0.05
+    time_cap: float = 5.0  # seconds of rounds per point and measure
+    warmup: int = 2
+    aa: bool = False
+    square: int = 1024
+    mem_seq_len: tuple[int, ...] = (25, 50, 100, 200)
+    seed: int = 0
+
+    def validate(self) -> SpeedConfig:
+        """Reject what cannot be measured, as one-line user errors."""
+        names = tuple(get_arch(a).name for a in self.archs)
+        if len(set(names)) != len(names):
+            raise UserError(f"--arch lists an arch twice: {', '.join(self.archs)}")
+        if self.match not in MATCH_RULES:
+            raise UserError(f"unknown matching rule '{self.match}' (known: params, hidden)")
+        grid = ("hidden", "seq_len", "batch", "layers", "input_size", "mem_seq_len")
+        for name in grid:
+            for v in getattr(self, name):
+                if v <= 0:
+                    raise UserError(f"--{name.replace('_', '-')} must be positive, got {v}")
+        for name in ("threads", "min_repeats", "repeats", "rel_iqr", "time_cap", "square"):
+            if getattr(self, name) <= 0:
+                raise UserError(f"--{name.replace('_', '-')} must be positive")
+        if self.repeats < 3:
+            raise UserError("--repeats must be at least 3: a spread needs three samples")
+        return self
+
+    def points(self) -> list[dict[str, int]]:
+        """Grid points ordered hidden → seq_len → batch → layers → input."""
+        keys = ("hidden", "seq_len", "batch", "layers", "input_size")
+        return [dict(zip(keys, v, strict=True)) for v in itertools.product(*self.grid())]
+
+    def grid(self) -> tuple[tuple[int, ...], ...]:
+        return self.hidden, self.seq_len, self.batch, self.layers, self.input_size
+
+
+@dataclass
+class Contender:
+    """One model in a comparison: ``label`` differs from ``arch`` only in A/A runs."""
+
+    label: str
+    arch: str
+    hidden: int
+    model: nn.Module
+    fns: dict[str, Fn]
+
+
+def contenders(cfg: SpeedConfig, point: dict[str, int]) -> list[Contender]:
+    """Matched models for one grid point, each with its three measured closures."""
+    I, L, B, T = point["input_size"], point["layers"], point["batch"], point["seq_len"]  # noqa: E741
+    archs = [get_arch(a).name for a in cfg.archs]
+    sizes = match_hidden(archs, cfg.match, I, point["hidden"], L, OUTPUT)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    x = torch.randn(B, T, I, generator=gen).to(cfg.device)
+    y = torch.randn(B, OUTPUT, generator=gen).to(cfg.device)
+    labels = [(f"{a}#{s}", a) for a in archs for s in "ab"] if cfg.aa else [(a, a) for a in archs]
+    out = []
+    for label, arch in labels:
+        torch.manual_seed(cfg.seed)  # A/A twins get identical weights: any gap is noise
+        model = SeqModel(arch, I, sizes[arch], L, OUTPUT, per_step=False).to(cfg.device)
+        out.append(Contender(label, arch, sizes[arch], model, measure_fns(model, x, y)))
+    return out
+
+
+def measure_fns(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, Fn]:
+    """forward: batch B without grad; train: forward, backward, clip, Adam as ``grubench run``
+    does; infer: one sequence in eval mode, the latency a caller waits for."""
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.MSELoss()
+    one = x[:1].contiguous()
+
+    def forward() -> None:
+        with torch.no_grad():
+            model(x)
+
+    def train() -> None:
+        opt.zero_grad(set_to_none=True)
+        loss_fn(model(x)[0], y).backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+
+    def infer() -> None:
+        model.eval()
+        with torch.no_grad():
+            model(one)
+        model.train()
+
+    return {"forward": forward, "train": train, "infer": infer}
+
+
+def interleaved(
+    fns: dict[str, Fn], cfg: SpeedConfig, rng: random.Random
+) -> tuple[dict[str, list[float]], str, int]:
+    """Seconds per call of each fn, one sample each per round in a freshly shuffled order,
+    until every IQR is under ``rel_iqr`` of its median, ``repeats`` rounds or the time cap."""
+    numbers = {}
+    for label, fn in fns.items():
+        for _ in range(cfg.warmup):
+            fn()
+        numbers[label] = calibrate(fn, cfg.device)
+    # One call count for all, so every arch's sample spans comparable wall time.
+    number = max(numbers.values())
+    samples: dict[str, list[float]] = {label: [] for label in fns}
+    order = list(fns)
+    started = time.perf_counter()
+    while True:
+        rng.shuffle(order)
+        for label in order:
+            samples[label].append(time_calls(fns[label], number, cfg.device))
+        why = stop_reason(
+            samples,
+            len(samples[order[0]]),
+            time.perf_counter() - started,
+            min(cfg.min_repeats, cfg.repeats),
+            cfg.repeats,
+            cfg.rel_iqr,
+            cfg.time_cap,
+        )
+        if why:
+            return samples, why, number
+
+
+def reference_of(labels: list[str], aa: bool) -> Callable[[str], str | None]:
+    """Whom each label is divided by: its twin in A/A runs, else the LSTM (or first arch)."""
+    if aa:
+        return lambda label: label[:-1] + "b" if label.endswith("#a") else None
+    ref = REFERENCE if REFERENCE in labels else labels[0]
+    return lambda label: ref if label != ref else None
+
+
+def measure_point(
+    cfg: SpeedConfig, point: dict[str, int], limits: LimitCache, rng: random.Random
+) -> list[dict[str, Any]]:
+    """Tidy rows (one per contender and measure) for one grid point."""
+    cons = contenders(cfg, point)
+    ref_of = reference_of([c.label for c in cons], cfg.aa)
+    square = limits.get(Gemm("square", cfg.square, cfg.square, cfg.square)).gflops
+    rows = []
+    for measure in MEASURES:
+        samples, why, number = interleaved({c.label: c.fns[measure] for c in cons}, cfg, rng)
+        for c in cons:
+            B = 1 if measure == "infer" else point["batch"]
+            I, L, T = point["input_size"], point["layers"], point["seq_len"]  # noqa: E741
+            fwd = flops_per_step(c.arch, I, c.hidden, L, OUTPUT) * T * B
+            flops = train_flops(fwd) if measure == "train" else fwd
+            s = spread(samples[c.label])
+            achieved = flops / s.median / 1e9
+            gates = get_arch(c.arch).gates
+            step_limit = limits.step_limit(gates, I, c.hidden, B, T, L)
+            ref = ref_of(c.label)
+            ratio = spread(paired_ratios(samples[c.label], samples[ref])) if ref else None
+            rows.append(
+                {
+                    **point,
+                    "label": c.label,
+                    "arch": c.arch,
+                    "hidden_arch": c.hidden,
+                    "params_total": count_params(c.model),
+                    "measure": measure,
+                    "measure_batch": B,
+                    "median_ms": s.median * 1e3,
+                    "q1_ms": s.q1 * 1e3,
+                    "q3_ms": s.q3 * 1e3,
+                    "rel_iqr": s.rel_iqr,
+                    "rounds": s.n,
+                    "calls_per_sample": number,
+                    "stop": why,
+                    "flops": flops,
+                    "gflops": achieved,
+                    "step_limit_gflops": step_limit,
+                    "pct_step_limit": percent_of(achieved, step_limit),
+                    "square_gflops": square,
+                    "pct_square": percent_of(achieved, square),
+                    "ratio_to": ref,
+                    "ratio_median": ratio.median if ratio else None,
+                    "ratio_q1": ratio.q1 if ratio else None,
+                    "ratio_q3": ratio.q3 if ratio else None,
+                    "device": cfg.device,
+                    "threads": cfg.threads,
+                }
+            )
+    return rows
+
+
+def run_grid(
+    cfg: SpeedConfig, on_point: Callable[[int, int, dict[str, int]], None] | None = None
+) -> tuple[list[dict[str, Any]], LimitCache]:
+    """Every grid point in turn (same process, same threads), then the GEMM limits they used."""
+    torch.set_num_threads(cfg.threads)
+    rng = random.Random(cfg.seed)
+    limits = LimitCache(cfg.device, rel_iqr=cfg.rel_iqr, time_cap=min(cfg.time_cap, 2.0))
+    rows: list[dict[str, Any]] = []
+    points = cfg.points()
+    for i, point in enumerate(points):
+        if on_point:
+            on_point(i, len(points), point)
+        rows.extend(measure_point(cfg, point, limits, rng))
+    return rows, limits
+
+
+def memory_points(cfg: SpeedConfig) -> list[MemPoint]:
+    """Memory against sequence length at the grid's largest hidden size and first batch."""
+    I, L, B = cfg.input_size[0], cfg.layers[0], cfg.batch[0]  # noqa: E741
+    archs = list(dict.fromkeys(get_arch(a).name for a in cfg.archs))
+    sizes = match_hidden(archs, cfg.match, I, max(cfg.hidden), L, OUTPUT)
+    return [
+        MemPoint(a, I, sizes[a], L, t, B, OUTPUT, cfg.device, cfg.threads)
+        for a in archs
+        for t in cfg.mem_seq_len
+    ]
+
+
+def parse_ints(flag: str, values: list[str] | None, default: tuple[int, ...]) -> tuple[int, ...]:
+    """``--hidden 64 --hidden 256`` or ``--hidden 64,256``; anything else is a user error."""
+    if not values:
+        return default
+    out = []
+    for v in values:
+        for part in str(v).split(","):
+            try:
+                out.append(int(part))
+            except ValueError:
+                raise UserError(f"{flag} takes whole numbers, got '{part}'") from None
+    return tuple(out)
