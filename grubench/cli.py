@@ -227,7 +227,7 @@ def size(
 
 @app.command()
 def speed(
-    arch: list[str] = typer.Option(None, "--arch", "-a", help="archs (default: gru, lstm)"),
+    arch: list[str] = typer.Option(None, "--arch", "-a", help="archs, e.g. gru,lstm (default)"),
     hidden: list[str] = typer.Option(None, help="requested hidden sizes, e.g. 64,256"),
     seq_len: list[str] = typer.Option(None, "--seq-len", help="sequence lengths, e.g. 25,100"),
     batch: list[str] = typer.Option(None, help="batch sizes (default 64)"),
@@ -258,7 +258,7 @@ def speed(
 
     d = sp.SpeedConfig()
     cfg = sp.SpeedConfig(
-        archs=tuple(arch) if arch else d.archs,
+        archs=tuple(a for v in arch for a in v.split(",") if a) if arch else d.archs,
         hidden=sp.parse_ints("--hidden", hidden, d.hidden),
         seq_len=sp.parse_ints("--seq-len", seq_len, d.seq_len),
         batch=sp.parse_ints("--batch", batch, d.batch),
