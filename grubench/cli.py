@@ -236,10 +236,10 @@ def speed(
     match: str = typer.Option("params", help="matching rule: params or hidden"),
     device: str = typer.Option("cpu", help="cpu, cuda, cuda:N or auto"),
     threads: int = typer.Option(1, help="intra-op threads for models and GEMM limits alike"),
-    repeats: int = typer.Option(30, help="most interleaved rounds per point and measure"),
+    repeats: int = typer.Option(25, help="most interleaved rounds per point and measure"),
     min_repeats: int = typer.Option(5, help="rounds before the IQR may stop a measure"),
     rel_iqr: float = typer.Option(0.05, help="stop once every IQR is under this x median"),
-    time_cap: float = typer.Option(5.0, help="seconds of rounds per point and measure"),
+    time_cap: float = typer.Option(4.0, help="seconds of rounds per point and measure"),
     aa: bool = typer.Option(False, "--aa", help="noise floor: each arch against its twin"),
     mem_seq_len: list[str] = typer.Option(None, help="memory sweep lengths (default 25..200)"),
     memory: bool = typer.Option(True, help="measure peak memory (a fresh process per point)"),
@@ -282,17 +282,20 @@ def speed(
         shape = ", ".join(f"{k} {v}" for k, v in point.items())
         err.print(f"[{i + 1}/{n}] {shape}", markup=False, highlight=False)
 
-    rows, limits = sp.run_grid(cfg, on_point)
+    rows, square = sp.run_grid(cfg, on_point)
     env = environment()  # after run_grid set the thread count it records
     mem = []
     if memory and not aa:
         err.print("memory: a fresh process per point", markup=False)
         mem = memory_rows(sp.memory_points(cfg))
-    paths = write_outputs(out, cfg, rows, limits, mem, env, plots=plots)
+    paths = write_outputs(out, cfg, rows, square, mem, env, plots=plots)
     import pandas as pd
 
     kind = "A/A noise floor" if aa else "speed"
-    title = f"{kind}: {env['cpu']}, torch {env['torch']}, {cfg.device}, {cfg.threads} thread(s)"
+    title = (
+        f"{kind}: {env['cpu']}, torch {env['torch']}, {cfg.device}, {cfg.threads} thread(s); "
+        f"square GEMM {square.gflops:.1f} GFLOP/s"
+    )
     console.print(console_table(pd.DataFrame(rows), title))
     console.print(f"results: {out}/ " + ", ".join(p.name for p in paths.values()))
 

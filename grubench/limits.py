@@ -1,5 +1,5 @@
-"""The machine's limit: dense matmul throughput for the shapes an RNN step uses, and a large
-square GEMM, timed with the same device and threads as the models they bound."""
+"""The machine's limit: the matmuls an RNN step does (timed interleaved with the model, see
+``speed``) and a large square GEMM, on the same device and threads as the models they bound."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import torch
 
-from grubench.devtimer import calibrate, time_calls
+from grubench.devtimer import Fn, calibrate, time_calls
 from grubench.speed_stats import Spread, gflops, spread, stop_reason
 
 
@@ -46,6 +46,47 @@ def step_gemms(gates: int, input_size: int, hidden: int, batch: int, seq_len: in
     ]
 
 
+def _operands(m: int, k: int, n: int, device: str) -> tuple[torch.Tensor, ...]:
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(m, k, generator=gen).to(device)
+    b = torch.randn(k, n, generator=gen).to(device)
+    return a, b, torch.empty(m, n, device=device)
+
+
+def gemm_floor(
+    gates: int,
+    input_size: int,
+    hidden: int,
+    layers: int,
+    batch: int,
+    seq_len: int,
+    train: bool,
+    device: str,
+) -> tuple[Fn, int]:
+    """A callable doing exactly the matmuls of a forward pass (and, for ``train``, the two
+    gradient products of each), nothing else; and their FLOPs. Timed beside the model, its
+    time is the floor that only faster GEMMs could lower."""
+    calls = []
+    flops = 0
+    for layer in range(layers):
+        i = input_size if layer == 0 else hidden
+        for g in step_gemms(gates, i, hidden, batch, seq_len):
+            times = 1 if g.role == "input" else seq_len
+            shapes = [(g.m, g.k, g.n)]
+            if train:  # dX = dY·Wᵀ and dW = Xᵀ·dY
+                shapes += [(g.m, g.n, g.k), (g.k, g.m, g.n)]
+            for m, k, n in shapes:
+                calls.append((*_operands(m, k, n, device), times))
+                flops += 2 * m * k * n * times
+
+    def fn() -> None:
+        for a, b, out, times in calls:
+            for _ in range(times):
+                torch.mm(a, b, out=out)
+
+    return fn, flops
+
+
 def measure_gemm(
     gemm: Gemm,
     device: str,
@@ -55,10 +96,7 @@ def measure_gemm(
     time_cap: float = 2.0,
 ) -> GemmResult:
     """Median seconds per ``torch.mm`` of this shape into a preallocated output."""
-    gen = torch.Generator().manual_seed(0)
-    a = torch.randn(gemm.m, gemm.k, generator=gen).to(device)
-    b = torch.randn(gemm.k, gemm.n, generator=gen).to(device)
-    out = torch.empty(gemm.m, gemm.n, device=device)
+    a, b, out = _operands(gemm.m, gemm.k, gemm.n, device)
 
     def fn() -> None:
         torch.mm(a, b, out=out)
@@ -79,30 +117,3 @@ def measure_gemm(
         )
         if why:
             return GemmResult(gemm, spread(samples), len(samples), why)
-
-
-class LimitCache:
-    """Each distinct GEMM shape measured once per run and reused by every row that needs it."""
-
-    def __init__(self, device: str, **timing: float):
-        self.device = device
-        self.timing = timing
-        self.results: dict[Gemm, GemmResult] = {}
-
-    def get(self, gemm: Gemm) -> GemmResult:
-        if gemm not in self.results:
-            self.results[gemm] = measure_gemm(gemm, self.device, **self.timing)
-        return self.results[gemm]
-
-    def step_limit(
-        self, gates: int, input_size: int, hidden: int, batch: int, seq_len: int, layers: int
-    ) -> float:
-        """GFLOP/s of a forward pass made of nothing but its GEMMs at their measured speed:
-        the input product once and ``seq_len`` recurrent products per layer."""
-        flops = seconds = 0.0
-        for layer in range(layers):
-            i = input_size if layer == 0 else hidden
-            inp, rec = step_gemms(gates, i, hidden, batch, seq_len)
-            flops += inp.flops + seq_len * rec.flops
-            seconds += self.get(inp).time.median + seq_len * self.get(rec).time.median
-        return gflops(flops, seconds)

@@ -16,7 +16,7 @@ from torch import nn
 from grubench.archs import get_arch
 from grubench.devtimer import Fn, calibrate, time_calls
 from grubench.errors import UserError
-from grubench.limits import Gemm, LimitCache
+from grubench.limits import Gemm, GemmResult, gemm_floor, measure_gemm
 from grubench.memprobe import MemPoint
 from grubench.model import SeqModel, count_params
 from grubench.sizing import MATCH_RULES, flops_per_step, match_hidden
@@ -41,9 +41,9 @@ class SpeedConfig:
     device: str = "cpu"
     threads: int = 1
     min_repeats: int = 5
-    repeats: int = 30  # the most rounds per measure; fewer once the IQR settles
+    repeats: int = 25  # the most rounds per measure; fewer once the IQR settles
     rel_iqr: float = 0.05
-    time_cap: float = 5.0  # seconds of rounds per point and measure
+    time_cap: float = 4.0  # seconds of rounds per point and measure
     warmup: int = 2
     aa: bool = False
     square: int = 1024
@@ -134,7 +134,7 @@ def measure_fns(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str,
 
 def interleaved(
     fns: dict[str, Fn], cfg: SpeedConfig, rng: random.Random
-) -> tuple[dict[str, list[float]], str, int]:
+) -> tuple[dict[str, list[float]], str, dict[str, int]]:
     """Seconds per call of each fn, one sample each per round in a freshly shuffled order,
     until every IQR is under ``rel_iqr`` of its median, ``repeats`` rounds or the time cap."""
     numbers = {}
@@ -142,15 +142,13 @@ def interleaved(
         for _ in range(cfg.warmup):
             fn()
         numbers[label] = calibrate(fn, cfg.device)
-    # One call count for all, so every arch's sample spans comparable wall time.
-    number = max(numbers.values())
     samples: dict[str, list[float]] = {label: [] for label in fns}
     order = list(fns)
     started = time.perf_counter()
     while True:
         rng.shuffle(order)
         for label in order:
-            samples[label].append(time_calls(fns[label], number, cfg.device))
+            samples[label].append(time_calls(fns[label], numbers[label], cfg.device))
         why = stop_reason(
             samples,
             len(samples[order[0]]),
@@ -161,7 +159,7 @@ def interleaved(
             cfg.time_cap,
         )
         if why:
-            return samples, why, number
+            return samples, why, numbers
 
 
 def reference_of(labels: list[str], aa: bool) -> Callable[[str], str | None]:
@@ -173,26 +171,36 @@ def reference_of(labels: list[str], aa: bool) -> Callable[[str], str | None]:
 
 
 def measure_point(
-    cfg: SpeedConfig, point: dict[str, int], limits: LimitCache, rng: random.Random
+    cfg: SpeedConfig, point: dict[str, int], square_gflops: float, rng: random.Random
 ) -> list[dict[str, Any]]:
-    """Tidy rows (one per contender and measure) for one grid point."""
+    """Tidy rows (one per contender and measure) for one grid point. Each arch's GEMM floor
+    (its matmuls alone) runs in the same shuffled rounds, so % of limit is paired too."""
+    I, L, T = point["input_size"], point["layers"], point["seq_len"]  # noqa: E741
     cons = contenders(cfg, point)
     ref_of = reference_of([c.label for c in cons], cfg.aa)
-    square = limits.get(Gemm("square", cfg.square, cfg.square, cfg.square)).gflops
     rows = []
     for measure in MEASURES:
-        samples, why, number = interleaved({c.label: c.fns[measure] for c in cons}, cfg, rng)
+        B = 1 if measure == "infer" else point["batch"]
+        floors = {
+            c.arch: gemm_floor(
+                get_arch(c.arch).gates, I, c.hidden, L, B, T, measure == "train", cfg.device
+            )
+            for c in cons
+        }
+        fns = {c.label: c.fns[measure] for c in cons}
+        fns.update({f"gemm:{arch}": fn for arch, (fn, _) in floors.items()})
+        samples, why, numbers = interleaved(fns, cfg, rng)
         for c in cons:
-            B = 1 if measure == "infer" else point["batch"]
-            I, L, T = point["input_size"], point["layers"], point["seq_len"]  # noqa: E741
             fwd = flops_per_step(c.arch, I, c.hidden, L, OUTPUT) * T * B
             flops = train_flops(fwd) if measure == "train" else fwd
             s = spread(samples[c.label])
-            achieved = flops / s.median / 1e9
-            gates = get_arch(c.arch).gates
-            step_limit = limits.step_limit(gates, I, c.hidden, B, T, L)
+            floor = samples[f"gemm:{c.arch}"]
+            gemm_flops = floors[c.arch][1]
+            # the model's GFLOP/s over the GEMMs' GFLOP/s, round by round
+            of_limit = spread([f / m for f, m in zip(floor, samples[c.label], strict=True)])
             ref = ref_of(c.label)
             ratio = spread(paired_ratios(samples[c.label], samples[ref])) if ref else None
+            achieved = flops / s.median / 1e9
             rows.append(
                 {
                     **point,
@@ -207,14 +215,16 @@ def measure_point(
                     "q3_ms": s.q3 * 1e3,
                     "rel_iqr": s.rel_iqr,
                     "rounds": s.n,
-                    "calls_per_sample": number,
+                    "calls_per_sample": numbers[c.label],
                     "stop": why,
                     "flops": flops,
                     "gflops": achieved,
-                    "step_limit_gflops": step_limit,
-                    "pct_step_limit": percent_of(achieved, step_limit),
-                    "square_gflops": square,
-                    "pct_square": percent_of(achieved, square),
+                    "gemm_floor_ms": spread(floor).median * 1e3,
+                    "gemm_flops": gemm_flops,
+                    "step_limit_gflops": gemm_flops / spread(floor).median / 1e9,
+                    "pct_step_limit": 100 * flops / gemm_flops * of_limit.median,
+                    "square_gflops": square_gflops,
+                    "pct_square": percent_of(achieved, square_gflops),
                     "ratio_to": ref,
                     "ratio_median": ratio.median if ratio else None,
                     "ratio_q1": ratio.q1 if ratio else None,
@@ -228,18 +238,19 @@ def measure_point(
 
 def run_grid(
     cfg: SpeedConfig, on_point: Callable[[int, int, dict[str, int]], None] | None = None
-) -> tuple[list[dict[str, Any]], LimitCache]:
-    """Every grid point in turn (same process, same threads), then the GEMM limits they used."""
+) -> tuple[list[dict[str, Any]], GemmResult]:
+    """The square GEMM's throughput, then every grid point in turn (same process, threads)."""
     torch.set_num_threads(cfg.threads)
     rng = random.Random(cfg.seed)
-    limits = LimitCache(cfg.device, rel_iqr=cfg.rel_iqr, time_cap=min(cfg.time_cap, 2.0))
+    n = cfg.square
+    square = measure_gemm(Gemm("square", n, n, n), cfg.device, rel_iqr=cfg.rel_iqr)
     rows: list[dict[str, Any]] = []
     points = cfg.points()
     for i, point in enumerate(points):
         if on_point:
             on_point(i, len(points), point)
-        rows.extend(measure_point(cfg, point, limits, rng))
-    return rows, limits
+        rows.extend(measure_point(cfg, point, square.gflops, rng))
+    return rows, square
 
 
 def memory_points(cfg: SpeedConfig) -> list[MemPoint]:

@@ -10,31 +10,38 @@ from typing import Any
 
 import pandas as pd
 
-from grubench.limits import LimitCache
+from grubench.limits import GemmResult
 from grubench.speed import SpeedConfig
 from grubench.store import atomic_write
 
 SHAPE = ["hidden", "seq_len", "batch", "layers", "input_size"]
 
 
-def limits_frame(limits: LimitCache) -> pd.DataFrame:
-    """One row per GEMM shape measured: the ceilings the model rows are compared with."""
-    return pd.DataFrame(
-        [
-            {
-                "role": r.gemm.role,
-                "m": r.gemm.m,
-                "k": r.gemm.k,
-                "n": r.gemm.n,
-                "median_ms": r.time.median * 1e3,
-                "rel_iqr": r.time.rel_iqr,
-                "rounds": r.rounds,
-                "stop": r.stop,
-                "gflops": r.gflops,
-            }
-            for r in limits.results.values()
-        ]
-    )
+def limits_frame(square: GemmResult, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The ceilings: the square GEMM, then each arch's GEMM floor per point and measure."""
+    head = {
+        "kind": "square GEMM",
+        "shape": f"{square.gemm.m}x{square.gemm.k}x{square.gemm.n}",
+        "median_ms": square.time.median * 1e3,
+        "rel_iqr": square.time.rel_iqr,
+        "rounds": square.rounds,
+        "stop": square.stop,
+        "gflops": square.gflops,
+    }
+    floors = [
+        {
+            "kind": f"{r['arch']} {r['measure']} GEMMs",
+            "shape": "x".join(str(r[k]) for k in ("hidden_arch", "seq_len", "measure_batch")),
+            "median_ms": r["gemm_floor_ms"],
+            "rel_iqr": None,
+            "rounds": r["rounds"],
+            "stop": r["stop"],
+            "gflops": r["step_limit_gflops"],
+        }
+        for r in rows
+        if not r["label"].endswith("#b")
+    ]
+    return pd.DataFrame([head, *floors])
 
 
 def _cell(x: Any, digits: int = 3) -> str:
@@ -94,7 +101,7 @@ def write_outputs(
     out: Path,
     cfg: SpeedConfig,
     rows: list[dict[str, Any]],
-    limits: LimitCache,
+    square: GemmResult,
     mem: list[dict[str, Any]],
     env: dict[str, Any],
     plots: bool = True,
@@ -110,10 +117,11 @@ def write_outputs(
         "env.json": out / "env.json",
     }
     atomic_write(paths["speed.csv"], df.to_csv(index=False))
-    atomic_write(paths["limits.csv"], limits_frame(limits).to_csv(index=False))
+    atomic_write(paths["limits.csv"], limits_frame(square, rows).to_csv(index=False))
     atomic_write(paths["memory.csv"], mem_df.to_csv(index=False))
     md = f"# grubench speed\n\n{env.get('cpu')} · torch {env.get('torch')} · "
-    md += f"device {cfg.device} · {cfg.threads} thread(s)\n\n" + markdown_table(df)
+    md += f"device {cfg.device} · {cfg.threads} thread(s) · square GEMM {square.gemm.m}: "
+    md += f"{square.gflops:.1f} GFLOP/s\n\n" + markdown_table(df)
     if not mem_df.empty:
         md += "\n## Peak training memory\n\n" + memory_markdown(mem_df)
     atomic_write(paths["speed.md"], md)

@@ -1,7 +1,4 @@
-import pytest
-
-from grubench.limits import Gemm, GemmResult, LimitCache, measure_gemm, step_gemms
-from grubench.speed_stats import Spread
+from grubench.limits import Gemm, gemm_floor, measure_gemm, step_gemms
 
 
 def test_gemm_flops_are_two_per_multiply_add():
@@ -21,10 +18,25 @@ def test_measured_gemm_has_positive_throughput_and_a_stop_reason():
     assert r.stop in ("converged", "max-repeats", "time-cap")
 
 
-def test_step_limit_adds_input_and_seq_len_recurrent_products():
-    cache = LimitCache("cpu")
-    inp, rec = step_gemms(3, 2, 4, 5, 10)
-    cache.results[inp] = GemmResult(inp, Spread(1e-3, 1e-3, 1e-3, 5), 5, "converged")
-    cache.results[rec] = GemmResult(rec, Spread(1e-4, 1e-4, 1e-4, 5), 5, "converged")
-    flops = inp.flops + 10 * rec.flops
-    assert cache.step_limit(3, 2, 4, 5, 10, 1) == pytest.approx(flops / 2e-3 / 1e9)
+def test_gemm_floor_flops_cover_input_once_and_recurrent_each_step():
+    _, fwd = gemm_floor(3, 2, 4, 1, 5, 10, train=False, device="cpu")
+    assert fwd == 2 * (50 * 2 * 12) + 10 * 2 * (5 * 4 * 12)
+    _, train = gemm_floor(3, 2, 4, 1, 5, 10, train=True, device="cpu")
+    assert train == 3 * fwd  # each product plus its two gradient products
+
+
+def test_gemm_floor_stacks_layers_on_the_hidden_size():
+    _, one = gemm_floor(4, 8, 16, 1, 2, 3, train=False, device="cpu")
+    _, two = gemm_floor(4, 8, 16, 2, 2, 3, train=False, device="cpu")
+    assert two - one == 2 * (6 * 16 * 64) + 3 * 2 * (2 * 16 * 64)
+
+
+def test_gemm_floor_runs_every_product(monkeypatch):
+    import torch
+
+    calls = []
+    real = torch.mm
+    monkeypatch.setattr(torch, "mm", lambda a, b, out: calls.append(a.shape) or real(a, b, out=out))
+    fn, _ = gemm_floor(3, 2, 4, 1, 5, 10, train=True, device="cpu")
+    fn()
+    assert len(calls) == 3 * (1 + 10)

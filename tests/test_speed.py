@@ -4,7 +4,6 @@ import pytest
 import torch
 
 from grubench.errors import UserError
-from grubench.limits import LimitCache
 from grubench.speed import (
     SpeedConfig,
     contenders,
@@ -26,6 +25,17 @@ TINY = SpeedConfig(
     warmup=1,
     square=32,
 )
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """As ``run_grid`` does: on a shared 2-core box, OpenMP's second thread only waits."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 POINT = {"hidden": 8, "seq_len": 4, "batch": 2, "layers": 1, "input_size": 3}
 
 
@@ -87,11 +97,13 @@ def test_aa_twins_have_identical_weights():
         assert torch.equal(p, q)
 
 
-def test_interleaving_shuffles_the_order_each_round():
+def test_interleaving_shuffles_the_order_each_round(monkeypatch):
+    monkeypatch.setattr("grubench.speed.calibrate", lambda fn, device: 1)
     calls: list[str] = []
     fns = {k: (lambda k=k: calls.append(k)) for k in "abcd"}
     cfg = SpeedConfig(repeats=40, min_repeats=40, rel_iqr=1e-9, time_cap=60, warmup=0)
-    samples, why, number = interleaved(fns, cfg, random.Random(1))
+    samples, why, numbers = interleaved(fns, cfg, random.Random(1))
+    number = numbers["a"]
     assert why == "max-repeats"
     assert all(len(s) == 40 for s in samples.values())
     timed = calls[-40 * 4 * number :]
@@ -101,13 +113,15 @@ def test_interleaving_shuffles_the_order_each_round():
 
 
 def test_measure_point_rows_carry_times_ratios_and_limits():
-    rows = measure_point(TINY, POINT, LimitCache("cpu", time_cap=0.2), random.Random(0))
+    rows = measure_point(TINY, POINT, 50.0, random.Random(0))
     assert len(rows) == 6  # 2 archs x forward, train, infer
     assert {r["measure"] for r in rows} == {"forward", "train", "infer"}
     for r in rows:
         assert r["q1_ms"] <= r["median_ms"] <= r["q3_ms"]
         assert r["rounds"] == 3 and r["stop"] in ("converged", "max-repeats", "time-cap")
-        assert r["gflops"] > 0 and r["pct_square"] > 0 and r["pct_step_limit"] > 0
+        assert r["gflops"] > 0 and r["pct_step_limit"] > 0
+        assert r["pct_square"] == pytest.approx(100 * r["gflops"] / 50.0)
+        assert r["gemm_floor_ms"] > 0 and r["gemm_flops"] < r["flops"]
         assert r["measure_batch"] == (1 if r["measure"] == "infer" else 2)
     gru_train = next(r for r in rows if r["arch"] == "gru" and r["measure"] == "train")
     lstm_train = next(r for r in rows if r["arch"] == "lstm" and r["measure"] == "train")

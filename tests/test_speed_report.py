@@ -1,8 +1,9 @@
 import json
 
 import pandas as pd
+import pytest
 
-from grubench.limits import Gemm, GemmResult, LimitCache
+from grubench.limits import Gemm, GemmResult
 from grubench.speed import SpeedConfig
 from grubench.speed_report import markdown_table, ratio_summary, write_outputs
 from grubench.speed_stats import Spread
@@ -30,6 +31,8 @@ def _row(label, hidden, seq_len, median, ratio):
         "stop": "converged",
         "flops": 1e9,
         "gflops": 1e3 / median,
+        "gemm_floor_ms": median / 2,
+        "gemm_flops": 9e8,
         "step_limit_gflops": 50.0,
         "pct_step_limit": 2e3 / median,
         "square_gflops": 100.0,
@@ -51,11 +54,9 @@ ROWS = [
 ]
 
 
-def _limits():
-    cache = LimitCache("cpu")
+def _square():
     g = Gemm("square", 64, 64, 64)
-    cache.results[g] = GemmResult(g, Spread(1e-4, 9e-5, 1.1e-4, 5), 5, "converged")
-    return cache
+    return GemmResult(g, Spread(1e-4, 9e-5, 1.1e-4, 5), 5, "converged")
 
 
 def test_markdown_table_has_a_line_per_row_with_ratio_and_stop():
@@ -86,7 +87,7 @@ def test_write_outputs_writes_every_file_and_plot(tmp_path):
         for t in (25, 50)
     ]
     paths = write_outputs(
-        tmp_path, SpeedConfig(), ROWS, _limits(), mem, {"cpu": "test cpu", "torch": "x"}
+        tmp_path, SpeedConfig(), ROWS, _square(), mem, {"cpu": "test cpu", "torch": "x"}
     )
     for name in ("speed.csv", "limits.csv", "memory.csv", "speed.md", "env.json"):
         assert (tmp_path / name).stat().st_size > 0
@@ -95,7 +96,10 @@ def test_write_outputs_writes_every_file_and_plot(tmp_path):
     assert len(paths) == 9
     csv = pd.read_csv(tmp_path / "speed.csv")
     assert len(csv) == len(ROWS) and csv["median_ms"].iloc[0] == ROWS[0]["median_ms"]
-    assert pd.read_csv(tmp_path / "limits.csv")["gflops"].iloc[0] == 2 * 64**3 / 1e-4 / 1e9
+    limits = pd.read_csv(tmp_path / "limits.csv")
+    assert limits["gflops"].iloc[0] == pytest.approx(2 * 64**3 / 1e-4 / 1e9)
+    assert list(limits["kind"][:2]) == ["square GEMM", "gru train GEMMs"]
+    assert len(limits) == 1 + len(ROWS)
     env = json.loads((tmp_path / "env.json").read_text())
     assert env["config"]["hidden"] == [64, 256] and env["environment"]["cpu"] == "test cpu"
     assert "Peak training memory" in (tmp_path / "speed.md").read_text()
