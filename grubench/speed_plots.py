@@ -12,6 +12,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only; no display on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.colors import LogNorm  # noqa: E402
 
 MEASURE = "train"  # the plots show the training step: the cost the seed's claim is about
 
@@ -42,11 +43,14 @@ def _lines(df: pd.DataFrame, x: str, series: str, title: str) -> plt.Figure:
             capsize=3,
             label=f"{label}, {series} {key}",
         )
-    ax.set_xlabel(x.replace("_", " "))
+    ax.set_xlabel("requested hidden size" if x == "hidden" else x.replace("_", " "))
     ax.set_ylabel(f"{MEASURE} step, ms (median, IQR bars)")
     ax.set_title(title)
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
+    ticks = sorted(df[x].unique())
+    ax.set_xticks(ticks, [str(t) for t in ticks])
+    ax.minorticks_off()
     ax.legend(fontsize=7)
     return fig
 
@@ -67,8 +71,10 @@ def ratio_heatmap(df: pd.DataFrame, path: Path) -> Path | None:
         d = d[d[col] == d[col].iloc[0]]
     grid = d.pivot_table(index="hidden", columns="seq_len", values="ratio_median")
     fig, ax = plt.subplots(figsize=(5, 4))
-    spread = max(abs(grid.values.max() - 1), abs(1 - grid.values.min()), 0.05)
-    im = ax.imshow(grid.values, cmap="RdBu_r", vmin=1 - spread, vmax=1 + spread, origin="lower")
+    # symmetric in log space, so 0.5x and 2x are equally strong colours around 1
+    top = max(grid.values.max(), 1 / grid.values.min(), 1.05)
+    norm = LogNorm(vmin=1 / top, vmax=top)
+    im = ax.imshow(grid.values, cmap="RdBu_r", norm=norm, origin="lower")
     ax.set_xticks(range(len(grid.columns)), [str(c) for c in grid.columns])
     ax.set_yticks(range(len(grid.index)), [str(i) for i in grid.index])
     for (i, j), v in pd.DataFrame(grid.values).stack().items():
