@@ -241,6 +241,9 @@ def speed(
     rel_iqr: float = typer.Option(0.05, help="stop once every IQR is under this x median"),
     time_cap: float = typer.Option(4.0, help="seconds of rounds per point and measure"),
     aa: bool = typer.Option(False, "--aa", help="noise floor: each arch against its twin"),
+    clock: str = typer.Option(
+        "auto", help="auto (thread CPU time with 1 CPU thread, else wall), wall or cpu"
+    ),
     mem_seq_len: list[str] = typer.Option(None, help="memory sweep lengths (default 25..200)"),
     memory: bool = typer.Option(True, help="measure peak memory (a fresh process per point)"),
     plots: bool = typer.Option(True, help="write plots/*.png"),
@@ -272,6 +275,7 @@ def speed(
         rel_iqr=rel_iqr,
         time_cap=time_cap,
         aa=aa,
+        clock=clock,
         mem_seq_len=sp.parse_ints("--mem-seq-len", mem_seq_len, d.mem_seq_len),
     ).validate()
     out = out or Path("results") / f"speed-{datetime.now():%Y%m%d-%H%M%S}"
@@ -293,7 +297,8 @@ def speed(
 
     kind = "A/A noise floor" if aa else "speed"
     title = (
-        f"{kind}: {env['cpu']}, torch {env['torch']}, {cfg.device}, {cfg.threads} thread(s); "
+        f"{kind}: {env['cpu']}, torch {env['torch']}, {cfg.device}, {cfg.threads} thread(s), "
+        f"{cfg.timer} clock; "
         f"square GEMM {square.gflops:.1f} GFLOP/s"
     )
     console.print(console_table(pd.DataFrame(rows), title))

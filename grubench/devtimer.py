@@ -25,11 +25,32 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def time_calls(fn: Fn, number: int, device: str) -> float:
+CLOCKS = ("auto", "wall", "cpu")
+
+
+def pick_clock(clock: str, device: str, threads: int) -> str:
+    """The clock a run uses: CUDA events on a GPU; on CPU with one thread, ``auto`` means the
+    thread's CPU time, which on a shared machine leaves out the time the OS gave to others."""
+    if clock not in CLOCKS:
+        raise UserError(f"unknown clock '{clock}' (known: {', '.join(CLOCKS)})")
+    if device.startswith("cuda"):
+        if clock == "cpu":
+            raise UserError("--clock cpu measures host threads; on CUDA the clock is CUDA events")
+        return "cuda-events"
+    if clock == "cpu" and threads != 1:
+        raise UserError("--clock cpu needs --threads 1: other threads' work is not counted")
+    if clock == "auto":
+        return "thread-cpu" if threads == 1 else "wall"
+    return "thread-cpu" if clock == "cpu" else "wall"
+
+
+def time_calls(fn: Fn, number: int, device: str, clock: str = "wall") -> float:
     """Seconds per call of ``fn`` over ``number`` back-to-back calls.
 
     On CUDA the clock is a pair of events around the calls, read after synchronising, so
     queued kernels are counted and host-side launch time is not mistaken for GPU time.
+    ``thread-cpu`` reads this thread's CPU time: with one torch thread every kernel and the
+    backward pass run on it, so the reading is the work done, not the time spent waiting.
     """
     if device.startswith("cuda"):
         import torch
@@ -43,18 +64,21 @@ def time_calls(fn: Fn, number: int, device: str) -> float:
         end.record()
         end.synchronize()
         return start.elapsed_time(end) / 1e3 / number
-    t0 = time.perf_counter()
+    now = time.thread_time if clock == "thread-cpu" else time.perf_counter
+    t0 = now()
     for _ in range(number):
         fn()
-    return (time.perf_counter() - t0) / number
+    return (now() - t0) / number
 
 
-def calibrate(fn: Fn, device: str, min_sample_s: float = 2e-3, max_number: int = 1000) -> int:
+def calibrate(
+    fn: Fn, device: str, min_sample_s: float = 2e-3, max_number: int = 1000, clock: str = "wall"
+) -> int:
     """Calls per sample so that one sample lasts at least ``min_sample_s`` (timeit's autorange):
     microsecond kernels are then not lost in the clock's resolution and call overhead."""
     number = 1
     while number < max_number:
-        if time_calls(fn, number, device) * number >= min_sample_s:
+        if time_calls(fn, number, device, clock) * number >= min_sample_s:
             return number
         number *= 2
     return max_number

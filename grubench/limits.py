@@ -94,6 +94,7 @@ def measure_gemm(
     max_rounds: int = 30,
     rel_iqr: float = 0.05,
     time_cap: float = 2.0,
+    clock: str = "wall",
 ) -> GemmResult:
     """Median seconds per ``torch.mm`` of this shape into a preallocated output."""
     a, b, out = _operands(gemm.m, gemm.k, gemm.n, device)
@@ -101,11 +102,11 @@ def measure_gemm(
     def fn() -> None:
         torch.mm(a, b, out=out)
 
-    number = calibrate(fn, device)
+    number = calibrate(fn, device, clock=clock)
     samples: list[float] = []
     started = time.perf_counter()
     while True:
-        samples.append(time_calls(fn, number, device))
+        samples.append(time_calls(fn, number, device, clock))
         why = stop_reason(
             {"gemm": samples},
             len(samples),

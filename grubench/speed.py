@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from grubench.archs import get_arch
-from grubench.devtimer import Fn, calibrate, time_calls
+from grubench.devtimer import Fn, calibrate, pick_clock, time_calls
 from grubench.errors import UserError
 from grubench.limits import Gemm, GemmResult, gemm_floor, measure_gemm
 from grubench.memprobe import MemPoint
@@ -46,6 +46,7 @@ class SpeedConfig:
     time_cap: float = 4.0  # seconds of rounds per point and measure
     warmup: int = 2
     aa: bool = False
+    clock: str = "auto"  # see devtimer.pick_clock
     square: int = 1024
     mem_seq_len: tuple[int, ...] = (25, 50, 100, 200)
     seed: int = 0
@@ -67,7 +68,13 @@ class SpeedConfig:
                 raise UserError(f"--{name.replace('_', '-')} must be positive")
         if self.repeats < 3:
             raise UserError("--repeats must be at least 3: a spread needs three samples")
+        pick_clock(self.clock, self.device, self.threads)
         return self
+
+    @property
+    def timer(self) -> str:
+        """The clock actually used: cuda-events, thread-cpu or wall."""
+        return pick_clock(self.clock, self.device, self.threads)
 
     def points(self) -> list[dict[str, int]]:
         """Grid points ordered hidden → seq_len → batch → layers → input."""
@@ -141,14 +148,14 @@ def interleaved(
     for label, fn in fns.items():
         for _ in range(cfg.warmup):
             fn()
-        numbers[label] = calibrate(fn, cfg.device)
+        numbers[label] = calibrate(fn, cfg.device, clock=cfg.timer)
     samples: dict[str, list[float]] = {label: [] for label in fns}
     order = list(fns)
     started = time.perf_counter()
     while True:
         rng.shuffle(order)
         for label in order:
-            samples[label].append(time_calls(fns[label], numbers[label], cfg.device))
+            samples[label].append(time_calls(fns[label], numbers[label], cfg.device, cfg.timer))
         why = stop_reason(
             samples,
             len(samples[order[0]]),
@@ -231,6 +238,7 @@ def measure_point(
                     "ratio_q3": ratio.q3 if ratio else None,
                     "device": cfg.device,
                     "threads": cfg.threads,
+                    "clock": cfg.timer,
                 }
             )
     return rows
@@ -243,7 +251,7 @@ def run_grid(
     torch.set_num_threads(cfg.threads)
     rng = random.Random(cfg.seed)
     n = cfg.square
-    square = measure_gemm(Gemm("square", n, n, n), cfg.device, rel_iqr=cfg.rel_iqr)
+    square = measure_gemm(Gemm("square", n, n, n), cfg.device, rel_iqr=cfg.rel_iqr, clock=cfg.timer)
     rows: list[dict[str, Any]] = []
     points = cfg.points()
     for i, point in enumerate(points):

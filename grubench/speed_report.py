@@ -120,7 +120,8 @@ def write_outputs(
     atomic_write(paths["limits.csv"], limits_frame(square, rows).to_csv(index=False))
     atomic_write(paths["memory.csv"], mem_df.to_csv(index=False))
     md = f"# grubench speed\n\n{env.get('cpu')} · torch {env.get('torch')} · "
-    md += f"device {cfg.device} · {cfg.threads} thread(s) · square GEMM {square.gemm.m}: "
+    md += f"device {cfg.device} · {cfg.threads} thread(s) · {cfg.timer} clock · "
+    md += f"square GEMM {square.gemm.m}: "
     md += f"{square.gflops:.1f} GFLOP/s\n\n" + markdown_table(df)
     if not mem_df.empty:
         md += "\n## Peak training memory\n\n" + memory_markdown(mem_df)

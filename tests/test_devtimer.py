@@ -65,7 +65,51 @@ def test_cuda_clock_uses_events_after_a_sync(monkeypatch):
 
 
 def test_calibrate_doubles_calls_until_a_sample_lasts_the_minimum(monkeypatch):
-    monkeypatch.setattr(devtimer, "time_calls", lambda fn, number, device: 1e-3)
+    monkeypatch.setattr(devtimer, "time_calls", lambda fn, number, device, clock: 1e-3)
     assert devtimer.calibrate(lambda: None, "cpu", min_sample_s=0.004) == 4
     assert devtimer.calibrate(lambda: None, "cpu", min_sample_s=0.005) == 8
     assert devtimer.calibrate(lambda: None, "cpu", min_sample_s=1.0, max_number=8) == 8
+
+
+def test_thread_cpu_clock_leaves_out_time_spent_waiting():
+    wall = devtimer.time_calls(lambda: time.sleep(0.01), 2, "cpu", "wall")
+    cpu = devtimer.time_calls(lambda: time.sleep(0.01), 2, "cpu", "thread-cpu")
+    assert wall >= 0.009
+    assert cpu < 0.002
+
+
+def test_thread_cpu_clock_counts_work():
+    def work():
+        x = 0
+        for i in range(200_000):
+            x += i
+
+    assert devtimer.time_calls(work, 2, "cpu", "thread-cpu") > 1e-3
+
+
+@pytest.mark.parametrize(
+    "clock, device, threads, picked",
+    [
+        ("auto", "cpu", 1, "thread-cpu"),
+        ("auto", "cpu", 2, "wall"),
+        ("wall", "cpu", 1, "wall"),
+        ("cpu", "cpu", 1, "thread-cpu"),
+        ("auto", "cuda", 1, "cuda-events"),
+        ("wall", "cuda:0", 4, "cuda-events"),
+    ],
+)
+def test_pick_clock(clock, device, threads, picked):
+    assert devtimer.pick_clock(clock, device, threads) == picked
+
+
+@pytest.mark.parametrize(
+    "clock, device, threads, message",
+    [
+        ("cpu", "cpu", 2, "needs --threads 1"),
+        ("cpu", "cuda", 1, "CUDA events"),
+        ("tsc", "cpu", 1, "unknown clock 'tsc'"),
+    ],
+)
+def test_impossible_clocks_are_user_errors(clock, device, threads, message):
+    with pytest.raises(UserError, match=message):
+        devtimer.pick_clock(clock, device, threads)

@@ -19,6 +19,7 @@ QUICK = ["--repeats", "3", "--min-repeats", "3", "--time-cap", "0.3"]
         (["--device", "tpu"], "error: unknown device 'tpu'"),
         (["--repeats", "1"], "error: --repeats must be at least 3"),
         (["--threads", "0"], "error: --threads must be positive"),
+        (["--clock", "cpu", "--threads", "2"], "error: --clock cpu needs --threads 1"),
     ],
 )
 def test_speed_mistakes_are_one_line_errors(args, message):
@@ -40,6 +41,7 @@ def test_speed_writes_csv_and_prints_the_table(tmp_path):
     assert set(df["arch"]) == {"gru", "lstm"}
     assert df.loc[df["arch"] == "gru", "ratio_to"].eq("lstm").all()
     assert (df["rounds"] == 3).all()
+    assert (df["clock"] == "thread-cpu").all()  # auto with one CPU thread
 
 
 def test_speed_aa_compares_each_arch_with_its_twin(tmp_path):
