@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import tomllib
 from dataclasses import asdict
 from pathlib import Path
@@ -279,6 +280,7 @@ def speed(
         mem_seq_len=sp.parse_ints("--mem-seq-len", mem_seq_len, d.mem_seq_len),
     ).validate()
     out = out or Path("results") / f"speed-{datetime.now():%Y%m%d-%H%M%S}"
+    started, cpu_started = time.perf_counter(), time.process_time()
     if out.exists() and not out.is_dir():
         raise UserError(f"--out '{out}' exists and is not a folder")
 
@@ -303,6 +305,11 @@ def speed(
     )
     console.print(console_table(pd.DataFrame(rows), title))
     console.print(f"results: {out}/ " + ", ".join(p.name for p in paths.values()))
+    console.print(
+        f"took {time.perf_counter() - started:.0f} s wall, "
+        f"{time.process_time() - cpu_started:.0f} s CPU in this process "
+        f"(memory probes run in their own processes)"
+    )
 
 
 @app.command("tasks")
