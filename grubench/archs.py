@@ -8,6 +8,7 @@ true end, so padding never leaks into a result.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Optional
@@ -112,7 +113,10 @@ _SCRIPTED: list[Callable] = []
 def scripted_scan() -> Callable:
     """``seed_gru_scan`` compiled by TorchScript once per process (compiling takes ~0.1 s)."""
     if not _SCRIPTED:
-        _SCRIPTED.append(torch.jit.script(seed_gru_scan))
+        with warnings.catch_warnings():
+            # deprecated in torch 2.x but still the quickest compiler here (see README)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            _SCRIPTED.append(torch.jit.script(seed_gru_scan))
     return _SCRIPTED[0]
 
 
