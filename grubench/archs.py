@@ -59,7 +59,7 @@ class SeedGRULayer(nn.Module):
     def __init__(self, input_size: int, hidden: int, scripted: bool = False):
         super().__init__()
         self.hidden = hidden
-        self.scan = scripted_scan() if scripted else seed_gru_scan
+        self.scripted = scripted  # a flag, not the ScriptFunction: modules must deepcopy
         # Rows are stacked [r; z; h] so the input side of all three gates is one product.
         self.weight_x = nn.Parameter(torch.empty(3 * hidden, input_size))
         self.weight_h = nn.Parameter(torch.empty(3 * hidden, hidden))
@@ -73,7 +73,8 @@ class SeedGRULayer(nn.Module):
         xp = torch.addmm(self.bias, x.reshape(-1, x.shape[-1]), self.weight_x.t())
         xp = xp.view(x.shape[0], x.shape[1], 3 * H)
         w_rz, w_h = self.weight_h[: 2 * H].t(), self.weight_h[2 * H :].t()
-        return self.scan(xp, h, w_rz, w_h, mask)
+        scan = scripted_scan() if self.scripted else seed_gru_scan
+        return scan(xp, h, w_rz, w_h, mask)
 
 
 def seed_gru_scan(

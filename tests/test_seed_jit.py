@@ -42,3 +42,12 @@ def test_seed_gru_follows_the_seed_equations_step_by_step():
     out, last, _ = core(x)
     assert torch.allclose(last, h, atol=1e-6)
     assert torch.allclose(out[:, -1], h, atol=1e-6)
+
+
+def test_scripted_seed_gru_survives_deepcopy_as_training_warm_up_needs():
+    import copy
+
+    _, scripted = _pair(layers=1)
+    twin = copy.deepcopy(scripted)
+    x = torch.randn(2, 3, 5)
+    assert torch.equal(twin(x)[0], scripted(x)[0])
