@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import tomllib
 from dataclasses import asdict
 from pathlib import Path
@@ -245,6 +246,92 @@ def size(
             if hidden >= 100 or gap <= 0.01
             else " (below hidden 100, integer sizes cannot match more closely)"
         )
+    )
+
+
+@app.command()
+def speed(
+    arch: list[str] = typer.Option(None, "--arch", "-a", help="archs, e.g. gru,lstm (default)"),
+    hidden: list[str] = typer.Option(None, help="requested hidden sizes, e.g. 64,256"),
+    seq_len: list[str] = typer.Option(None, "--seq-len", help="sequence lengths, e.g. 25,100"),
+    batch: list[str] = typer.Option(None, help="batch sizes (default 64)"),
+    layers: list[str] = typer.Option(None, help="recurrent layers (default 1)"),
+    input: list[str] = typer.Option(None, "--input", help="input features (default 32)"),
+    match: str = typer.Option("params", help="matching rule: params or hidden"),
+    device: str = typer.Option("cpu", help="cpu, cuda, cuda:N or auto"),
+    threads: int = typer.Option(1, help="intra-op threads for models and GEMM limits alike"),
+    repeats: int = typer.Option(25, help="most interleaved rounds per point and measure"),
+    min_repeats: int = typer.Option(5, help="rounds before the IQR may stop a measure"),
+    rel_iqr: float = typer.Option(0.05, help="stop once every IQR is under this x median"),
+    time_cap: float = typer.Option(4.0, help="seconds of rounds per point and measure"),
+    aa: bool = typer.Option(False, "--aa", help="noise floor: each arch against its twin"),
+    clock: str = typer.Option(
+        "auto", help="auto (thread CPU time with 1 CPU thread, else wall), wall or cpu"
+    ),
+    mem_seq_len: list[str] = typer.Option(None, help="memory sweep lengths (default 25..200)"),
+    memory: bool = typer.Option(True, help="measure peak memory (a fresh process per point)"),
+    plots: bool = typer.Option(True, help="write plots/*.png"),
+    out: Path = typer.Option(None, help="output folder (default results/speed-TIME)"),
+) -> None:
+    """Time forward, training step and batch-1 latency of matched archs, interleaved, against
+    the machine's GEMM limit; peak memory against sequence length."""
+    from datetime import datetime
+
+    from grubench import speed as sp
+    from grubench.devtimer import resolve_device
+    from grubench.measure import environment
+    from grubench.memprobe import memory_rows
+    from grubench.speed_report import console_table, write_outputs
+
+    d = sp.SpeedConfig()
+    cfg = sp.SpeedConfig(
+        archs=tuple(a for v in arch for a in v.split(",") if a) if arch else d.archs,
+        hidden=sp.parse_ints("--hidden", hidden, d.hidden),
+        seq_len=sp.parse_ints("--seq-len", seq_len, d.seq_len),
+        batch=sp.parse_ints("--batch", batch, d.batch),
+        layers=sp.parse_ints("--layers", layers, d.layers),
+        input_size=sp.parse_ints("--input", input, d.input_size),
+        match=match,
+        device=resolve_device(device),
+        threads=threads,
+        repeats=repeats,
+        min_repeats=min_repeats,
+        rel_iqr=rel_iqr,
+        time_cap=time_cap,
+        aa=aa,
+        clock=clock,
+        mem_seq_len=sp.parse_ints("--mem-seq-len", mem_seq_len, d.mem_seq_len),
+    ).validate()
+    out = out or Path("results") / f"speed-{datetime.now():%Y%m%d-%H%M%S}"
+    started, cpu_started = time.perf_counter(), time.process_time()
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out '{out}' exists and is not a folder")
+
+    def on_point(i: int, n: int, point: dict[str, int]) -> None:
+        shape = ", ".join(f"{k} {v}" for k, v in point.items())
+        err.print(f"[{i + 1}/{n}] {shape}", markup=False, highlight=False)
+
+    rows, square = sp.run_grid(cfg, on_point)
+    env = environment()  # after run_grid set the thread count it records
+    mem = []
+    if memory and not aa:
+        err.print("memory: a fresh process per point", markup=False)
+        mem = memory_rows(sp.memory_points(cfg))
+    paths = write_outputs(out, cfg, rows, square, mem, env, plots=plots)
+    import pandas as pd
+
+    kind = "A/A noise floor" if aa else "speed"
+    title = (
+        f"{kind}: {env['cpu']}, torch {env['torch']}, {cfg.device}, {cfg.threads} thread(s), "
+        f"{cfg.timer} clock; "
+        f"square GEMM {square.gflops:.1f} GFLOP/s"
+    )
+    console.print(console_table(pd.DataFrame(rows), title))
+    console.print(f"results: {out}/ " + ", ".join(p.name for p in paths.values()))
+    console.print(
+        f"took {time.perf_counter() - started:.0f} s wall, "
+        f"{time.process_time() - cpu_started:.0f} s CPU in this process "
+        f"(memory probes run in their own processes)"
     )
 
 
