@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from grubench.plots import STYLE, color, plt
+from grubench.plots import STYLE, color, plt, whiskers
 from grubench.stats import bootstrap_ci, trials_frame
 
 
@@ -40,7 +40,7 @@ def ratio_forest(rows: list[tuple[str, float, float, float, str]], title: str) -
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(7.5, 0.5 + 0.45 * max(1, len(rows))), layout="constrained")
         for y, (_, ratio, lo, hi, winner) in enumerate(reversed(rows)):
-            ax.errorbar([ratio], [y], xerr=[[ratio - lo], [hi - ratio]], fmt="o", color="black")
+            ax.errorbar([ratio], [y], xerr=whiskers([ratio], [lo], [hi]), fmt="o", color="black")
             ax.annotate(f" {ratio:.2f} ({winner})", (hi, y), va="center", fontsize=7)
         ax.set_yticks(range(len(rows)), [r[0] for r in reversed(rows)])
         ax.axvline(1.0, color="grey", lw=0.8)
@@ -76,7 +76,7 @@ def sweep_panels(panels: list[tuple[list[dict[str, Any]], str | None, str]], tit
                 ax.errorbar(
                     pos,
                     means,
-                    yerr=[np.subtract(means, cis[:, 0]), np.subtract(cis[:, 1], means)],
+                    yerr=whiskers(means, cis[:, 0], cis[:, 1]),
                     fmt="o-",
                     color=color(arch),
                     label=arch,

@@ -37,6 +37,12 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.=-]+", "_", text).strip("_")
 
 
+def whiskers(mid: Any, lo: Any, hi: Any) -> np.ndarray:
+    """Error-bar lengths below and above ``mid``; rounding can't make them negative."""
+    mid, lo, hi = (np.asarray(v, dtype=float) for v in (mid, lo, hi))
+    return np.clip(np.vstack([mid - lo, hi - mid]), 0, None)
+
+
 def save(fig: Figure, path: Path) -> Path:
     """Write a PNG with no metadata that changes between runs, then free the figure."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,7 +97,8 @@ def metric_vs_params(records: list[dict[str, Any]], task: str) -> Figure:
             for (p, _), gs in g.groupby(["params_total", "setting"]):
                 lo, hi = bootstrap_ci(gs["test_metric"])
                 m = gs["test_metric"].mean()
-                ax.errorbar([p], [m], yerr=[[m - lo], [hi - m]], color=color(arch), fmt="o")
+                err = whiskers([m], [lo], [hi])
+                ax.errorbar([p], [m], yerr=err, color=color(arch), fmt="o")
             ax.plot([], [], "o", color=color(arch), label=arch)
         metric = df["metric"].iloc[0] if len(df) else "metric"
         arrow = "lower is better" if len(df) and df["direction"].iloc[0] == "min" else "higher"

@@ -272,6 +272,8 @@ def build(run_dir: Path) -> list[Block]:
 def write_report(run_dir: Path) -> list[Path]:
     """Write report.md, report.html and plots/ into ``run_dir``; returns the two reports."""
     run_dir = Path(run_dir)
+    for old in (run_dir / "plots").glob("*.png"):
+        old.unlink()  # charts of a task no longer in the folder would linger otherwise
     blocks = build(run_dir)
     title = blocks[0].text
     md, page = run_dir / "report.md", run_dir / "report.html"

@@ -120,6 +120,9 @@ def logrank_p(records: list[dict[str, Any]], a: str, b: str, unit: str = "second
             p = 1.0  # nobody reached it: no evidence of a difference
         else:
             x, y = (st.CensoredData(uncensored=t[r], right=t[~r]) for t, r in obs.values())
-            p = float(st.logrank(x, y).pvalue)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                p = float(st.logrank(x, y).pvalue)
+            if not math.isfinite(p):
+                p = 1.0  # every event at one instant in both groups: zero variance, no difference
         out.append({"task": task, "setting": setting, "unit": unit, "p_logrank": p})
     return pd.DataFrame(out)
