@@ -189,7 +189,7 @@ def paired_test(
         ratio = float(np.exp(logs.mean()))
         ratio_lo, ratio_hi = (float(np.exp(v)) for v in bootstrap_ci(logs))
     p_perm = _sign_flip_p(d)
-    p_wil = float(st.wilcoxon(d).pvalue) if np.any(d != 0) else 1.0
+    p_wil = float(st.wilcoxon(d).pvalue) if n > 1 and np.any(d != 0) else 1.0
     a_better = d < 0 if direction == "min" else d > 0
     p_a = float((a_better.sum() + 0.5 * (d == 0).sum()) / n)
     winner = _NONE
@@ -218,8 +218,8 @@ _NONE = "no clear difference"
 
 def _sign_flip_p(d: np.ndarray) -> float:
     """Two-sided p of the mean difference under random sign flips (exact for n ≤ 16)."""
-    if not np.any(d != 0):
-        return 1.0
+    if len(d) < 2 or not np.any(d != 0):
+        return 1.0  # one pair: both sign flips are as extreme as the data
     res = st.permutation_test(
         (d,),
         lambda x, axis: np.mean(x, axis=axis),

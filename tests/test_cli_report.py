@@ -62,3 +62,17 @@ def test_a_claim_whose_task_is_missing_is_marked_not_run(tmp_path: Path):
     assert result.exit_code == 0, result.output
     md = (tmp_path / "quick" / "claims.md").read_text()
     assert "not run (unknown task 'ucr:JapaneseVowels'" in md
+
+
+def test_run_ends_by_writing_the_report(tmp_path: Path):
+    suite = tmp_path / "tiny.toml"
+    suite.write_text(
+        'name = "tiny"\nseeds = 1\nhidden = 4\nworkers = 2\nthreads = 1\n[train]\nepochs = 1\n'
+        '[[task]]\nname = "adding"\nlength = 5\nn_train = 32\nn_val = 16\nn_test = 16\n'
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(suite), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "report.md, report.html, plots/" in result.output
+    assert "| adding | gru | 1 |" in (out / "report.md").read_text()
+    assert (out / "plots" / "curves-adding.png").exists()

@@ -70,6 +70,11 @@ def test_three_seeds_can_never_be_significant():
     assert p.winner == "no clear difference"
 
 
+def test_a_single_pair_is_never_significant():
+    p = paired_test([1.0], [2.0], "min")
+    assert (p.n, p.p_perm, p.p_wilcoxon, p.winner) == (1, 1.0, 1.0, "no clear difference")
+
+
 def test_higher_is_better_direction_and_ratio_of_a_doubling():
     b = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
     p = paired_test(2 * b, b, "max")
