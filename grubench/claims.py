@@ -12,13 +12,14 @@ from typing import Any
 
 from grubench.experiments import Outcome, Sweep, scaled
 from grubench.sizing import flops_per_step, match_hidden, params_recurrent, params_total
-from grubench.stats import Paired, paired_frame
+from grubench.stats import Paired, paired_frame, trials_frame
 from grubench.survival import logrank_p, time_to_target_frame
 from grubench.verdicts import (
     NONE,
     NOT_RUN,
     Finding,
     Verdict,
+    beats_baseline,
     combine,
     from_logrank,
     from_paired,
@@ -37,10 +38,10 @@ TIMING = Sweep(
     "adding",
     None,
     (),
-    (("length", 30), *_QUICK_N),
+    (("length", 10), *_QUICK_N),
     match="hidden",
     hidden=64,
-    epochs=10,
+    epochs=20,
     target=0.02,
 )
 TIMING_PARAMS = scaled(TIMING, name="timing-params", match="params")
@@ -148,6 +149,30 @@ def paired(records: list[dict[str, Any]], column: str, direction: str) -> list[A
     return list(paired_frame(records, column, direction).itertuples())
 
 
+def metric_findings(
+    records: list[dict[str, Any]], favoured: str, label: Callable[[str], str] = str
+) -> dict[str, Finding]:
+    """Per setting: the paired test-metric comparison, counted only if the winner beats the
+    trivial baseline (an arch that merely fails less is no evidence about the claim)."""
+    if not records:
+        return {}
+    frame = trials_frame(records)
+    out = {}
+    for setting, g in frame.groupby("setting", sort=False):
+        subset = [records[i] for i in g.index]
+        ok = g[g["status"] == "ok"]
+        direction = str(ok["direction"].iloc[0]) if len(ok) else "min"
+        learned = {
+            arch: beats_baseline(ga["test_metric"], ga["baseline"].mean(), direction)
+            for arch, ga in ok.groupby("arch")
+        }
+        for row in paired(subset, "test_metric", direction):
+            out[setting] = from_paired(
+                label(setting), _as_paired(row), "test metric", favoured, learned
+            )
+    return out
+
+
 def _as_paired(row: Any) -> Paired:
     return Paired(**{k: getattr(row, k) for k in Paired.__dataclass_fields__})
 
@@ -213,8 +238,7 @@ def judge_data(outcomes: dict[str, Outcome]) -> Verdict:
     top = max(sweep.values)
     for value in sweep.values:
         sub = [r for r in recs if r["task_params"].get(sweep.param) == value]
-        for row in paired(sub, "test_metric", sub[0]["direction"]) if sub else []:
-            f = from_paired(f"{sweep.param}={value}", _as_paired(row), "test metric")
+        for f in metric_findings(sub, "gru", lambda _, v=value: f"{sweep.param}={v}").values():
             (context if value == top else findings).append(f)
     verdict = combine(findings)
     return Verdict(verdict.verdict, verdict.condition, verdict.findings + tuple(context))
@@ -228,12 +252,13 @@ def judge_long(outcomes: dict[str, Outcome]) -> Verdict:
     findings, context = [], []
     for name in ("long-adding", "long-copy", "anbn"):
         sweep = outcomes[name].sweep
-        recs = list(outcomes[name].records)
-        longest = max(sweep.values) if sweep.param else None
-        for row in paired(recs, "test_metric", recs[0]["direction"]):
-            label = row.setting if sweep.param else f"{sweep.task} generalisation"
-            f = from_paired(label, _as_paired(row), "test metric", favoured="lstm")
-            is_long = longest is None or label.endswith(f"{sweep.param}={longest}")
+        longest = f"{sweep.param}={max(sweep.values)}" if sweep.param else None
+
+        def label(setting: str, task: str = sweep.task, swept: bool = bool(sweep.param)) -> str:
+            return setting if swept else f"{task} generalisation"
+
+        for setting, f in metric_findings(list(outcomes[name].records), "lstm", label).items():
+            is_long = longest is None or setting.endswith(longest)
             (findings if is_long else context).append(f)
     verdict = combine(findings)
     return Verdict(verdict.verdict, verdict.condition, verdict.findings + tuple(context))

@@ -122,7 +122,7 @@ def _sweep_line(o: Outcome) -> str:
         f"{s.match} at hidden {s.hidden}; {s.seeds} seeds; ≤{s.epochs} epochs"
         + (f", target {s.target}" if s.target is not None else "")
         + (f", patience {s.patience}" if s.patience else "")
-        + f". {state}."
+        + f"; 1 thread per trial, {s.workers} trials at once. {state}."
     )
 
 

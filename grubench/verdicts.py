@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
-from grubench.stats import ALPHA, Paired
+from grubench.stats import ALPHA, Paired, bootstrap_ci
 
 FOR, AGAINST, NONE = "for", "against", "none"
 SUPPORTED, CONTRADICTED, INCONCLUSIVE, DEPENDS = (
@@ -68,9 +69,23 @@ def from_ratio(condition: str, lo: float, hi: float, what: str) -> Finding:
     return Finding(condition, outcome, f"{what} GRU/LSTM {span} (exact)")
 
 
-def from_paired(condition: str, p: Paired, what: str, favoured: str = "gru") -> Finding:
+def beats_baseline(values: Any, baseline: float, direction: str) -> bool:
+    """Whether the 95% CI of the mean of ``values`` lies wholly on the better side of the
+    trivial predictor's score: the arch learned something the task can't give away."""
+    lo, hi = bootstrap_ci(values)
+    return hi < baseline if direction == "min" else lo > baseline
+
+
+def from_paired(
+    condition: str,
+    p: Paired,
+    what: str,
+    favoured: str = "gru",
+    learned: dict[str, bool] | None = None,
+) -> Finding:
     """A paired seed comparison: significant in favour of ``favoured`` is for the claim,
-    significant the other way is against, otherwise none."""
+    significant the other way is against, otherwise none. With ``learned`` (arch -> beats the
+    trivial baseline), a winner that doesn't beat it counts as none: it only failed less."""
     if p.n == 0:
         return Finding(condition, NONE, f"{what}: no complete pairs")
     if p.winner == favoured:
@@ -79,12 +94,16 @@ def from_paired(condition: str, p: Paired, what: str, favoured: str = "gru") -> 
         outcome = AGAINST
     else:
         outcome = NONE
+    note = ""
+    if outcome != NONE and learned is not None and not learned.get(p.winner, False):
+        outcome = NONE
+        note = f"; {p.winner.upper()} wins but does not beat the trivial baseline"
     ratio = "" if math.isnan(p.ratio) else f" ×{p.ratio:.3g} [{p.ratio_lo:.3g}, {p.ratio_hi:.3g}]"
     return Finding(
         condition,
         outcome,
         f"{what} GRU {p.mean_a:.4g} vs LSTM {p.mean_b:.4g}{ratio}, "
-        f"p={p.p_perm:.3g}, n={p.n}, P(GRU better)={p.p_a_better:.2f}",
+        f"p={p.p_perm:.3g}, n={p.n}, P(GRU better)={p.p_a_better:.2f}{note}",
     )
 
 

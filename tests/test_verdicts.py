@@ -12,6 +12,7 @@ from grubench.verdicts import (
     NONE,
     SUPPORTED,
     Finding,
+    beats_baseline,
     combine,
     from_logrank,
     from_paired,
@@ -58,6 +59,19 @@ def test_paired_finding_follows_the_significant_winner_and_the_favoured_arch():
     noise = paired_test(lstm + np.array([1, -1, 1, -1, 1, -1, 1, -1]) * 0.1, lstm, "min")
     assert from_paired("s/epoch", noise, "s/epoch").outcome == NONE
     assert "p=" in from_paired("s/epoch", faster_gru, "s/epoch").evidence
+
+
+def test_a_winner_that_does_not_beat_the_trivial_baseline_is_no_evidence():
+    lstm = np.full(8, 0.60) + np.linspace(0, 0.01, 8)
+    gru = lstm - 0.2  # significantly better, yet still worse than trivial (0.35)
+    p = paired_test(gru, lstm, "min")
+    learned = {"gru": beats_baseline(gru, 0.35, "min"), "lstm": beats_baseline(lstm, 0.35, "min")}
+    assert learned == {"gru": False, "lstm": False}
+    f = from_paired("copy delay=40", p, "test metric", favoured="lstm", learned=learned)
+    assert f.outcome == NONE and "does not beat the trivial baseline" in f.evidence
+    assert from_paired("x", p, "m", favoured="lstm", learned={"gru": True}).outcome == AGAINST
+    assert beats_baseline([12.0, 14.0, 13.0], 0.0, "max")
+    assert not beats_baseline([0.0, 1.0, 0.0], 0.0, "max")
 
 
 def test_time_to_target_counts_only_with_a_significant_log_rank():
