@@ -45,7 +45,11 @@ def combine(findings: list[Finding]) -> Verdict:
     yes = [f.condition for f in fs if f.outcome == FOR]
     no = [f.condition for f in fs if f.outcome == AGAINST]
     if not fs or (not yes and not no):
-        return Verdict(INCONCLUSIVE, "no significant difference in any condition", fs)
+        return Verdict(
+            INCONCLUSIVE,
+            "no condition decided it: nothing significant beyond the trivial baseline",
+            fs,
+        )
     if yes and len(yes) == len(fs):
         return Verdict(SUPPORTED, "", fs)
     if not yes:
