@@ -83,8 +83,10 @@ def test_data_claim_is_not_run_when_the_real_task_is_missing():
 
 def test_long_dependency_rule_counts_the_longest_lag_and_anbn():
     base = np.full(6, 0.1) + NOISE
-    adding = sweep_records(LONG_ADDING, {25: (base, base + 0.05), 100: (base + 0.05, base)})
-    copy = sweep_records(LONG_COPY, {10: (base, base + NOISE), 40: (base + NOISE, base)})
+    short, long = LONG_ADDING.values
+    adding = sweep_records(LONG_ADDING, {short: (base, base + 0.05), long: (base + 0.05, base)})
+    c_short, c_long = LONG_COPY.values
+    copy = sweep_records(LONG_COPY, {c_short: (base, base + NOISE), c_long: (base + NOISE, base)})
     anbn = sweep_records(ANBN, {None: (np.full(6, 12.0) + NOISE, np.full(6, 12.0))})
     outcomes = {
         "long-adding": outcome(LONG_ADDING, adding),
@@ -93,7 +95,7 @@ def test_long_dependency_rule_counts_the_longest_lag_and_anbn():
     }
     v = judge_long(outcomes)
     assert v.verdict == DEPENDS
-    assert v.condition == "holds for adding length=100"
+    assert v.condition == f"holds for adding length={long}"
     assert len(v.findings) == 5  # 3 counted, the 2 shorter lags as context
 
 

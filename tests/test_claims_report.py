@@ -1,5 +1,6 @@
 """claims.md: the verdict table from synthetic evidence, written identically twice."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,12 @@ def _long_result(folder: Path) -> ClaimsResult:
         "anbn": Outcome(ANBN, folder / "n", tuple(recs("anbn", None, (None,), "never"))),
     }
     claim = next(c for c in CLAIMS if c.key == "e")
+    outcomes["long-adding"] = replace(
+        outcomes["long-adding"], sweep=replace(LONG_ADDING, values=(25, 100))
+    )
+    outcomes["long-copy"] = replace(
+        outcomes["long-copy"], sweep=replace(LONG_COPY, values=(10, 40))
+    )
     return ClaimsResult(folder, ((claim, claim.judge(outcomes)),), outcomes)
 
 
