@@ -36,12 +36,12 @@ def exact_ratios(rows: list[dict[str, Any]], input_size: int = 12, layers: int =
 
 def ratio_forest(rows: list[tuple[str, float, float, float, str]], title: str) -> Figure:
     """One line per comparison: GRU/LSTM ratio (geometric mean over seeds) with its 95% CI,
-    on a log axis with 1 marked; the right-hand label gives the winner."""
+    on a log axis with 1 marked; the label gives the significant winner, if any."""
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(7.5, 0.5 + 0.45 * max(1, len(rows))), layout="constrained")
         for y, (_, ratio, lo, hi, winner) in enumerate(reversed(rows)):
             ax.errorbar([ratio], [y], xerr=whiskers([ratio], [lo], [hi]), fmt="o", color="black")
-            ax.annotate(f" {ratio:.2f} ({winner})", (hi, y), va="center", fontsize=7)
+            ax.annotate(f" ×{ratio:.2f}: {winner}", (hi, y), va="center", fontsize=7)
         ax.set_yticks(range(len(rows)), [r[0] for r in reversed(rows)])
         ax.axvline(1.0, color="grey", lw=0.8)
         ax.set_xscale("log")
@@ -86,15 +86,21 @@ def sweep_panels(panels: list[tuple[list[dict[str, Any]], str | None, str]], tit
                     ys = g[g["x"] == x]["test_metric"]
                     ax.scatter([p] * len(ys), ys, color=color(arch), alpha=0.3, s=10)
             if len(df):
-                base = df["baseline"].dropna()
-                if len(base):
-                    ax.axhline(base.mean(), color="grey", ls=":", lw=1, label="trivial")
+                # The trivial score depends on the swept value (copy's on T), so one per value.
+                base = df.dropna(subset=["baseline"]).groupby("x")["baseline"].mean()
+                if len(base) == 1:
+                    ax.axhline(base.iloc[0], color="grey", ls=":", lw=1, label="trivial")
+                elif len(base):
+                    ax.plot(base.index, base.values, "x:", color="grey", lw=1, label="trivial")
                 arrow = (
                     "lower is better" if df["direction"].iloc[0] == "min" else "higher is better"
                 )
                 ax.set_ylabel(f"test {df['metric'].iloc[0]} ({arrow})")
             if param:
                 ax.set_xscale("log")
+                ticks = sorted(set(df["x"]))
+                ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+                ax.minorticks_off()
                 ax.set_xlabel(param)
             else:
                 ax.set_xticks([])

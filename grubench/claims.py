@@ -64,8 +64,8 @@ FULL: dict[str, dict[str, Any]] = {
     "timing-hidden": dict(seeds=10, epochs=30, fixed=(("length", 50), *_FULL_N)),
     "timing-params": dict(seeds=10, epochs=30, fixed=(("length", 50), *_FULL_N)),
     "data-size": dict(seeds=10, values=(0.05, 0.1, 0.25, 0.5, 1.0), epochs=100, patience=20),
-    "long-adding": dict(seeds=10, values=(10, 25, 50, 100, 200), epochs=40, fixed=_FULL_N),
-    "long-copy": dict(seeds=10, values=(5, 10, 20, 50, 100), epochs=40, fixed=_FULL_N),
+    "long-adding": dict(seeds=10, values=(10, 25, 50, 100), epochs=40, fixed=_FULL_N),
+    "long-copy": dict(seeds=10, values=(5, 10, 20, 50), epochs=40, fixed=_FULL_N),
     "anbn": dict(seeds=10, epochs=40, fixed=(("max_n", 10), ("max_n_test", 60), *_FULL_N)),
 }
 
