@@ -189,12 +189,15 @@ def _target_finding(records: list[dict[str, Any]], condition: str) -> Finding | 
     )
 
 
+MEASURE = {"seconds_per_epoch": "s/epoch", "throughput_seq_s": "throughput"}
+
+
 def _timing_findings(outcomes: dict[str, Outcome], column: str, direction: str) -> list[Finding]:
     out = []
     for name, cond in (("timing-hidden", "equal hidden"), ("timing-params", "equal params")):
-        recs = list(outcomes[name].records)
-        for row in paired(recs, column, direction):
-            out.append(from_paired(f"{column} at {cond}", _as_paired(row), column))
+        what = MEASURE[column]
+        for row in paired(list(outcomes[name].records), column, direction):
+            out.append(from_paired(f"{what} at {cond}", _as_paired(row), what))
     return out
 
 
