@@ -109,14 +109,14 @@ def summary_blocks(records: list[dict[str, Any]]) -> list[Block]:
     df = summary(records)
     rows = []
     for r in df.itertuples():
-        arrow = "↓" if r.direction == "min" else "↑"
+        arrow = {"min": "↓", "max": "↑"}.get(r.direction, "")
         n = f"{r.n}" + (f" ({r.diverged} div, {r.failed} fail)" if r.diverged or r.failed else "")
         rows.append(
             [
                 r.setting,
                 r.arch,
                 n,
-                f"{r.metric}{arrow} {fmt(r.metric_mean)} ± {fmt(r.metric_std, 2)}",
+                f"{r.metric or ''}{arrow} {fmt(r.metric_mean)} ± {fmt(r.metric_std, 2)}",
                 ci(r.metric_lo, r.metric_hi),
                 fmt(r.baseline),
                 fmt(r.hidden),
@@ -261,6 +261,8 @@ def build(run_dir: Path) -> list[Block]:
         Block("h1", f"grubench report: {info.get('suite', {}).get('name', run_dir.name)}"),
         Block("p", environment_line(info) + f" {len(records)} trials."),
     ]
+    if not records:
+        return blocks + [Block("p", "No trials finished yet.")]
     blocks += summary_blocks(records)
     if pair:
         blocks += paired_blocks(records, *pair)

@@ -66,3 +66,13 @@ def test_stale_charts_are_removed(tmp_path: Path):
 def test_markdown_tables_escape_pipes():
     md = to_markdown([Block("h2", "T"), table(["a", "b"], [["x|y", 1]])])
     assert md == "## T\n\n| a | b |\n|---|---|\n| x\\|y | 1 |\n"
+
+
+def test_a_folder_of_failures_or_of_nothing_still_reports(tmp_path: Path):
+    recs = paired_records([0.1], [0.2])
+    for r in recs:
+        r["status"] = "failed"
+    md, _ = write_report(write_folder(tmp_path / "failed", recs))
+    assert "| adding | gru | 0 (0 div, 1 fail) | mse↓ – ± – |" in md.read_text()
+    md, _ = write_report(write_folder(tmp_path / "empty", []))
+    assert "No trials finished yet." in md.read_text()
