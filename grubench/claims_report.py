@@ -13,7 +13,14 @@ from grubench.claims import CLAIMS, Claim, param_ratios, sweeps
 from grubench.errors import UserError
 from grubench.execute import Sink
 from grubench.experiments import Outcome, run_sweep
-from grubench.report import Block, environment_line, table, to_html, to_markdown
+from grubench.report import (
+    Block,
+    environment_line,
+    table,
+    to_html,
+    to_markdown,
+    write_report,
+)
 from grubench.stats import ALPHA, paired_frame
 from grubench.store import atomic_write, read_run
 from grubench.verdicts import Verdict
@@ -160,8 +167,12 @@ def blocks(result: ClaimsResult, images: list[Path]) -> list[Block]:
 
 
 def write_claims(result: ClaimsResult) -> list[Path]:
-    """claims.md and a self-contained claims.html in the mode's folder."""
+    """claims.md and a self-contained claims.html in the mode's folder; each experiment that
+    ran trials now also gets its own full report."""
     result.folder.mkdir(parents=True, exist_ok=True)
+    for o in result.outcomes.values():
+        if o.ran and o.records:
+            write_report(o.folder)
     bs = blocks(result, charts(result))
     md, page = result.folder / "claims.md", result.folder / "claims.html"
     atomic_write(md, to_markdown(bs))

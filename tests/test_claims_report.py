@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fake_records import paired_records
+from fake_records import paired_records, write_folder
 
 from grubench.claims import ANBN, CLAIMS, LONG_ADDING, LONG_COPY
 from grubench.claims_report import ClaimsResult, select, verdict_rows, write_claims
@@ -74,3 +74,16 @@ def test_claims_md_is_written_identically_twice_with_its_charts(tmp_path: Path):
     assert "### (e) an LSTM may be preferred for long-term dependencies: depends" in text
     assert "| adding length=100 | for |" in text
     assert "![claim-e-long](plots/claim-e-long.png)" in text
+
+
+def test_an_experiment_that_ran_trials_gets_its_own_report(tmp_path: Path):
+    recs = paired_records([0.1] * 2, [0.2] * 2, params={"length": 10})
+    folder = write_folder(tmp_path / "long-adding", recs)
+    ran = Outcome(replace(LONG_ADDING, values=(10,)), folder, tuple(recs), ran=4)
+    claim = next(c for c in CLAIMS if c.key == "e")
+    result = ClaimsResult(
+        tmp_path, ((claim, claim.judge({"long-adding": ran})),), {"long-adding": ran}
+    )
+    write_claims(result)
+    assert (folder / "report.md").exists() and (folder / "report.html").exists()
+    assert "not run (experiment long-copy not run)" in (tmp_path / "claims.md").read_text()
