@@ -176,23 +176,7 @@ def _execute(plan) -> None:  # noqa: ANN001
     )
     with render.progress(console) as bar:
         overall = bar.add_task("all trials", total=len(plan.trials), completed=skipped)
-        current: dict[str, Any] = {}
-
-        def on_event(ev: dict[str, Any]) -> None:
-            t = ev["trial"]
-            label = f"  {t.task} {t.arch} seed {t.seed}"
-            if ev["event"] == "start":
-                current[t.id] = bar.add_task(label, total=t.budget.epochs)
-            elif ev["event"] == "epoch":
-                bar.update(
-                    current[t.id],
-                    completed=ev["epoch"],
-                    description=f"{label} val {ev['val_metric']:.4g}",
-                )
-            elif ev["event"] == "finish":
-                bar.remove_task(current.pop(t.id))
-                bar.advance(overall)
-
+        on_event = _progress_events(bar, overall)
         try:
             runs.execute(plan, on_event)
         except KeyboardInterrupt:
@@ -209,7 +193,80 @@ def _execute(plan) -> None:  # noqa: ANN001
 
     atomic_write(plan.out / "summary.csv", table.to_csv(index=False))
     console.print(render.summary_table(table, title=f"{plan.suite.name}: test metrics"))
-    console.print(f"results: {plan.out}/trials.jsonl, summary.csv, run.json")
+    from grubench.report import write_report
+
+    write_report(plan.out)
+    console.print(
+        f"results: {plan.out}/trials.jsonl, summary.csv, run.json, report.md, report.html, plots/"
+    )
+
+
+def _progress_events(bar, overall) -> Any:  # noqa: ANN001
+    """An event sink that shows each running trial's epochs and advances ``overall``."""
+    current: dict[str, Any] = {}
+
+    def on_event(ev: dict[str, Any]) -> None:
+        t = ev["trial"]
+        label = f"  {t.task} {t.arch} seed {t.seed}"
+        if ev["event"] == "start":
+            current[t.id] = bar.add_task(label, total=t.budget.epochs)
+        elif ev["event"] == "epoch":
+            bar.update(
+                current[t.id],
+                completed=ev["epoch"],
+                description=f"{label} val {ev['val_metric']:.4g}",
+            )
+        elif ev["event"] == "finish":
+            bar.remove_task(current.pop(t.id))
+            bar.advance(overall)
+
+    return on_event
+
+
+@app.command()
+def report(
+    results: Path = typer.Argument(..., help="results folder (holds trials.jsonl)"),
+) -> None:
+    """Write report.md, a self-contained report.html and plots/ for a results folder."""
+    from grubench.report import write_report
+
+    paths = write_report(results)
+    console.print(f"wrote {', '.join(map(str, paths))} and {results / 'plots'}/")
+
+
+@app.command()
+def claims(
+    quick: bool = typer.Option(False, "--quick", help="small experiments (≤ 15 min on 2 cores)"),
+    out: Path = typer.Option(
+        Path("results/claims"), help="results folder; finished trials there are reused"
+    ),
+    only: str = typer.Option(None, help="claims to judge, e.g. a,b (default: all)"),
+    no_run: bool = typer.Option(
+        False, "--no-run", help="judge only what the results folder already holds"
+    ),
+) -> None:
+    """Run (or reuse) the experiments behind the seed's claims and print a verdict table."""
+    import time
+
+    from grubench import claims_report as cr
+
+    started = time.perf_counter()
+    cr.select(only)  # a bad --only fails before anything runs
+    with render.progress(console) as bar:
+        overall = bar.add_task("claims trials", total=None)
+        try:
+            result = cr.run_claims(out, quick, only, _progress_events(bar, overall), not no_run)
+        except KeyboardInterrupt:
+            bar.stop()
+            err.print("interrupted: finished trials are saved; rerun the command to go on")
+            raise typer.Exit(130) from None
+    paths = cr.write_claims(result)
+    console.print(render.verdict_table(cr.verdict_rows(result)))
+    counts = cr.summary_line(result)
+    console.print(
+        f"{counts['ran']} trials run, {counts['reused']} reused; "
+        f"wall time {time.perf_counter() - started:.0f} s; wrote {', '.join(map(str, paths))}"
+    )
 
 
 @app.command()
