@@ -1,0 +1,275 @@
+"""The two sides of a comparison: read run folders (or exported summary.csv files), group their
+samples per task × arch, find what differs between the runs, and compare them."""
+
+from __future__ import annotations
+
+import tomllib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from grubench.compare import Group, Row, Stat, Thresholds, compare_groups, stat_of, thresholds_from
+from grubench.errors import UserError
+from grubench.probe import probe_seconds
+from grubench.store import TRIALS, latest_per_trial, read_run, read_trials
+
+SUMMARY = "summary.csv"
+SUMMARY_COLUMNS = ("task", "arch", "metric", "direction", "n", "metric_mean", "metric_std")
+# Environment fields whose difference can move the numbers (git state is expected to differ).
+ENV_KEYS = ("grubench", "python", "torch", "numpy", "platform", "cpu", "cpu_count")
+ENV_KEYS += ("torch_threads", "mkldnn", "cuda", "cudnn", "gpu")
+
+
+@dataclass(frozen=True)
+class RunData:
+    """One side of a comparison as read from disk."""
+
+    label: str  # "BASE" or "NEW"
+    path: Path
+    records: tuple[dict[str, Any], ...] = ()
+    summary: pd.DataFrame | None = field(default=None, compare=False)
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    rows: list[Row]
+    warnings: list[str]
+    notes: list[str]
+    probes: tuple[float, float] | None
+
+
+def load_run(path: Path, label: str, skip_bad_lines: bool = False) -> RunData:
+    """A run folder (its trials.jsonl is the source of truth), a trials.jsonl or a summary.csv."""
+    p = Path(path)
+    if not p.exists():
+        raise UserError(f"{label} '{p}' does not exist")
+    folder = p if p.is_dir() else p.parent
+    if p.is_dir() and not (p / TRIALS).exists() and (p / SUMMARY).exists():
+        p = p / SUMMARY
+    if p.is_dir() or p.name == TRIALS or p.suffix == ".jsonl":
+        records, _ = read_trials(p, skip_bad_lines)
+        if not records:
+            raise UserError(f"{label} '{path}' holds no trial records")
+        return RunData(label, Path(path), tuple(latest_per_trial(records)), None, read_run(folder))
+    if p.suffix == ".csv":
+        return RunData(label, Path(path), (), _read_summary(p), read_run(folder))
+    raise UserError(f"{label} '{p}' is neither a results folder, a trials.jsonl nor a summary.csv")
+
+
+def _read_summary(path: Path) -> pd.DataFrame:
+    try:
+        df = pd.read_csv(path)
+    except (OSError, ValueError, pd.errors.ParserError) as e:
+        raise UserError(f"cannot read '{path}': {str(e).splitlines()[0]}") from None
+    missing = [c for c in SUMMARY_COLUMNS if c not in df.columns]
+    if missing or df.empty:
+        problem = f"missing column '{missing[0]}'" if missing else "no rows"
+        raise UserError(f"'{path}' is not a grubench summary: {problem}")
+    return df
+
+
+def load_thresholds(path: Path | None, overrides: list[str]) -> Thresholds:
+    """Defaults, then a TOML file's keys, then KEY=VALUE overrides from the command line."""
+    th = Thresholds()
+    if path is not None:
+        try:
+            raw = tomllib.loads(Path(path).read_text())
+        except FileNotFoundError:
+            raise UserError(f"thresholds file '{path}' does not exist") from None
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+            raise UserError(f"thresholds file '{path}' cannot be read: {e}") from None
+        th = thresholds_from(th, raw.get("thresholds", raw), str(path))
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        try:
+            parsed = tomllib.loads(f"v = {value.strip()}")["v"] if sep else None
+        except tomllib.TOMLDecodeError:
+            parsed = None
+        if parsed is None:
+            raise UserError(f"--threshold '{item}': expected KEY=VALUE, e.g. time=0.15")
+        th = thresholds_from(th, {key.strip(): parsed}, "--threshold")
+    return th
+
+
+def groups(run: RunData) -> dict[tuple[str, str], Group]:
+    """Every task × arch of a run, and every task's ARCH/lstm ratios, as groups of samples."""
+    return _groups_from_summary(run.summary) if run.summary is not None else _groups(run.records)
+
+
+def _groups(records: tuple[dict[str, Any], ...]) -> dict[tuple[str, str], Group]:
+    by: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in records:
+        by[(r["task"], r["arch"])].append(r)
+    out = {}
+    for (task, arch), recs in by.items():
+        ok = [r for r in recs if r["status"] == "ok"]
+        first = next((r for r in recs if r.get("direction")), {})
+        stats = {
+            "test_metric": stat_of([r.get("test_metric") for r in ok]),
+            "sec_per_epoch": stat_of([h["epoch_seconds"] for r in ok for h in _hist(r)]),
+            "throughput": stat_of([_n_train(r) / h["epoch_seconds"] for r in ok for h in _hist(r)]),
+            "latency_ms": stat_of([r.get("infer_latency_ms") for r in ok]),
+            "peak_mem_mb": stat_of([r.get("peak_mem_mb") for r in ok]),
+            "params": stat_of([r.get("params_total") for r in ok]),
+            "failures": Stat(float(len(recs) - len(ok)), (), None, len(recs)),
+        }
+        direction, metric = first.get("direction", "min"), first.get("metric", "metric")
+        out[(task, arch)] = Group(task, arch, direction, metric, stats)
+    for (task, arch), recs in list(by.items()):
+        if arch != "lstm" and (task, "lstm") in by:
+            g = out[(task, arch)]
+            stats = _paired_ratios(recs, by[(task, "lstm")])
+            out[(task, f"{arch}/lstm")] = Group(
+                task, f"{arch}/lstm", g.direction, g.metric_name, stats
+            )
+    return out
+
+
+def _hist(r: dict[str, Any]) -> list[dict[str, Any]]:
+    return [h for h in r.get("history") or [] if h.get("epoch_seconds")]
+
+
+def _n_train(r: dict[str, Any]) -> float:
+    # Sequences per epoch, recovered from the record's own throughput and training time.
+    return r["throughput_seq_s"] * r["train_seconds"] / r["epochs_run"]
+
+
+def _paired_ratios(num: list[dict[str, Any]], den: list[dict[str, Any]]) -> dict[str, Stat]:
+    """ARCH/LSTM ratios paired by seed (and epoch): both ran in the same run on the same data."""
+    lstm = {r["seed"]: r for r in den if r["status"] == "ok"}
+    times, metrics = [], []
+    for r in num:
+        other = lstm.get(r["seed"])
+        if r["status"] != "ok" or other is None:
+            continue
+        # Early stopping can leave the two with different epoch counts: pair what both ran.
+        pairs = zip(_hist(r), _hist(other), strict=False)
+        times += [a["epoch_seconds"] / b["epoch_seconds"] for a, b in pairs]
+        if r.get("test_metric") is not None and other.get("test_metric"):
+            metrics.append(r["test_metric"] / other["test_metric"])
+    return {"sec_per_epoch": stat_of(times), "test_metric": stat_of(metrics)}
+
+
+def _groups_from_summary(df: pd.DataFrame) -> dict[tuple[str, str], Group]:
+    def num(row: pd.Series, col: str) -> float | None:
+        v = row.get(col)
+        return None if v is None or pd.isna(v) else float(v)
+
+    out = {}
+    for _, row in df.iterrows():
+        n = int(row["n"])
+        stats = {
+            "test_metric": Stat(num(row, "metric_mean"), (), num(row, "metric_std"), n),
+            "sec_per_epoch": Stat(num(row, "sec_per_epoch"), (), None, n),
+            "throughput": Stat(num(row, "throughput_seq_s"), (), None, n),
+            "peak_mem_mb": Stat(num(row, "peak_mem_mb"), (), None, n),
+            "params": Stat(num(row, "params_total"), (), None, n),
+            "failures": Stat(float(row.get("diverged", 0) + row.get("failed", 0)), (), None, n),
+        }
+        key = (str(row["task"]), str(row["arch"]))
+        out[key] = Group(key[0], key[1], str(row["direction"]), str(row["metric"]), stats)
+    for (task, arch), g in list(out.items()):
+        den = out.get((task, "lstm"))
+        if arch != "lstm" and den is not None:
+            stats = {}
+            for m in ("sec_per_epoch", "test_metric"):
+                a, b = g.stats[m].center, den.stats[m].center
+                stats[m] = Stat(a / b if a is not None and b else None, (), None, g.stats[m].n)
+            out[(task, f"{arch}/lstm")] = Group(
+                task, f"{arch}/lstm", g.direction, g.metric_name, stats
+            )
+    return out
+
+
+def schema_versions(run: RunData) -> set[int]:
+    versions = {r.get("schema_version") for r in run.records}
+    if "schema_version" in run.info:
+        versions.add(run.info["schema_version"])
+    return versions
+
+
+def differences(base: RunData, new: RunData) -> list[str]:
+    """What differs between the runs beyond the code under test: tasks, sizes, budgets, seeds,
+    environment. Each is a warning: the comparison still runs, but says which."""
+    out = []
+    g0 = {k for k in groups(base) if "/" not in k[1]}
+    g1 = {k for k in groups(new) if "/" not in k[1]}
+    for only, side in ((g0 - g1, "BASE"), (g1 - g0, "NEW")):
+        if only:
+            out.append(f"only in {side}: " + ", ".join(f"{t} {a}" for t, a in sorted(only)))
+    for field_name, what in (
+        ("task_params", "task parameters"),
+        ("hidden", "hidden size"),
+        ("params_total", "parameter count"),
+        ("layers", "layers"),
+        ("match", "matching rule"),
+        ("budget", "training budget"),
+        ("threads", "threads per trial"),
+        ("device", "device"),
+    ):
+        a, b = _per_group(base, field_name), _per_group(new, field_name)
+        for key in sorted(a.keys() & b.keys()):
+            if a[key] != b[key]:
+                out.append(f"{what} differ for {key[0]} {key[1]}: {a[key]} vs {b[key]}")
+    s0, s1 = _seeds(base), _seeds(new)
+    for task in sorted(s0.keys() & s1.keys()):
+        if s0[task] != s1[task]:
+            out.append(f"seeds differ for {task}: {sorted(s0[task])} vs {sorted(s1[task])}")
+    e0, e1 = base.info.get("environment", {}), new.info.get("environment", {})
+    if e0 and e1:
+        for key in ENV_KEYS:
+            if e0.get(key) != e1.get(key):
+                out.append(f"environment differs: {key} {e0.get(key)} vs {e1.get(key)}")
+    return out
+
+
+def _per_group(run: RunData, name: str) -> dict[tuple[str, str], Any]:
+    out: dict[tuple[str, str], Any] = {}
+    for r in run.records:
+        if r.get("status") == "ok" or name not in ("hidden", "params_total"):
+            value = r.get(name) if name != "budget" else (r.get("spec") or {}).get("budget")
+            if value is not None:
+                out.setdefault((r["task"], r["arch"]), value)
+    return out
+
+
+def _seeds(run: RunData) -> dict[str, set[int]]:
+    out: dict[str, set[int]] = defaultdict(set)
+    for r in run.records:
+        out[r["task"]].add(r["seed"])
+    return out
+
+
+def compare_runs(base: RunData, new: RunData, th: Thresholds, absolute: bool) -> Comparison:
+    """Refuse different schemas; warn on other differences; compare every shared group."""
+    v0, v1 = schema_versions(base), schema_versions(new)
+    if v0 and v1 and v0 != v1:
+        raise UserError(
+            f"cannot compare runs with different schema versions: BASE {sorted(v0)}, "
+            f"NEW {sorted(v1)}; re-run the baseline with this grubench"
+        )
+    warnings, notes = differences(base, new), []
+    p0, p1 = probe_seconds(base.info), probe_seconds(new.info)
+    probes = None
+    if absolute:
+        notes.append("times compared raw (--absolute)")
+    elif p0 is None or p1 is None:
+        side = "BASE" if p0 is None else "NEW"
+        warnings.append(f"{side} has no speed probe in run.json: times compared raw")
+    else:
+        probes = (p0, p1)
+        notes.append(
+            f"times normalised by the GEMM probe: BASE {p0 * 1e3:.3g} ms, NEW {p1 * 1e3:.3g} ms "
+            f"(NEW machine {p0 / p1:.2f}× as fast)"
+        )
+    for run in (base, new):
+        if run.summary is not None:
+            notes.append(f"{run.label} is a summary file: no per-seed samples, less power")
+    rows = compare_groups(groups(base), groups(new), th, probes)
+    if not rows:
+        raise UserError("BASE and NEW share no task × arch: nothing to compare")
+    return Comparison(rows, warnings, notes, probes)
