@@ -2,7 +2,7 @@
 
 Pure functions on plain data: the groups of samples of each run in, comparison rows out. A
 change is a regression only if it is beyond its threshold *and* beyond the noise the runs show
-themselves (a rank test with enough samples, disjoint ranges with few); otherwise it is
+themselves (a rank test with enough samples, ranges well apart with few); otherwise it is
 "unchanged" (small) or "inconclusive" (large but within the noise).
 """
 
@@ -32,7 +32,7 @@ class Thresholds:
     ratio: float = 0.10  # GRU/LSTM ratios of time and metric
     failures: float = 0.0  # failed or diverged trials (a count, compared exactly)
     alpha: float = 0.05  # significance of the rank test
-    min_samples: int = 5  # per side for the rank test; fewer: the ranges must not overlap
+    min_samples: int = 5  # per side for the rank test; fewer: the ranges must lie well apart
     gate_ratios: bool = False  # whether a ratio regression fails the comparison (exit 1)
 
 
@@ -161,12 +161,13 @@ def noise_test(base: Stat, new: Stat, th: Thresholds) -> tuple[bool | None, str,
         p = float(st.mannwhitneyu(a, b, alternative="two-sided").pvalue)
         return p < th.alpha, f"Mann–Whitney p={p:.2g} (n={len(a)},{len(b)})", p
     if min(len(a), len(b)) >= 2:
+        # Too few for a test: the ranges must not overlap, and the medians must lie further
+        # apart than either range is wide (two samples alone are disjoint a third of the time).
+        gap = abs(statistics.median(b) - statistics.median(a))
         disjoint = max(a) < min(b) or max(b) < min(a)
-        return (
-            disjoint,
-            f"ranges {'disjoint' if disjoint else 'overlap'} (n={len(a)},{len(b)})",
-            None,
-        )
+        apart = disjoint and gap > max(max(a) - min(a), max(b) - min(b))
+        how = "ranges apart" if apart else ("ranges close" if disjoint else "ranges overlap")
+        return apart, f"{how} (n={len(a)},{len(b)})", None
     if base.std is not None and new.std is not None and min(base.n, new.n) >= 2:
         if base.std == 0 and new.std == 0:
             return base.center != new.center, "no spread in either run", None

@@ -1,0 +1,91 @@
+"""Reading the two sides of a comparison: folders, summaries, schema checks and warnings."""
+
+from __future__ import annotations
+
+import pytest
+from synthetic_runs import TRUTH, make_run
+
+import grubench.store
+from grubench.compare import Thresholds
+from grubench.compare_load import compare_runs, differences, groups, load_run, load_thresholds
+from grubench.errors import UserError
+from grubench.stats import summary
+from grubench.store import atomic_write
+
+TH = Thresholds()
+
+
+def test_groups_hold_per_epoch_samples_and_seed_paired_ratios(tmp_path):
+    run = load_run(make_run(tmp_path / "a", 0, noise=0.0), "BASE")
+    g = groups(run)
+    assert set(g) == {("adding", "gru"), ("adding", "lstm"), ("adding", "gru/lstm")}
+    gru = g[("adding", "gru")].stats
+    assert gru["sec_per_epoch"].n == 6  # 2 seeds × 3 epochs
+    assert gru["sec_per_epoch"].center == pytest.approx(TRUTH["gru"]["epoch"])
+    assert gru["throughput"].center == pytest.approx(1000 / TRUTH["gru"]["epoch"])
+    ratio = g[("adding", "gru/lstm")].stats["sec_per_epoch"]
+    assert ratio.n == 6 and ratio.center == pytest.approx(1.2)
+
+
+def test_differences_name_sizes_environment_and_missing_groups(tmp_path):
+    a = load_run(make_run(tmp_path / "a", 0), "BASE")
+    b = load_run(make_run(tmp_path / "b", 1, hidden=48, torch_version="2.14.0", seeds=3), "NEW")
+    found = differences(a, b)
+    assert "hidden size differ for adding gru: 37 vs 48" in found
+    assert "environment differs: torch 2.13.0 vs 2.14.0" in found
+    assert "seeds differ for adding: [0, 1] vs [0, 1, 2]" in found
+
+
+def test_different_schema_versions_are_refused(tmp_path, monkeypatch):
+    a = load_run(make_run(tmp_path / "a", 0), "BASE")
+    monkeypatch.setattr(grubench.store, "SCHEMA_VERSION", 2)
+    b = load_run(make_run(tmp_path / "b", 1, schema=2), "NEW")
+    with pytest.raises(UserError, match=r"different schema versions: BASE \[1\], NEW \[2\]"):
+        compare_runs(a, b, TH, absolute=False)
+
+
+def test_missing_probe_falls_back_to_raw_times_with_a_warning(tmp_path):
+    a = load_run(make_run(tmp_path / "a", 0, probe=None), "BASE")
+    b = load_run(make_run(tmp_path / "b", 1), "NEW")
+    c = compare_runs(a, b, TH, absolute=False)
+    assert c.probes is None
+    assert "BASE has no speed probe in run.json: times compared raw" in c.warnings
+
+
+def test_summary_files_compare_with_welch_on_the_metric(tmp_path):
+    for name, seed, mse in (("a", 0, 1.0), ("b", 1, 1.3)):
+        run = load_run(make_run(tmp_path / name, seed, mse=mse, seeds=3), name)
+        atomic_write(tmp_path / f"{name}.csv", summary(list(run.records)).to_csv(index=False))
+    c = compare_runs(
+        load_run(tmp_path / "a.csv", "BASE"), load_run(tmp_path / "b.csv", "NEW"), TH, False
+    )
+    rows = {(r.arch, r.metric): r for r in c.rows}
+    assert rows[("gru", "test_metric")].verdict == "regression"
+    assert rows[("gru", "test_metric")].noise.startswith("Welch")
+    assert any("summary file" in n for n in c.notes)
+
+
+def test_unreadable_inputs_are_user_errors(tmp_path):
+    with pytest.raises(UserError, match="BASE '.*nope' does not exist"):
+        load_run(tmp_path / "nope", "BASE")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match="holds no trials.jsonl"):
+        load_run(tmp_path / "empty", "NEW")
+    (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(UserError, match="not a grubench summary: missing column 'task'"):
+        load_run(tmp_path / "bad.csv", "NEW")
+
+
+def test_thresholds_from_toml_then_command_line(tmp_path):
+    f = tmp_path / "th.toml"
+    f.write_text("time = 0.2\nmemory = 0.3\n")
+    th = load_thresholds(f, ["time=0.15", "gate_ratios=true"])
+    assert (th.time, th.memory, th.gate_ratios) == (0.15, 0.3, True)
+    f.write_text("[thresholds]\nmetric = 0.01\n")
+    assert load_thresholds(f, []).metric == 0.01
+    with pytest.raises(UserError, match="unknown threshold 'speed'"):
+        load_thresholds(None, ["speed=0.1"])
+    with pytest.raises(UserError, match="expected KEY=VALUE"):
+        load_thresholds(None, ["time"])
+    with pytest.raises(UserError, match="does not exist"):
+        load_thresholds(tmp_path / "missing.toml", [])
