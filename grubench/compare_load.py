@@ -3,6 +3,7 @@ samples per task × arch, find what differs between the runs, and compare them."
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ import pandas as pd
 
 from grubench.compare import Group, Row, Stat, Thresholds, compare_groups, stat_of, thresholds_from
 from grubench.errors import UserError
-from grubench.probe import probe_seconds
+from grubench.probe import probe_drift, probe_seconds
 from grubench.store import TRIALS, latest_per_trial, read_run, read_trials
 
 SUMMARY = "summary.csv"
@@ -21,6 +22,7 @@ SUMMARY_COLUMNS = ("task", "arch", "metric", "direction", "n", "metric_mean", "m
 # Environment fields whose difference can move the numbers (git state is expected to differ).
 ENV_KEYS = ("grubench", "python", "torch", "numpy", "platform", "cpu", "cpu_count")
 ENV_KEYS += ("torch_threads", "mkldnn", "cuda", "cudnn", "gpu")
+DRIFT = 1.25  # start/end probe ratio beyond which a run's machine is called unsteady
 
 
 @dataclass(frozen=True)
@@ -263,10 +265,17 @@ def compare_runs(base: RunData, new: RunData, th: Thresholds, absolute: bool) ->
     else:
         probes = (p0, p1)
         notes.append(
-            f"times normalised by the GEMM probe: BASE {p0 * 1e3:.3g} ms, NEW {p1 * 1e3:.3g} ms "
+            f"times normalised by the GEMM probe (start and end of each run): "
+            f"BASE {p0 * 1e3:.3g} ms, NEW {p1 * 1e3:.3g} ms "
             f"(NEW machine {p0 / p1:.2f}× as fast)"
         )
     for run in (base, new):
+        drift = probe_drift(run.info)
+        if drift is not None and abs(math.log(drift)) > math.log(DRIFT):
+            warnings.append(
+                f"{run.label}: the machine's speed changed during the run (GEMM probe "
+                f"{drift:.2f}× as slow at the end as at the start): other load?"
+            )
         if run.summary is not None:
             notes.append(f"{run.label} is a summary file: no per-seed samples, less power")
     rows = compare_groups(groups(base), groups(new), th, probes)

@@ -7,6 +7,8 @@ still shows as a regression after normalisation, while a slower machine does not
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from grubench.measure import median_time
@@ -42,10 +44,26 @@ def measure(threads: int) -> dict[str, dict[str, float | int]]:
     return {"gemm": gemm_probe(threads)}
 
 
-def probe_seconds(run_info: dict) -> float | None:
-    """The GEMM probe's median seconds from a run.json, or None when the run has none."""
+def _gemm_seconds(block: object) -> float | None:
     try:
-        value = run_info["probe"]["gemm"]["seconds"]
+        value = block["gemm"]["seconds"]  # type: ignore[index]
     except (KeyError, TypeError):
         return None
     return float(value) if isinstance(value, int | float) and value > 0 else None
+
+
+def probe_seconds(run_info: dict) -> float | None:
+    """The run's machine speed from run.json: the geometric mean of the GEMM probe's medians
+    at the start and the end of the run (the start's alone if the run has no end probe)."""
+    start = _gemm_seconds(run_info.get("probe"))
+    end = _gemm_seconds(run_info.get("probe_end"))
+    if start is None:
+        return None
+    return math.sqrt(start * end) if end is not None else start
+
+
+def probe_drift(run_info: dict) -> float | None:
+    """End probe over start probe (1.0: the machine kept its speed through the run)."""
+    start = _gemm_seconds(run_info.get("probe"))
+    end = _gemm_seconds(run_info.get("probe_end"))
+    return end / start if start is not None and end is not None else None

@@ -99,6 +99,11 @@ def execute(plan: Plan, on_event: Sink, on_record: Sink | None = None) -> None:
             on_record(rec)
 
     run_local(list(plan.todo), plan.suite.workers, record, on_event)
+    # The probe again once the trials are done: with the start's, it brackets the run, so a
+    # machine whose speed drifted (other load on a shared runner) is seen and averaged.
+    info = read_run(plan.out)
+    info["probe_end"] = measure_probe(plan.trials[0].threads)
+    write_run(plan.out, info)
 
 
 def results(out: Path, skip_bad_lines: bool = False) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from grubench.compare import Thresholds
 from grubench.compare_load import compare_runs, differences, groups, load_run, load_thresholds
 from grubench.errors import UserError
 from grubench.stats import summary
-from grubench.store import atomic_write
+from grubench.store import atomic_write, read_run, write_run
 
 TH = Thresholds()
 
@@ -50,6 +50,19 @@ def test_missing_probe_falls_back_to_raw_times_with_a_warning(tmp_path):
     c = compare_runs(a, b, TH, absolute=False)
     assert c.probes is None
     assert "BASE has no speed probe in run.json: times compared raw" in c.warnings
+
+
+def test_a_run_whose_machine_slowed_down_is_warned_about(tmp_path):
+    a = load_run(make_run(tmp_path / "a", 0), "BASE")
+    b = make_run(tmp_path / "b", 1)
+    info = read_run(b)
+    info["probe_end"] = {"gemm": {"seconds": 0.0105}}  # 1.5× the start's 7 ms
+    write_run(b, info)
+    c = compare_runs(a, load_run(b, "NEW"), TH, absolute=False)
+    assert c.probes[1] == pytest.approx((0.007 * 0.0105) ** 0.5)
+    assert any(
+        w.startswith("NEW: the machine's speed changed") and "1.50×" in w for w in c.warnings
+    )
 
 
 def test_summary_files_compare_with_welch_on_the_metric(tmp_path):

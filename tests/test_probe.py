@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
 from grubench import runs
-from grubench.probe import gemm_probe, probe_seconds
+from grubench.probe import gemm_probe, probe_drift, probe_seconds
 from grubench.store import read_run
 
 
@@ -29,6 +31,13 @@ def test_probe_seconds_reads_run_json_or_none():
     assert probe_seconds({"probe": {"gemm": {"seconds": 0}}}) is None
 
 
+def test_start_and_end_probes_are_averaged_geometrically_and_drift_is_their_ratio():
+    info = {"probe": {"gemm": {"seconds": 0.004}}, "probe_end": {"gemm": {"seconds": 0.009}}}
+    assert probe_seconds(info) == pytest.approx(0.006)
+    assert probe_drift(info) == pytest.approx(2.25)
+    assert probe_drift({"probe": {"gemm": {"seconds": 0.004}}}) is None
+
+
 def test_every_run_stores_the_probe_and_a_resume_keeps_the_first(tmp_path):
     source = {"name": "t", "seeds": 1, "threads": 1, "task": [{"name": "adding"}]}
     plan = runs.plan_new(source, tmp_path / "run")
@@ -39,3 +48,11 @@ def test_every_run_stores_the_probe_and_a_resume_keeps_the_first(tmp_path):
     info = read_run(plan.out)
     assert info["probe"]["gemm"] == first
     assert len(info["probes_resumed"]) == 1
+
+
+def test_execute_probes_again_at_the_end(tmp_path):
+    source = {"name": "t", "seeds": 1, "threads": 1, "task": [{"name": "adding"}]}
+    plan = runs.plan_new(source, tmp_path / "run")
+    runs.start(plan)
+    runs.execute(replace(plan, todo=()), on_event=lambda ev: None)  # nothing left to train
+    assert read_run(plan.out)["probe_end"]["gemm"]["seconds"] > 0
