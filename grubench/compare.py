@@ -2,7 +2,7 @@
 
 Pure functions on plain data: the groups of samples of each run in, comparison rows out. A
 change is a regression only if it is beyond its threshold *and* beyond the noise the runs show
-themselves (a rank test with enough samples, ranges well apart with few); otherwise it is
+themselves (a rank test with enough samples, Welch's t with few); otherwise it is
 "unchanged" (small) or "inconclusive" (large but within the noise).
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from scipy import stats as st
@@ -32,7 +32,7 @@ class Thresholds:
     ratio: float = 0.10  # GRU/LSTM ratios of time and metric
     failures: float = 0.0  # failed or diverged trials (a count, compared exactly)
     alpha: float = 0.05  # significance of the rank test
-    min_samples: int = 5  # per side for the rank test; fewer: the ranges must lie well apart
+    min_samples: int = 5  # per side for the rank test; fewer: Welch's t-test
     gate_ratios: bool = False  # whether a ratio regression fails the comparison (exit 1)
 
 
@@ -88,20 +88,19 @@ def stat_of(samples: Sequence[float]) -> Stat:
 
 @dataclass(frozen=True)
 class MetricDef:
-    """A compared quantity: its unit, threshold kind, direction and how the probe scales it."""
+    """A compared quantity: its unit, threshold kind and direction."""
 
     label: str
     unit: str
     kind: str
     direction: str | None  # "min" or "max"; None: the task's own direction
-    probe_power: int = 0  # +1: a time (divide by the probe), -1: a rate (multiply), 0: none
 
 
 METRICS: dict[str, MetricDef] = {
     "test_metric": MetricDef("test metric", "", "metric", None),
-    "sec_per_epoch": MetricDef("time per epoch", "s", "time", "min", 1),
-    "throughput": MetricDef("training throughput", "seq/s", "time", "max", -1),
-    "latency_ms": MetricDef("inference latency", "ms", "time", "min", 1),
+    "sec_per_epoch": MetricDef("time per epoch", "s", "time", "min"),
+    "throughput": MetricDef("training throughput", "seq/s", "time", "max"),
+    "latency_ms": MetricDef("inference latency", "ms", "time", "min"),
     "peak_mem_mb": MetricDef("peak memory", "MB", "memory", "min"),
     "params": MetricDef("parameters", "", "params", "min"),
     "failures": MetricDef("failed or diverged trials", "", "failures", "min"),
@@ -118,7 +117,8 @@ class Group:
     arch: str
     direction: str  # of the task's test metric
     metric_name: str
-    stats: dict[str, Stat]
+    stats: dict[str, Stat]  # raw, in each metric's unit
+    norm: dict[str, Stat] = field(default_factory=dict)  # time metrics in probe units
 
 
 @dataclass(frozen=True)
@@ -134,6 +134,8 @@ class Row:
     direction: str
     base: float | None  # raw centres, in the metric's unit
     new: float | None
+    base_norm: float | None  # centres in probe units, where normalised
+    new_norm: float | None
     base_n: int
     new_n: int
     change: float | None  # relative change of the compared (normalised) centres; + is larger
@@ -161,13 +163,12 @@ def noise_test(base: Stat, new: Stat, th: Thresholds) -> tuple[bool | None, str,
         p = float(st.mannwhitneyu(a, b, alternative="two-sided").pvalue)
         return p < th.alpha, f"Mann–Whitney p={p:.2g} (n={len(a)},{len(b)})", p
     if min(len(a), len(b)) >= 2:
-        # Too few for a test: the ranges must not overlap, and the medians must lie further
-        # apart than either range is wide (two samples alone are disjoint a third of the time).
-        gap = abs(statistics.median(b) - statistics.median(a))
-        disjoint = max(a) < min(b) or max(b) < min(a)
-        apart = disjoint and gap > max(max(a) - min(a), max(b) - min(b))
-        how = "ranges apart" if apart else ("ranges close" if disjoint else "ranges overlap")
-        return apart, f"{how} (n={len(a)},{len(b)})", None
+        # Too few for ranks (2 against 2 can never reach p < 0.05): Welch's t on the samples.
+        # Disjoint ranges alone would flag a third of 2-against-2 comparisons of pure noise.
+        if statistics.pstdev(a) == 0 and statistics.pstdev(b) == 0:
+            return a[0] != b[0], "no spread in either run", None
+        p = float(st.ttest_ind(a, b, equal_var=False).pvalue)
+        return p < th.alpha, f"Welch p={p:.2g} (n={len(a)},{len(b)})", p
     if base.std is not None and new.std is not None and min(base.n, new.n) >= 2:
         if base.std == 0 and new.std == 0:
             return base.center != new.center, "no spread in either run", None
@@ -192,21 +193,20 @@ def compare_groups(
     base: dict[tuple[str, str], Group],
     new: dict[tuple[str, str], Group],
     th: Thresholds,
-    probes: tuple[float, float] | None,
+    normalise: bool = True,
 ) -> list[Row]:
-    """Rows for every metric of every group both runs have; ``probes`` (BASE, NEW probe
-    seconds) normalise time metrics, None compares them raw."""
+    """Rows for every metric of every group both runs have; time metrics are compared in
+    probe units where both groups have them (and ``normalise``), raw otherwise."""
     rows = []
     for key in [k for k in base if k in new]:
         g0, g1 = base[key], new[key]
         ratio = "/" in g0.arch
         for name in [m for m in METRICS if m in g0.stats and m in g1.stats]:
             d = METRICS[name]
-            s0, s1 = g0.stats[name], g1.stats[name]
-            normalised = bool(probes and d.probe_power and not ratio)
-            if normalised:
-                s0 = s0.scaled(probes[0] ** -d.probe_power)
-                s1 = s1.scaled(probes[1] ** -d.probe_power)
+            normalised = normalise and name in g0.norm and name in g1.norm and not ratio
+            s0, s1 = (
+                (g0.norm[name], g1.norm[name]) if normalised else (g0.stats[name], g1.stats[name])
+            )
             kind = "ratio" if ratio else d.kind
             rows.append(_row(g0, g1, name, d, kind, s0, s1, normalised, th))
     return rows
@@ -251,6 +251,8 @@ def _row(
         direction=direction,
         base=raw0,
         new=raw1,
+        base_norm=s0.center if normalised else None,
+        new_norm=s1.center if normalised else None,
         base_n=s0.n,
         new_n=s1.n,
         change=change,

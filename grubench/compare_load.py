@@ -97,12 +97,18 @@ def load_thresholds(path: Path | None, overrides: list[str]) -> Thresholds:
     return th
 
 
-def groups(run: RunData) -> dict[tuple[str, str], Group]:
-    """Every task × arch of a run, and every task's ARCH/lstm ratios, as groups of samples."""
-    return _groups_from_summary(run.summary) if run.summary is not None else _groups(run.records)
+def groups(run: RunData, probe: str | None = None) -> dict[tuple[str, str], Group]:
+    """Every task × arch of a run, and every task's ARCH/lstm ratios, as groups of samples;
+    with ``probe`` ("trial" or "run"), time metrics also in units of that probe."""
+    run_probe = probe_seconds(run.info) if probe == "run" else None
+    if run.summary is not None:
+        return _groups_from_summary(run.summary, run_probe)
+    return _groups(run.records, probe, run_probe)
 
 
-def _groups(records: tuple[dict[str, Any], ...]) -> dict[tuple[str, str], Group]:
+def _groups(
+    records: tuple[dict[str, Any], ...], probe: str | None, run_probe: float | None
+) -> dict[tuple[str, str], Group]:
     by: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in records:
         by[(r["task"], r["arch"])].append(r)
@@ -112,15 +118,15 @@ def _groups(records: tuple[dict[str, Any], ...]) -> dict[tuple[str, str], Group]
         first = next((r for r in recs if r.get("direction")), {})
         stats = {
             "test_metric": stat_of([r.get("test_metric") for r in ok]),
-            "sec_per_epoch": stat_of([h["epoch_seconds"] for r in ok for h in _hist(r)]),
-            "throughput": stat_of([_n_train(r) / h["epoch_seconds"] for r in ok for h in _hist(r)]),
-            "latency_ms": stat_of([r.get("infer_latency_ms") for r in ok]),
+            **_times(ok, [1.0] * len(ok), 1e3),
             "peak_mem_mb": stat_of([r.get("peak_mem_mb") for r in ok]),
             "params": stat_of([r.get("params_total") for r in ok]),
             "failures": Stat(float(len(recs) - len(ok)), (), None, len(recs)),
         }
+        factors = [trial_probe_seconds(r) if probe == "trial" else run_probe for r in ok]
+        norm = _times(ok, factors, 1.0) if probe and all(factors) else {}
         direction, metric = first.get("direction", "min"), first.get("metric", "metric")
-        out[(task, arch)] = Group(task, arch, direction, metric, stats)
+        out[(task, arch)] = Group(task, arch, direction, metric, stats, norm)
     for (task, arch), recs in list(by.items()):
         if arch != "lstm" and (task, "lstm") in by:
             g = out[(task, arch)]
@@ -129,6 +135,27 @@ def _groups(records: tuple[dict[str, Any], ...]) -> dict[tuple[str, str], Group]
                 task, f"{arch}/lstm", g.direction, g.metric_name, stats
             )
     return out
+
+
+def _times(ok: list[dict[str, Any]], per: list[float], ms: float) -> dict[str, Stat]:
+    """Time metrics, each record's divided by its ``per`` (1 for raw seconds; a probe's
+    seconds for probe units); latency in ``ms`` units per second."""
+    pairs = list(zip(ok, per, strict=True))
+    return {
+        "sec_per_epoch": stat_of([h["epoch_seconds"] / f for r, f in pairs for h in _hist(r)]),
+        "throughput": stat_of(
+            [_n_train(r) / h["epoch_seconds"] * f for r, f in pairs for h in _hist(r)]
+        ),
+        "latency_ms": stat_of(
+            [r["infer_latency_ms"] / 1e3 * ms / f for r, f in pairs if r.get("infer_latency_ms")]
+        ),
+    }
+
+
+def trial_probe_seconds(r: dict[str, Any]) -> float | None:
+    """The GEMM probe a trial measured around its own training (None in older records)."""
+    value = (r.get("probe") or {}).get("seconds")
+    return float(value) if isinstance(value, int | float) and value > 0 else None
 
 
 def _hist(r: dict[str, Any]) -> list[dict[str, Any]]:
@@ -156,7 +183,7 @@ def _paired_ratios(num: list[dict[str, Any]], den: list[dict[str, Any]]) -> dict
     return {"sec_per_epoch": stat_of(times), "test_metric": stat_of(metrics)}
 
 
-def _groups_from_summary(df: pd.DataFrame) -> dict[tuple[str, str], Group]:
+def _groups_from_summary(df: pd.DataFrame, run_probe: float | None) -> dict[tuple[str, str], Group]:
     def num(row: pd.Series, col: str) -> float | None:
         v = row.get(col)
         return None if v is None or pd.isna(v) else float(v)
@@ -172,8 +199,12 @@ def _groups_from_summary(df: pd.DataFrame) -> dict[tuple[str, str], Group]:
             "params": Stat(num(row, "params_total"), (), None, n),
             "failures": Stat(float(row.get("diverged", 0) + row.get("failed", 0)), (), None, n),
         }
+        norm = {}
+        if run_probe:
+            norm["sec_per_epoch"] = stats["sec_per_epoch"].scaled(1 / run_probe)
+            norm["throughput"] = stats["throughput"].scaled(run_probe)
         key = (str(row["task"]), str(row["arch"]))
-        out[key] = Group(key[0], key[1], str(row["direction"]), str(row["metric"]), stats)
+        out[key] = Group(key[0], key[1], str(row["direction"]), str(row["metric"]), stats, norm)
     for (task, arch), g in list(out.items()):
         den = out.get((task, "lstm"))
         if arch != "lstm" and den is not None:
@@ -255,20 +286,10 @@ def compare_runs(base: RunData, new: RunData, th: Thresholds, absolute: bool) ->
             f"NEW {sorted(v1)}; re-run the baseline with this grubench"
         )
     warnings, notes = differences(base, new), []
-    p0, p1 = probe_seconds(base.info), probe_seconds(new.info)
-    probes = None
-    if absolute:
-        notes.append("times compared raw (--absolute)")
-    elif p0 is None or p1 is None:
-        side = "BASE" if p0 is None else "NEW"
-        warnings.append(f"{side} has no speed probe in run.json: times compared raw")
-    else:
-        probes = (p0, p1)
-        notes.append(
-            f"times normalised by the GEMM probe (start and end of each run): "
-            f"BASE {p0 * 1e3:.3g} ms, NEW {p1 * 1e3:.3g} ms "
-            f"(NEW machine {p0 / p1:.2f}× as fast)"
-        )
+    source, note, warning = probe_source(base, new, absolute)
+    notes.append(note)
+    if warning:
+        warnings.append(warning)
     for run in (base, new):
         drift = probe_drift(run.info)
         if drift is not None and abs(math.log(drift)) > math.log(DRIFT):
@@ -278,7 +299,30 @@ def compare_runs(base: RunData, new: RunData, th: Thresholds, absolute: bool) ->
             )
         if run.summary is not None:
             notes.append(f"{run.label} is a summary file: no per-seed samples, less power")
-    rows = compare_groups(groups(base), groups(new), th, probes)
+    rows = compare_groups(groups(base, source), groups(new, source), th, source is not None)
     if not rows:
         raise UserError("BASE and NEW share no task × arch: nothing to compare")
-    return Comparison(rows, warnings, notes, probes)
+    p0, p1 = probe_seconds(base.info), probe_seconds(new.info)
+    return Comparison(rows, warnings, notes, (p0, p1) if p0 and p1 else None)
+
+
+def probe_source(base: RunData, new: RunData, absolute: bool) -> tuple[str | None, str, str]:
+    """Which probe normalises times: each trial's own where every trial of both runs has one
+    (it ran under the trial's own load), else the runs', else none: (source, note, warning)."""
+    p0, p1 = probe_seconds(base.info), probe_seconds(new.info)
+    speed = f"; run probes BASE {p0 * 1e3:.3g} ms, NEW {p1 * 1e3:.3g} ms" if p0 and p1 else ""
+    if absolute:
+        return None, "times compared raw (--absolute)" + speed, ""
+    ok = [r for run in (base, new) for r in run.records if r["status"] == "ok"]
+    if base.summary is None and new.summary is None and all(trial_probe_seconds(r) for r in ok):
+        sizes = {r["probe"].get("n") for r in ok}
+        if len(sizes) == 1:
+            return "trial", "times normalised by each trial's GEMM probe" + speed, ""
+        return None, "times compared raw", f"trial probes differ in size ({sorted(sizes)})"
+    if p0 is None or p1 is None:
+        side = "BASE" if p0 is None else "NEW"
+        return None, "times compared raw", f"{side} has no speed probe: times compared raw"
+    n0, n1 = base.info["probe"]["gemm"].get("n"), new.info["probe"]["gemm"].get("n")
+    if n0 != n1:
+        return None, "times compared raw", f"run probes differ in size ({n0} vs {n1})"
+    return "run", "times normalised by the runs' GEMM probes (start and end)" + speed, ""

@@ -142,13 +142,10 @@ def gh_benchmark(c: Comparison) -> tuple[list[dict[str, Any]], list[dict[str, An
         if r.new is None or r.kind == "failures":
             continue
         value, unit = r.new, r.unit or "count"
-        if r.normalised and c.probes:
+        if r.normalised and r.new_norm is not None:
             # Dimensionless: a time in probe durations, a rate in items per probe duration.
-            seconds = 1e-3 if unit == "ms" else 1.0
-            if r.direction == "min":
-                value, unit = r.new * seconds / c.probes[1], "probe times"
-            else:
-                value, unit = r.new * c.probes[1], f"{unit.removesuffix('/s')} per probe time"
+            value = r.new_norm
+            unit = "probe times" if r.direction == "min" else f"{unit.removesuffix('/s')} per probe"
         entry = {
             "name": f"{r.task} {r.arch} {r.label}",
             "unit": unit,

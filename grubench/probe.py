@@ -1,21 +1,25 @@
-"""A machine-speed probe stored with every run, so times from two machines can be compared.
+"""A machine-speed probe, so that times measured on two machines can be compared.
 
-A fixed float32 GEMM, timed after warm-up over several repeats (median and IQR). It shares no
-code path with the recurrent layers, so a slower RNN kernel (a PyTorch upgrade, a model change)
-still shows as a regression after normalisation, while a slower machine does not.
+A fixed float32 GEMM, timed after warm-up over several repeats (median and IQR): once at the
+start and end of every run (run.json "probe", "probe_end") and, inside every CPU trial, before
+and after its training (the record's "probe"), under the same load as the trial itself. Time
+metrics divided by it are in "probe units": a slower machine cancels out, while a slower
+recurrent layer (a PyTorch upgrade, a model change) does not, as the probe runs none of its
+code; only a slower BLAS would be partly hidden.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 
 from grubench.measure import median_time
 
-GEMM_N = 512  # 2·N³ ≈ 0.27 GFLOP: milliseconds on one core, well above timer resolution
+GEMM_N = 256  # 2·N³ ≈ 34 MFLOP: about 2 ms on one core, far above the timer's resolution
 WARMUP = 5
-REPEATS = 25
+REPEATS = 31
 
 
 def gemm_probe(threads: int, n: int = GEMM_N, repeats: int = REPEATS) -> dict[str, float | int]:
@@ -42,6 +46,17 @@ def gemm_probe(threads: int, n: int = GEMM_N, repeats: int = REPEATS) -> dict[st
 def measure(threads: int) -> dict[str, dict[str, float | int]]:
     """The probe block written to run.json under "probe"."""
     return {"gemm": gemm_probe(threads)}
+
+
+def trial_probe(start: dict[str, float | int], end: dict[str, float | int]) -> dict[str, Any]:
+    """A trial's own probe: the GEMM before and after its training, and their geometric mean."""
+    return {
+        "n": start["n"],
+        "threads": start["threads"],
+        "start_seconds": start["seconds"],
+        "end_seconds": end["seconds"],
+        "seconds": math.sqrt(start["seconds"] * end["seconds"]),
+    }
 
 
 def _gemm_seconds(block: object) -> float | None:

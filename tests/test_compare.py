@@ -37,9 +37,16 @@ def test_interleaved_samples_are_within_noise():
     assert beyond is False and p > 0.5
 
 
-def test_few_samples_need_disjoint_ranges():
-    assert noise_test(stat_of([1.0, 1.1]), stat_of([1.2, 1.3]), TH)[0] is True
-    assert noise_test(stat_of([1.0, 1.25]), stat_of([1.2, 1.3]), TH)[0] is False
+def test_few_samples_use_welch():
+    beyond, how, p = noise_test(stat_of([1.0, 1.02, 0.99]), stat_of([1.2, 1.22, 1.19]), TH)
+    assert beyond is True and how.startswith("Welch") and p < 0.001
+    # Disjoint but barely apart, with a wide spread: not shown to be real.
+    assert noise_test(stat_of([1.0, 1.3]), stat_of([1.31, 1.6]), TH)[0] is False
+
+
+def test_no_spread_in_either_run_means_any_difference_is_real():
+    assert noise_test(stat_of([2.0, 2.0]), stat_of([3.0, 3.0]), TH)[0] is True
+    assert noise_test(stat_of([2.0, 2.0]), stat_of([2.0, 2.0]), TH)[0] is False
 
 
 def test_one_sample_per_run_has_unknown_noise():
@@ -81,36 +88,40 @@ def test_throughput_drop_is_worse_and_time_rise_is_worse():
     new = {
         ("adding", "gru"): group(throughput=stat_of([80.0] * 6), sec_per_epoch=stat_of([1.25] * 6))
     }
-    rows = {r.metric: r for r in compare_groups(base, new, TH, None)}
+    rows = {r.metric: r for r in compare_groups(base, new, TH)}
     assert rows["throughput"].worse_by == pytest.approx(0.20)
     assert rows["sec_per_epoch"].worse_by == pytest.approx(0.25)
     assert {r.verdict for r in rows.values()} == {"regression"}
 
 
-def test_probe_normalisation_cancels_a_uniformly_slower_machine():
-    base = {("adding", "gru"): group(sec_per_epoch=stat_of([1.0, 1.02, 0.98, 1.01, 0.99, 1.0]))}
-    new = {("adding", "gru"): group(sec_per_epoch=stat_of([2.0, 2.04, 1.96, 2.02, 1.98, 2.0]))}
-    (raw,) = compare_groups(base, new, TH, None)
-    (norm,) = compare_groups(base, new, TH, (0.005, 0.010))
+def test_normalised_times_cancel_a_uniformly_slower_machine():
+    raw0, raw1 = [1.0, 1.02, 0.98, 1.01, 0.99, 1.0], [2.0, 2.04, 1.96, 2.02, 1.98, 2.0]
+    g0 = group(sec_per_epoch=stat_of(raw0))
+    g1 = group(sec_per_epoch=stat_of(raw1))
+    # The same samples in probe units: the NEW machine's probe took twice as long too.
+    n0 = Group(**{**g0.__dict__, "norm": {"sec_per_epoch": stat_of([x / 0.005 for x in raw0])}})
+    n1 = Group(**{**g1.__dict__, "norm": {"sec_per_epoch": stat_of([x / 0.010 for x in raw1])}})
+    (raw,) = compare_groups({("adding", "gru"): n0}, {("adding", "gru"): n1}, TH, normalise=False)
+    (norm,) = compare_groups({("adding", "gru"): n0}, {("adding", "gru"): n1}, TH)
     assert raw.verdict == "regression" and raw.change == pytest.approx(1.0)
-    assert norm.verdict == "unchanged" and norm.change == pytest.approx(0.0)
-    assert norm.base == pytest.approx(1.0)  # rows show raw values; only the change is normalised
+    assert norm.verdict == "unchanged" and norm.change == pytest.approx(0.0) and norm.normalised
+    assert (norm.base, norm.base_norm) == (pytest.approx(1.0), pytest.approx(200.0))
 
 
 def test_ratio_regressions_gate_only_when_asked():
     base = {("adding", "gru/lstm"): group("gru/lstm", sec_per_epoch=stat_of([1.0] * 6))}
     new = {("adding", "gru/lstm"): group("gru/lstm", sec_per_epoch=stat_of([1.3] * 6))}
-    (row,) = compare_groups(base, new, TH, (0.005, 0.010))
+    (row,) = compare_groups(base, new, TH)
     assert row.kind == "ratio" and not row.normalised and row.verdict == "regression"
     assert regressions([row]) == []
-    (gated,) = compare_groups(base, new, Thresholds(gate_ratios=True), None)
+    (gated,) = compare_groups(base, new, Thresholds(gate_ratios=True))
     assert regressions([gated]) == [gated]
 
 
 def test_a_new_failed_trial_is_a_regression():
     base = {("adding", "gru"): group(failures=Stat(0.0, (), None, 2))}
     new = {("adding", "gru"): group(failures=Stat(1.0, (), None, 2))}
-    (row,) = compare_groups(base, new, TH, None)
+    (row,) = compare_groups(base, new, TH)
     assert row.change == 1.0 and row.verdict == "regression"
 
 

@@ -44,22 +44,41 @@ def test_different_schema_versions_are_refused(tmp_path, monkeypatch):
         compare_runs(a, b, TH, absolute=False)
 
 
-def test_missing_probe_falls_back_to_raw_times_with_a_warning(tmp_path):
+def test_trial_probes_normalise_when_every_trial_has_one(tmp_path):
+    a = load_run(make_run(tmp_path / "a", 0), "BASE")
+    b = load_run(make_run(tmp_path / "b", 1, slow=2.0, probe=0.004), "NEW")
+    c = compare_runs(a, b, TH, absolute=False)
+    assert c.notes[0].startswith("times normalised by each trial's GEMM probe")
+    epoch = next(r for r in c.rows if (r.arch, r.metric) == ("gru", "sec_per_epoch"))
+    assert epoch.change == pytest.approx(0.0, abs=0.05) and epoch.verdict == "unchanged"
+    assert epoch.base_norm == pytest.approx(0.12 / 0.002, rel=0.05)
+
+
+def test_run_probes_normalise_older_records_without_trial_probes(tmp_path):
+    a = load_run(make_run(tmp_path / "a", 0, trial_probes=False), "BASE")
+    b = load_run(make_run(tmp_path / "b", 1, slow=2.0, probe=0.004), "NEW")
+    c = compare_runs(a, b, TH, absolute=False)
+    assert c.notes[0].startswith("times normalised by the runs' GEMM probes")
+    assert {r.verdict for r in c.rows if r.metric == "sec_per_epoch"} == {"unchanged"}
+
+
+def test_missing_probes_fall_back_to_raw_times_with_a_warning(tmp_path):
     a = load_run(make_run(tmp_path / "a", 0, probe=None), "BASE")
     b = load_run(make_run(tmp_path / "b", 1), "NEW")
     c = compare_runs(a, b, TH, absolute=False)
     assert c.probes is None
-    assert "BASE has no speed probe in run.json: times compared raw" in c.warnings
+    assert "BASE has no speed probe: times compared raw" in c.warnings
+    assert not any(r.normalised for r in c.rows)
 
 
 def test_a_run_whose_machine_slowed_down_is_warned_about(tmp_path):
     a = load_run(make_run(tmp_path / "a", 0), "BASE")
     b = make_run(tmp_path / "b", 1)
     info = read_run(b)
-    info["probe_end"] = {"gemm": {"seconds": 0.0105}}  # 1.5× the start's 7 ms
+    info["probe_end"] = {"gemm": {"seconds": 0.003}}  # 1.5× the start's 2 ms
     write_run(b, info)
     c = compare_runs(a, load_run(b, "NEW"), TH, absolute=False)
-    assert c.probes[1] == pytest.approx((0.007 * 0.0105) ** 0.5)
+    assert c.probes[1] == pytest.approx((0.002 * 0.003) ** 0.5)
     assert any(
         w.startswith("NEW: the machine's speed changed") and "1.50×" in w for w in c.warnings
     )
