@@ -228,7 +228,7 @@ def _row(
     threshold = getattr(th, kind)
     label = d.label if name != "test_metric" else f"test {g0.metric_name}"
     if kind == "ratio":
-        label = f"{g0.arch} ratio of {label}"
+        label = f"ratio of {label}"
     if s0.center is None or s1.center is None:
         change = worse = p = None
         noise, result = "no finished trials in one run", "inconclusive"

@@ -103,11 +103,14 @@ def groups(run: RunData, probe: str | None = None) -> dict[tuple[str, str], Grou
     run_probe = probe_seconds(run.info) if probe == "run" else None
     if run.summary is not None:
         return _groups_from_summary(run.summary, run_probe)
-    return _groups(run.records, probe, run_probe)
+    run_op = probe_seconds(run.info, "op_seconds") if probe == "run" else None
+    return _groups(run.records, probe, (run_probe, run_op))
 
 
 def _groups(
-    records: tuple[dict[str, Any], ...], probe: str | None, run_probe: float | None
+    records: tuple[dict[str, Any], ...],
+    probe: str | None,
+    run_probe: tuple[float | None, float | None],
 ) -> dict[tuple[str, str], Group]:
     by: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in records:
@@ -118,13 +121,19 @@ def _groups(
         first = next((r for r in recs if r.get("direction")), {})
         stats = {
             "test_metric": stat_of([r.get("test_metric") for r in ok]),
-            **_times(ok, [1.0] * len(ok), 1e3),
+            **_times(ok, [1.0] * len(ok), [1e-3] * len(ok)),  # seconds; latency in ms
             "peak_mem_mb": stat_of([r.get("peak_mem_mb") for r in ok]),
             "params": stat_of([r.get("params_total") for r in ok]),
             "failures": Stat(float(len(recs) - len(ok)), (), None, len(recs)),
         }
-        factors = [trial_probe_seconds(r) if probe == "trial" else run_probe for r in ok]
-        norm = _times(ok, factors, 1.0) if probe and all(factors) else {}
+        if probe == "trial":
+            per = [trial_probe_seconds(r) for r in ok]
+            per_op = [trial_probe_seconds(r, "op_seconds") for r in ok]
+        else:
+            per, per_op = [run_probe[0]] * len(ok), [run_probe[1]] * len(ok)
+        norm = _times(ok, per, per_op) if probe and ok and all(per) else {}
+        if not all(per_op):
+            norm.pop("latency_ms", None)  # probes older than op_seconds: latency stays raw
         direction, metric = first.get("direction", "min"), first.get("metric", "metric")
         out[(task, arch)] = Group(task, arch, direction, metric, stats, norm)
     for (task, arch), recs in list(by.items()):
@@ -137,24 +146,28 @@ def _groups(
     return out
 
 
-def _times(ok: list[dict[str, Any]], per: list[float], ms: float) -> dict[str, Stat]:
-    """Time metrics, each record's divided by its ``per`` (1 for raw seconds; a probe's
-    seconds for probe units); latency in ``ms`` units per second."""
-    pairs = list(zip(ok, per, strict=True))
+def _times(ok: list[dict[str, Any]], per: list[Any], per_op: list[Any]) -> dict[str, Stat]:
+    """Time metrics with each record's times divided by its ``per`` (1: seconds; a probe's
+    block seconds: probe units) and its latency by its ``per_op`` (single-GEMM seconds)."""
+    pairs = list(zip(ok, per, per_op, strict=True))
     return {
-        "sec_per_epoch": stat_of([h["epoch_seconds"] / f for r, f in pairs for h in _hist(r)]),
+        "sec_per_epoch": stat_of([h["epoch_seconds"] / f for r, f, _ in pairs for h in _hist(r)]),
         "throughput": stat_of(
-            [_n_train(r) / h["epoch_seconds"] * f for r, f in pairs for h in _hist(r)]
+            [_n_train(r) / h["epoch_seconds"] * f for r, f, _ in pairs for h in _hist(r)]
         ),
         "latency_ms": stat_of(
-            [r["infer_latency_ms"] / 1e3 * ms / f for r, f in pairs if r.get("infer_latency_ms")]
+            [
+                r["infer_latency_ms"] / 1e3 / g
+                for r, _, g in pairs
+                if r.get("infer_latency_ms") and g
+            ]
         ),
     }
 
 
-def trial_probe_seconds(r: dict[str, Any]) -> float | None:
+def trial_probe_seconds(r: dict[str, Any], key: str = "seconds") -> float | None:
     """The GEMM probe a trial measured around its own training (None in older records)."""
-    value = (r.get("probe") or {}).get("seconds")
+    value = (r.get("probe") or {}).get(key)
     return float(value) if isinstance(value, int | float) and value > 0 else None
 
 

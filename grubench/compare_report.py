@@ -44,7 +44,9 @@ def value_text(x: float | None, r: Row) -> str:
 def headline(c: Comparison) -> str:
     bad = regressions(c.rows)
     counts = {v: sum(r.verdict == v for r in c.rows) for v in MARK}
-    tail = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+    counts["regression"] -= len(bad)  # what is left are ratio regressions, not gated
+    names = {"regression": "ratio regression, not gated"}
+    tail = ", ".join(f"{n} {names.get(v, v)}" for v, n in counts.items() if n)
     if bad:
         return f"❌ {len(bad)} regression{'s' * (len(bad) > 1)} ({tail})"
     return f"✅ no regression ({tail})"

@@ -32,8 +32,10 @@ def record(
     hidden: int | None = None,
     status: str = "ok",
     probe: float | None = 0.0020,
+    op_probe: float | None = None,
 ) -> dict[str, Any]:
-    """One trial: epoch times with ``noise`` relative spread, scaled by ``slow``; mse by ``mse``."""
+    """One trial: epoch times with ``noise`` relative spread, scaled by ``slow``; mse by ``mse``;
+    its probe's block and single-GEMM seconds ``probe`` and ``op_probe`` (default: the same)."""
     t = TRUTH[arch]
     times = [t["epoch"] * slow * float(rng.lognormal(0, noise)) for _ in range(epochs)]
     return {
@@ -58,7 +60,11 @@ def record(
         "peak_mem_mb": t["mem"] * float(rng.lognormal(0, 0.02)),
         "probe": None
         if probe is None
-        else {"n": 256, "seconds": probe * float(rng.lognormal(0, 0.01))},
+        else {
+            "n": 256,
+            "seconds": probe * float(rng.lognormal(0, 0.01)),
+            "op_seconds": op_probe or probe,
+        },
         "history": [{"epoch": i + 1, "epoch_seconds": s} for i, s in enumerate(times)],
         "status": status,
         "threads": 1,
@@ -82,7 +88,7 @@ def make_run(
     out.mkdir(parents=True, exist_ok=True)
     info: dict[str, Any] = {"environment": {"torch": torch_version, "cpu": "test CPU"}}
     if probe is not None:
-        info["probe"] = {"gemm": {"n": 256, "threads": 1, "seconds": probe}}
+        info["probe"] = {"gemm": {"n": 256, "threads": 1, "seconds": probe, "op_seconds": probe}}
     write_run(out, info)
     for seed in range(seeds):
         for arch in ("gru", "lstm"):

@@ -146,3 +146,11 @@ def test_bad_inputs_exit_2_with_one_line(base, tmp_path, monkeypatch, setup, arg
     assert message in r.output
     assert len(r.output.strip().splitlines()) == 1
     assert "Traceback" not in r.output
+
+
+def test_skip_bad_lines_compares_what_is_readable(base, tmp_path):
+    new = make_run(tmp_path / "new", 1)
+    with open(new / "trials.jsonl", "a") as f:
+        f.write('{"torn": \n')
+    assert run(base, new).exit_code == 2
+    assert run(base, new, "--skip-bad-lines").exit_code == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from synthetic_runs import TRUTH, make_run
 
@@ -52,6 +54,23 @@ def test_trial_probes_normalise_when_every_trial_has_one(tmp_path):
     epoch = next(r for r in c.rows if (r.arch, r.metric) == ("gru", "sec_per_epoch"))
     assert epoch.change == pytest.approx(0.0, abs=0.05) and epoch.verdict == "unchanged"
     assert epoch.base_norm == pytest.approx(0.12 / 0.002, rel=0.05)
+
+
+def test_latency_is_normalised_by_single_gemms_and_epochs_by_blocks(tmp_path):
+    # Other load: blocks (and epochs) twice as slow; single GEMMs (and inference calls) not.
+    a = load_run(make_run(tmp_path / "a", 0), "BASE")
+    b = make_run(tmp_path / "b", 1, probe=0.004, op_probe=0.002, slow=1.0)
+    path = b / "trials.jsonl"
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    for r in records:
+        for h in r["history"]:
+            h["epoch_seconds"] *= 2
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    rows = {(r.arch, r.metric): r for r in compare_runs(a, load_run(b, "NEW"), TH, False).rows}
+    for arch in ("gru", "lstm"):
+        assert rows[(arch, "sec_per_epoch")].change == pytest.approx(0.0, abs=0.06)
+        assert rows[(arch, "latency_ms")].change == pytest.approx(0.0, abs=0.1)
+        assert rows[(arch, "latency_ms")].normalised
 
 
 def test_run_probes_normalise_older_records_without_trial_probes(tmp_path):

@@ -15,7 +15,7 @@ from grubench.store import read_run
 def test_gemm_probe_reports_a_median_and_consistent_gflops():
     p = gemm_probe(threads=1, n=128, repeats=5)
     assert (p["n"], p["threads"], p["repeats"]) == (128, 1, 5)
-    assert 0 < p["seconds"] < 1 and p["iqr_seconds"] >= 0
+    assert 0 < p["seconds"] < 1 and p["iqr_seconds"] >= 0 and 0 < p["op_seconds"] < 1
     assert p["gflops"] == pytest.approx(2 * 128**3 / p["seconds"] / 1e9)
 
 
