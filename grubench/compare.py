@@ -26,12 +26,13 @@ class Thresholds:
     """Relative changes that count as large, per metric kind, and the noise test's settings."""
 
     metric: float = 0.05  # test metric (accuracy, MSE…): 5% relative
-    time: float = 0.10  # s/epoch, throughput, latency; after normalisation by the probe
+    time: float = 0.15  # s/epoch, throughput, latency, in probe units (runners swing ±10–20%)
     memory: float = 0.20  # peak RSS of small models moves by whole allocator pages
     params: float = 0.0  # parameter counts are exact: any change is real
     ratio: float = 0.10  # GRU/LSTM ratios of time and metric
     failures: float = 0.0  # failed or diverged trials (a count, compared exactly)
-    alpha: float = 0.05  # significance of the rank test
+    alpha: float = 0.05  # family-wise significance of the noise tests
+    holm: bool = True  # adjust the p-values of all rows of a comparison (Holm–Bonferroni)
     min_samples: int = 5  # per side for the rank test; fewer: Welch's t-test
     gate_ratios: bool = False  # whether a ratio regression fails the comparison (exit 1)
 
@@ -144,6 +145,7 @@ class Row:
     normalised: bool
     noise: str
     p_value: float | None
+    p_adjusted: float | None
     verdict: str
     gates: bool  # whether a regression here fails the comparison
 
@@ -167,7 +169,7 @@ def noise_test(base: Stat, new: Stat, th: Thresholds) -> tuple[bool | None, str,
         # Disjoint ranges alone would flag a third of 2-against-2 comparisons of pure noise.
         if statistics.pstdev(a) == 0 and statistics.pstdev(b) == 0:
             return a[0] != b[0], "no spread in either run", None
-        p = float(st.ttest_ind(a, b, equal_var=False).pvalue)
+        p = _finite_p(st.ttest_ind(a, b, equal_var=False).pvalue)
         return p < th.alpha, f"Welch p={p:.2g} (n={len(a)},{len(b)})", p
     if base.std is not None and new.std is not None and min(base.n, new.n) >= 2:
         if base.std == 0 and new.std == 0:
@@ -175,9 +177,14 @@ def noise_test(base: Stat, new: Stat, th: Thresholds) -> tuple[bool | None, str,
         t = st.ttest_ind_from_stats(
             base.center, base.std, base.n, new.center, new.std, new.n, equal_var=False
         )
-        p = float(t.pvalue)
+        p = _finite_p(t.pvalue)
         return p < th.alpha, f"Welch p={p:.2g} (n={base.n},{new.n})", p
     return None, "one sample per run: spread unknown", None
+
+
+def _finite_p(p: float) -> float:
+    # A degenerate test (no spread on one side and equal centres) shows no difference.
+    return float(p) if math.isfinite(p) else 1.0
 
 
 def verdict(worse_by: float, threshold: float, beyond_noise: bool | None, exact: bool) -> str:
@@ -209,7 +216,33 @@ def compare_groups(
             )
             kind = "ratio" if ratio else d.kind
             rows.append(_row(g0, g1, name, d, kind, s0, s1, normalised, th))
-    return rows
+    return _holm_verdicts(rows, th) if th.holm else rows
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm–Bonferroni adjusted p-values: family-wise error control for many rows at once."""
+    m = len(p_values)
+    adjusted, running = [0.0] * m, 0.0
+    for rank, i in enumerate(sorted(range(m), key=p_values.__getitem__)):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def _holm_verdicts(rows: list[Row], th: Thresholds) -> list[Row]:
+    """Re-judge every tested row on its Holm-adjusted p: a comparison makes a dozen tests, and
+    CI asks whether *any* metric regressed, so the family, not each row, gets the alpha."""
+    tested = [i for i, r in enumerate(rows) if r.p_value is not None]
+    out = list(rows)
+    for i, p_adj in zip(tested, holm([rows[i].p_value for i in tested]), strict=True):
+        r = rows[i]
+        out[i] = replace(
+            r,
+            noise=f"{r.noise}, Holm p={p_adj:.2g}",
+            p_adjusted=p_adj,
+            verdict=verdict(r.worse_by, r.threshold, p_adj < th.alpha, exact=False),
+        )
+    return out
 
 
 def _row(
@@ -261,6 +294,7 @@ def _row(
         normalised=normalised,
         noise=noise,
         p_value=p,
+        p_adjusted=None,
         verdict=result,
         gates=kind != "ratio" or th.gate_ratios,
     )

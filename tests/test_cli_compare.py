@@ -58,7 +58,10 @@ def test_an_accuracy_drop_fails_with_exit_1(base, tmp_path):
     assert r.exit_code == 1, r.output
     rows = json.loads((tmp_path / "c.json").read_text())["rows"]
     bad = {(x["arch"], x["metric"]) for x in rows if x["verdict"] == "regression"}
-    assert bad == {("gru", "test_metric"), ("lstm", "test_metric")}
+    assert bad == {("gru", "test_metric")}  # Holm p 0.038
+    # Two seeds a side: the LSTM's drop (Welch p 0.007, Holm p 0.076) is not shown to be real.
+    lstm = next(x for x in rows if (x["arch"], x["metric"]) == ("lstm", "test_metric"))
+    assert lstm["worse_by"] > 0.25 and lstm["verdict"] == "inconclusive"
 
 
 def test_a_slower_machine_is_normalised_away_unless_absolute(base, tmp_path):
@@ -79,8 +82,8 @@ def test_large_but_noisy_changes_are_inconclusive_not_regressions(tmp_path):
     rows = {
         (x["arch"], x["metric"]): x for x in json.loads((tmp_path / "c.json").read_text())["rows"]
     }
-    for key in (("gru", "sec_per_epoch"), ("lstm", "sec_per_epoch"), ("lstm", "latency_ms")):
-        assert abs(rows[key]["worse_by"]) > 0.14  # beyond the 10% threshold…
+    for key in (("gru", "sec_per_epoch"), ("lstm", "sec_per_epoch")):
+        assert abs(rows[key]["worse_by"]) > 0.18  # beyond the 15% threshold…
         assert rows[key]["verdict"] == "inconclusive"  # …but not beyond the noise
 
 
