@@ -229,20 +229,36 @@ def holm(p_values: list[float]) -> list[float]:
     return adjusted
 
 
+# Throughput per epoch is the same samples as time per epoch, inverted: one test, not two.
+SAME_TEST = {"throughput": "sec_per_epoch"}
+
+
 def _holm_verdicts(rows: list[Row], th: Thresholds) -> list[Row]:
-    """Re-judge every tested row on its Holm-adjusted p: a comparison makes a dozen tests, and
-    CI asks whether *any* metric regressed, so the family, not each row, gets the alpha."""
-    tested = [i for i, r in enumerate(rows) if r.p_value is not None]
+    """Re-judge every tested row on its Holm-adjusted p. CI asks whether *any* metric
+    regressed, so the rows that can fail it form one family and share the alpha; the rows
+    that cannot (ungated ratios) form another."""
     out = list(rows)
-    for i, p_adj in zip(tested, holm([rows[i].p_value for i in tested]), strict=True):
-        r = rows[i]
-        out[i] = replace(
-            r,
-            noise=f"{r.noise}, Holm p={p_adj:.2g}",
-            p_adjusted=p_adj,
-            verdict=verdict(r.worse_by, r.threshold, p_adj < th.alpha, exact=False),
-        )
+    for gates in (True, False):
+        tests: dict[tuple[str, str, str], float] = {}
+        for r in rows:
+            if r.p_value is not None and r.gates == gates:
+                tests.setdefault(_test_key(r), r.p_value)
+        adjusted = dict(zip(tests, holm(list(tests.values())), strict=True))
+        for i, r in enumerate(rows):
+            if r.p_value is None or r.gates != gates:
+                continue
+            p_adj = adjusted[_test_key(r)]
+            out[i] = replace(
+                r,
+                noise=f"{r.noise}, Holm p={p_adj:.2g}",
+                p_adjusted=p_adj,
+                verdict=verdict(r.worse_by, r.threshold, p_adj < th.alpha, exact=False),
+            )
     return out
+
+
+def _test_key(r: Row) -> tuple[str, str, str]:
+    return (r.task, r.arch, SAME_TEST.get(r.metric, r.metric))
 
 
 def _row(

@@ -9,6 +9,7 @@ from grubench.compare import (
     Stat,
     Thresholds,
     compare_groups,
+    holm,
     noise_test,
     regressions,
     relative_change,
@@ -137,3 +138,24 @@ def test_thresholds_override_and_validate():
     ):
         with pytest.raises(UserError):
             thresholds_from(TH, bad, "x")
+
+
+def test_holm_adjusts_like_the_textbook():
+    assert holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+
+
+def test_throughput_shares_the_time_test_in_the_holm_family():
+    sec0, sec1 = [1.0, 1.01, 0.99, 1.02, 0.98, 1.03], [1.3, 1.31, 1.29, 1.32, 1.28, 1.33]
+    base = {
+        ("adding", "gru"): group(
+            sec_per_epoch=stat_of(sec0), throughput=stat_of([1 / x for x in sec0])
+        )
+    }
+    new = {
+        ("adding", "gru"): group(
+            sec_per_epoch=stat_of(sec1), throughput=stat_of([1 / x for x in sec1])
+        )
+    }
+    rows = compare_groups(base, new, TH)
+    # One test in the family: the adjusted p is the raw p (2/924), not twice it.
+    assert [r.p_adjusted for r in rows] == [pytest.approx(2 / 924)] * 2
