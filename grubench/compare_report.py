@@ -152,7 +152,8 @@ def gh_benchmark(c: Comparison) -> tuple[list[dict[str, Any]], list[dict[str, An
             "name": f"{r.task} {r.arch} {r.label}",
             "unit": unit,
             "value": value,
-            "extra": f"median of {r.new_n}; BASE {fmt(r.base)}; {r.verdict} ({r.noise})",
+            "extra": f"median of {r.new_n}; raw NEW {value_text(r.new, r)}, BASE "
+            f"{value_text(r.base, r)}; {r.verdict} ({r.noise})",
         }
         (smaller if r.direction == "min" else bigger).append(entry)
     return smaller, bigger
