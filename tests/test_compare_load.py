@@ -5,28 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from synthetic_runs import TRUTH, make_run
+from synthetic_runs import make_run
 
 import grubench.store
 from grubench.compare import Thresholds
-from grubench.compare_load import compare_runs, differences, groups, load_run, load_thresholds
+from grubench.compare_load import compare_runs, differences, load_run, load_thresholds
 from grubench.errors import UserError
 from grubench.stats import summary
 from grubench.store import atomic_write, read_run, write_run
 
 TH = Thresholds()
-
-
-def test_groups_hold_per_epoch_samples_and_seed_paired_ratios(tmp_path):
-    run = load_run(make_run(tmp_path / "a", 0, noise=0.0), "BASE")
-    g = groups(run)
-    assert set(g) == {("adding", "gru"), ("adding", "lstm"), ("adding", "gru/lstm")}
-    gru = g[("adding", "gru")].stats
-    assert gru["sec_per_epoch"].n == 6  # 2 seeds × 3 epochs
-    assert gru["sec_per_epoch"].center == pytest.approx(TRUTH["gru"]["epoch"])
-    assert gru["throughput"].center == pytest.approx(1000 / TRUTH["gru"]["epoch"])
-    ratio = g[("adding", "gru/lstm")].stats["sec_per_epoch"]
-    assert ratio.n == 6 and ratio.center == pytest.approx(1.2)
 
 
 def test_differences_name_sizes_environment_and_missing_groups(tmp_path):
