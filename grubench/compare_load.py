@@ -200,6 +200,11 @@ def probe_source(base: RunData, new: RunData, absolute: bool) -> tuple[str | Non
     if absolute:
         return None, "times compared raw (--absolute)" + speed, ""
     ok = [r for run in (base, new) for r in run.records if r["status"] == "ok"]
+    devices = {r.get("device", "cpu") for r in ok} - {"cpu"}
+    if devices:
+        # The probe is a CPU GEMM: it says nothing about a GPU's speed.
+        note = f"times compared raw: trials on {', '.join(sorted(devices))}"
+        return None, note + speed, ""
     if base.summary is None and new.summary is None and all(trial_probe_seconds(r) for r in ok):
         sizes = {r["probe"].get("n") for r in ok}
         if len(sizes) == 1:

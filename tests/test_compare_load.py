@@ -128,3 +128,13 @@ def test_thresholds_from_toml_then_command_line(tmp_path):
         load_thresholds(None, ["time"])
     with pytest.raises(UserError, match="does not exist"):
         load_thresholds(tmp_path / "missing.toml", [])
+
+
+def test_gpu_trials_are_compared_raw(tmp_path):
+    a = make_run(tmp_path / "a", 0)
+    path = a / "trials.jsonl"
+    path.write_text(path.read_text().replace('"device": "cpu"', '"device": "cuda"'))
+    run = load_run(a, "BASE")
+    c = compare_runs(run, run, TH, absolute=False)
+    assert c.notes[0].startswith("times compared raw: trials on cuda")
+    assert not any(r.normalised for r in c.rows)
