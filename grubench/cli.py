@@ -418,5 +418,52 @@ def list_archs() -> None:
         console.print(f"[bold]{a.name}[/]  {a.summary}", highlight=False, soft_wrap=True)
 
 
+@app.command()
+def compare(
+    base: Path = typer.Argument(
+        ..., help="baseline: a results folder, trials.jsonl or summary.csv"
+    ),
+    new: Path = typer.Argument(..., help="the run to check, in the same forms"),
+    thresholds: Path = typer.Option(None, help="TOML file of thresholds (keys as --threshold)"),
+    threshold: list[str] = typer.Option(
+        None, "--threshold", "-T", help="KEY=VALUE, e.g. time=0.15, metric=0.02, alpha=0.01"
+    ),
+    absolute: bool = typer.Option(False, help="compare raw times, not probe-normalised ones"),
+    markdown: Path = typer.Option(None, help="write a Markdown report (CI summary, PR comment)"),
+    as_json: Path = typer.Option(None, "--json", help="write every comparison row as JSON"),
+    gh_benchmark: Path = typer.Option(
+        None, help="write github-action-benchmark files: FILE (smaller is better), FILE-bigger"
+    ),
+    chart: Path = typer.Option(None, help="write a PNG of the changes against their thresholds"),
+    skip_bad_lines: bool = typer.Option(False, help="skip corrupt lines in trials.jsonl"),
+) -> None:
+    """Compare NEW with BASE per task × arch × metric; exit 1 on a regression that is both
+    beyond its threshold and beyond the runs' own noise, 0 otherwise, 2 on bad input."""
+    from grubench import compare_report as report
+    from grubench.compare import regressions
+    from grubench.compare_load import compare_runs, load_run, load_thresholds
+    from grubench.store import atomic_write
+
+    th = load_thresholds(thresholds, threshold or [])
+    b = load_run(base, "BASE", skip_bad_lines)
+    n = load_run(new, "NEW", skip_bad_lines)
+    result = compare_runs(b, n, th, absolute)
+    for w in result.warnings:
+        err.print(f"warning: {w}", markup=False, highlight=False, soft_wrap=True)
+    console.print(report.table(result))
+    for note in result.notes:
+        console.print(note, highlight=False)
+    if markdown:
+        atomic_write(markdown, report.markdown(result, b, n))
+    if as_json:
+        atomic_write(as_json, report.to_json(result, b, n, th))
+    if gh_benchmark:
+        report.write_gh_benchmark(result, gh_benchmark)
+    if chart:
+        report.chart(result, chart)
+    if regressions(result.rows):
+        raise typer.Exit(1)
+
+
 def main() -> None:
     app()

@@ -12,6 +12,7 @@ from grubench.config import Suite, Trial, suite_from_dict
 from grubench.errors import UserError
 from grubench.execute import Sink, run_local
 from grubench.measure import environment
+from grubench.probe import measure as measure_probe
 from grubench.store import TRIALS, append_trial, latest_per_trial, read_run, read_trials, write_run
 
 RESULTS = Path("results")
@@ -63,19 +64,25 @@ def plan_resume(out: Path, skip_bad_lines: bool = False) -> Plan:
 
 
 def start(plan: Plan) -> None:
-    """Create the folder and record the suite and the environment before any trial runs."""
+    """Create the folder and record the suite, the environment and the machine-speed probe
+    (on the trials' thread count, while nothing else of ours runs) before any trial runs."""
     plan.out.mkdir(parents=True, exist_ok=True)
+    probe = measure_probe(plan.trials[0].threads)
     info = {
         "suite": asdict(plan.suite),
         "suite_source": plan.source,
         "trial_ids": [t.id for t in plan.trials],
         "environment": environment(),
+        "probe": probe,
         "workers": plan.suite.workers,
         "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
     }
     previous = read_run(plan.out)
     if previous:
         info["started_at"] = previous.get("started_at", info["started_at"])
+        # The first probe describes the machine most trials ran on; later ones are kept beside it.
+        info["probe"] = previous.get("probe", probe)
+        info["probes_resumed"] = previous.get("probes_resumed", []) + [probe]
         info["resumed_at"] = previous.get("resumed_at", []) + [
             datetime.now().astimezone().isoformat(timespec="seconds")
         ]
@@ -92,6 +99,11 @@ def execute(plan: Plan, on_event: Sink, on_record: Sink | None = None) -> None:
             on_record(rec)
 
     run_local(list(plan.todo), plan.suite.workers, record, on_event)
+    # The probe again once the trials are done: with the start's, it brackets the run, so a
+    # machine whose speed drifted (other load on a shared runner) is seen and averaged.
+    info = read_run(plan.out)
+    info["probe_end"] = measure_probe(plan.trials[0].threads)
+    write_run(plan.out, info)
 
 
 def results(out: Path, skip_bad_lines: bool = False) -> list[dict[str, Any]]:
