@@ -1,8 +1,10 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 SUITE ?= tasks/default.toml
+BASELINE ?= results/baselines/smoke
+CI_OUT ?= results/ci
 
-.PHONY: install run test lint smoke clean
+.PHONY: install run test lint smoke bench-ci bench-baseline clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -22,6 +24,20 @@ smoke: install
 
 test: install
 	$(VENV)/bin/pytest -q
+
+# The smoke suite into a fresh folder, compared with the committed baseline: exit 1 on a
+# regression (the report, JSON, chart and github-action-benchmark files are written either way).
+bench-ci: install
+	rm -rf $(CI_OUT)
+	$(VENV)/bin/grubench run tasks/smoke.toml --out $(CI_OUT)
+	$(VENV)/bin/grubench compare $(BASELINE) $(CI_OUT) --markdown $(CI_OUT)/compare.md \
+		--json $(CI_OUT)/compare.json --chart $(CI_OUT)/compare.png \
+		--gh-benchmark $(CI_OUT)/gh-benchmark.json
+
+# Re-make the committed baseline (after an intended change in speed, size or accuracy).
+bench-baseline: install
+	rm -rf $(BASELINE)
+	$(VENV)/bin/grubench run tasks/smoke.toml --out $(BASELINE)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -110,6 +110,28 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def build_flags() -> dict[str, Any]:
+    """How this torch was built and which backends it will pick: a speed result depends on
+    them as much as on the CPU (oneDNN serves nn.LSTM on CPU, not nn.GRU)."""
+    import torch
+
+    return {
+        "torch_build": f"cuda {torch.version.cuda}"
+        if torch.version.cuda
+        else (f"rocm {torch.version.hip}" if torch.version.hip else "cpu"),
+        "torch_git": torch.version.git_version,
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "mkldnn_enabled": torch.backends.mkldnn.enabled,
+        "mkl": torch.backends.mkl.is_available(),
+        "openmp": torch.backends.openmp.is_available(),
+        "interop_threads": torch.get_num_interop_threads(),
+        "cudnn_enabled": torch.backends.cudnn.enabled,
+        "thread_env": {
+            k: os.environ[k] for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ
+        },
+    }
+
+
 def environment() -> dict[str, Any]:
     """What produced a result: versions, CPU, threads, accelerator, git state."""
     import numpy
@@ -133,6 +155,7 @@ def environment() -> dict[str, Any]:
         "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
         "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
     }
+    env.update(build_flags())
     if torch.cuda.is_available():
         env["gpu"] = torch.cuda.get_device_name(0)
         env["cudnn_benchmark"] = torch.backends.cudnn.benchmark

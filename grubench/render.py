@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -49,6 +50,7 @@ def summary_table(df: pd.DataFrame, title: str = "Results") -> Table:
         if last_task is not None and r["task"] != last_task:
             t.add_section()
         last_task = r["task"]
+        label = r.get("setting", r["task"])
         arrow = "↓" if r["direction"] == "min" else "↑"
         metric = f"{r['metric']}{arrow} {fmt(r['metric_mean'])} ± {fmt(r['metric_std'], 2)}"
         seeds = str(r["n"])
@@ -58,7 +60,7 @@ def summary_table(df: pd.DataFrame, title: str = "Results") -> Table:
         if r["reached_target"]:
             target += f" in {fmt(r['time_to_target_s'], 3)}s"
         t.add_row(
-            r["task"],
+            label,
             r["arch"],
             metric,
             fmt(r["baseline"]),
@@ -70,6 +72,18 @@ def summary_table(df: pd.DataFrame, title: str = "Results") -> Table:
             fmt(r["peak_mem_mb"], 3),
             target,
         )
+    return t
+
+
+def verdict_table(rows: list[list[str]]) -> Table:
+    """The claims' verdicts: claim, experiment, evidence, verdict."""
+    t = Table(title="The seed's claims against measurements", title_justify="left", show_lines=True)
+    for col, ratio in (("claim", 2), ("experiment", 2), ("evidence", 5), ("verdict", 2)):
+        t.add_column(col, ratio=ratio, overflow="fold")
+    for row in rows:
+        cells = [escape(c) for c in row]
+        style = {"supported": "green", "contradicted": "red"}.get(row[3].split(" (")[0], "")
+        t.add_row(*cells[:3], f"[{style}]{cells[3]}[/]" if style else cells[3])
     return t
 
 

@@ -12,6 +12,7 @@ from grubench.config import Suite, Trial, default_threads, suite_from_dict
 from grubench.errors import UserError
 from grubench.execute import Sink, run_local
 from grubench.measure import environment
+from grubench.probe import measure as measure_probe
 from grubench.store import (
     TRIALS,
     BadLine,
@@ -97,18 +98,21 @@ def plan_resume(out: Path, skip_bad_lines: bool = False, workers: int | None = N
 
 
 def start(plan: Plan, executor: Executor = Executor()) -> None:
-    """Create the folder and record the suite, how it runs and the environment before any
-    trial runs."""
+    """Create the folder and record the suite, how it runs, the environment and the
+    machine-speed probe (on the trials' thread count, while nothing else of ours runs) before
+    any trial runs."""
     if executor.kind == "ray":
         from grubench.ray_exec import preflight
 
         preflight(executor.address)
     plan.out.mkdir(parents=True, exist_ok=True)
+    probe = measure_probe(plan.trials[0].threads)
     info = {
         "suite": asdict(plan.suite),
         "suite_source": plan.source,
         "trial_ids": [t.id for t in plan.trials],
         "environment": environment(),
+        "probe": probe,
         "executor": asdict(executor),
         "workers": plan.suite.parallel,  # trials at once on the local executor
         "workers_requested": plan.suite.workers,
@@ -119,6 +123,9 @@ def start(plan: Plan, executor: Executor = Executor()) -> None:
     previous = read_run(plan.out)
     if previous:
         info["started_at"] = previous.get("started_at", info["started_at"])
+        # The first probe describes the machine most trials ran on; later ones are kept beside it.
+        info["probe"] = previous.get("probe", probe)
+        info["probes_resumed"] = previous.get("probes_resumed", []) + [probe]
         info["resumed_at"] = previous.get("resumed_at", []) + [
             datetime.now().astimezone().isoformat(timespec="seconds")
         ]
@@ -142,6 +149,11 @@ def execute(
         run_ray(list(plan.todo), record, on_event, executor.address, plan.suite.serial)
     else:
         run_local(list(plan.todo), plan.suite.parallel, record, on_event)
+    # The probe again once the trials are done: with the start's, it brackets the run, so a
+    # machine whose speed drifted (other load on a shared runner) is seen and averaged.
+    info = read_run(plan.out)
+    info["probe_end"] = measure_probe(plan.trials[0].threads)
+    write_run(plan.out, info)
 
 
 def results(out: Path, skip_bad_lines: bool = False) -> list[dict[str, Any]]:

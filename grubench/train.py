@@ -29,6 +29,7 @@ from grubench.measure import (
     sync,
 )
 from grubench.model import SeqModel, count_params
+from grubench.probe import gemm_probe, trial_probe
 from grubench.sizing import flops_per_step, match_hidden, params_recurrent, params_total
 from grubench.tasks import get_task, resolve_params
 from grubench.tasks.base import Split, TaskData, TaskDef, better, generator, reached
@@ -129,6 +130,9 @@ def run_trial(trial: Trial, on_event: Event | None = None) -> dict[str, Any]:
     )
 
     _warm_up(model, task, data, trial)
+    # The speed probe in this process, under whatever else the machine runs, before and after
+    # training: compare normalises this trial's times by it (see grubench.probe).
+    probe_start = gemm_probe(trial.threads) if trial.device == "cpu" else None
     cuda = trial.device.startswith("cuda")
     if cuda:
         torch.cuda.reset_peak_memory_stats()
@@ -217,6 +221,7 @@ def run_trial(trial: Trial, on_event: Event | None = None) -> dict[str, Any]:
     else:
         peak = peak_rss_bytes() - mem_base
 
+    probe = trial_probe(probe_start, gemm_probe(trial.threads)) if probe_start else None
     one = data.test.take(slice(0, 1))
     latency, latency_iqr = median_time(lambda: forward_split(model, one), trial.device)
     epochs_run = len(history)
@@ -262,6 +267,7 @@ def run_trial(trial: Trial, on_event: Event | None = None) -> dict[str, Any]:
         "infer_latency_ms": latency * 1e3,
         "infer_latency_iqr_ms": latency_iqr * 1e3,
         "peak_mem_mb": peak / 2**20,
+        "probe": probe,
         "mem_baseline_mb": mem_base / 2**20,
         "history": history,
         "diverged": diverged_reason is not None,

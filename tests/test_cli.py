@@ -37,7 +37,7 @@ def test_run_writes_results_and_prints_the_table(tiny_suite: Path, tmp_path: Pat
     assert run["environment"]["torch"] and run["suite"]["name"] == "tiny"
     assert "cpu" in run["environment"] and "git_sha" in run["environment"]
     summary = (out / "summary.csv").read_text().splitlines()
-    assert summary[0].startswith("task,arch") and len(summary) == 3
+    assert summary[0].startswith("task,setting,arch") and len(summary) == 3
 
 
 def test_cli_overrides_replace_suite_values(tiny_suite: Path, tmp_path: Path):
@@ -93,7 +93,7 @@ def test_tasks_and_archs_list_one_line_each():
     for name in ("adding", "copy", "anbn", "sines"):
         assert name in tasks
     archs = runner.invoke(app, ["archs"]).output.strip().splitlines()
-    assert [a.split()[0] for a in archs] == ["gru", "lstm", "rnn", "gru-seed"]
+    assert [a.split()[0] for a in archs] == ["gru", "lstm", "rnn", "gru-seed", "gru-seed-jit"]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,84 @@
+"""Clocks that tell the truth on each device: CUDA events after a sync, perf_counter on CPU."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from grubench.errors import UserError
+
+Fn = Callable[[], Any]
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` becomes ``cuda`` when a GPU is there and ``cpu`` otherwise; others are checked."""
+    import torch
+
+    base = device.split(":")[0]
+    if base == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if base not in ("cpu", "cuda"):
+        raise UserError(f"unknown device '{device}' for speed (known: cpu, cuda, cuda:N, auto)")
+    if base == "cuda" and not torch.cuda.is_available():
+        raise UserError(f"device '{device}' is not available on this machine (no CUDA GPU)")
+    return device
+
+
+CLOCKS = ("auto", "wall", "cpu")
+
+
+def pick_clock(clock: str, device: str, threads: int) -> str:
+    """The clock a run uses: CUDA events on a GPU; on CPU with one thread, ``auto`` means the
+    thread's CPU time, which on a shared machine leaves out the time the OS gave to others."""
+    if clock not in CLOCKS:
+        raise UserError(f"unknown clock '{clock}' (known: {', '.join(CLOCKS)})")
+    if device.startswith("cuda"):
+        if clock == "cpu":
+            raise UserError("--clock cpu measures host threads; on CUDA the clock is CUDA events")
+        return "cuda-events"
+    if clock == "cpu" and threads != 1:
+        raise UserError("--clock cpu needs --threads 1: other threads' work is not counted")
+    if clock == "auto":
+        return "thread-cpu" if threads == 1 else "wall"
+    return "thread-cpu" if clock == "cpu" else "wall"
+
+
+def time_calls(fn: Fn, number: int, device: str, clock: str = "wall") -> float:
+    """Seconds per call of ``fn`` over ``number`` back-to-back calls.
+
+    On CUDA the clock is a pair of events around the calls, read after synchronising, so
+    queued kernels are counted and host-side launch time is not mistaken for GPU time.
+    ``thread-cpu`` reads this thread's CPU time: with one torch thread every kernel and the
+    backward pass run on it, so the reading is the work done, not the time spent waiting.
+    """
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize(device)
+        start = torch.cuda.Event(enable_timing=True)
+        end = torch.cuda.Event(enable_timing=True)
+        start.record()
+        for _ in range(number):
+            fn()
+        end.record()
+        end.synchronize()
+        return start.elapsed_time(end) / 1e3 / number
+    now = time.thread_time if clock == "thread-cpu" else time.perf_counter
+    t0 = now()
+    for _ in range(number):
+        fn()
+    return (now() - t0) / number
+
+
+def calibrate(
+    fn: Fn, device: str, min_sample_s: float = 2e-3, max_number: int = 1000, clock: str = "wall"
+) -> int:
+    """Calls per sample so that one sample lasts at least ``min_sample_s`` (timeit's autorange):
+    microsecond kernels are then not lost in the clock's resolution and call overhead."""
+    number = 1
+    while number < max_number:
+        if time_calls(fn, number, device, clock) * number >= min_sample_s:
+            return number
+        number *= 2
+    return max_number

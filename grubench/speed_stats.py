@@ -1,0 +1,87 @@
+"""Pure statistics for the speed benchmark: spread, paired ratios, the stopping rule, GFLOP/s.
+
+Nothing here times anything, so every rule is tested on fixed numbers.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+CONVERGED, MAX_REPEATS, TIME_CAP = "converged", "max-repeats", "time-cap"
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Median and interquartile range of a set of samples."""
+
+    median: float
+    q1: float
+    q3: float
+    n: int
+
+    @property
+    def iqr(self) -> float:
+        return self.q3 - self.q1
+
+    @property
+    def rel_iqr(self) -> float:
+        """IQR as a fraction of the median: the noise a reader should expect."""
+        return self.iqr / self.median if self.median else float("inf")
+
+
+def spread(samples: Sequence[float]) -> Spread:
+    """Median and quartiles (inclusive method, so 3 samples already have quartiles)."""
+    if not samples:
+        raise ValueError("no samples")
+    if len(samples) == 1:
+        x = float(samples[0])
+        return Spread(x, x, x, 1)
+    q1, med, q3 = statistics.quantiles(samples, n=4, method="inclusive")
+    return Spread(float(med), float(q1), float(q3), len(samples))
+
+
+def paired_ratios(a: Sequence[float], b: Sequence[float]) -> list[float]:
+    """Round-by-round ratios a[i]/b[i]: each pair ran back to back, so slow spells cancel."""
+    if len(a) != len(b):
+        raise ValueError(f"unpaired samples: {len(a)} vs {len(b)}")
+    return [x / y for x, y in zip(a, b, strict=True)]
+
+
+def stop_reason(
+    samples: dict[str, Sequence[float]],
+    rounds: int,
+    elapsed: float,
+    min_rounds: int,
+    max_rounds: int,
+    rel_iqr: float,
+    time_cap: float,
+) -> str | None:
+    """Why to stop after this round, or None to go on.
+
+    Converged once every arch's IQR is under ``rel_iqr`` of its median (after ``min_rounds``);
+    otherwise the round limit or the time cap ends it, and the result says which.
+    """
+    if rounds >= min_rounds and all(spread(s).rel_iqr <= rel_iqr for s in samples.values()):
+        return CONVERGED
+    if rounds >= max_rounds:
+        return MAX_REPEATS
+    if elapsed >= time_cap and rounds >= min(min_rounds, max_rounds):
+        return TIME_CAP
+    return None
+
+
+def gflops(flops: float, seconds: float) -> float:
+    """Achieved GFLOP/s for ``flops`` done in ``seconds``."""
+    return flops / seconds / 1e9
+
+
+def train_flops(forward_flops: float) -> float:
+    """A training step's FLOPs: forward plus a backward that costs two forwards (input and
+    weight gradients), the usual 3x rule; the optimiser's O(params) work is left out."""
+    return 3.0 * forward_flops
+
+
+def percent_of(achieved: float, limit: float) -> float:
+    return 100.0 * achieved / limit if limit else float("nan")

@@ -1,0 +1,158 @@
+"""``grubench compare`` end to end: exit codes 0 / 1 / 2 and what each output file holds."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from synthetic_runs import make_run
+from typer.testing import CliRunner
+
+from grubench.cli import app
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, ["compare", *map(str, args)])
+
+
+@pytest.fixture
+def base(tmp_path):
+    return make_run(tmp_path / "base", 0)
+
+
+def test_a_run_against_itself_is_all_unchanged(base):
+    r = run(base, base)
+    assert r.exit_code == 0, r.output
+    assert "no regression (16 unchanged)" in r.output
+
+
+def test_an_honest_rerun_is_not_flagged(base, tmp_path):
+    r = run(base, make_run(tmp_path / "rerun", 1))
+    assert r.exit_code == 0, r.output
+    assert "regression" not in r.output.split("\n")[0].replace("no regression", "")
+
+
+def test_an_injected_20_percent_slowdown_fails_with_exit_1(base, tmp_path):
+    slow = make_run(tmp_path / "slow", 1, slow=1.2)
+    r = run(base, slow, "--json", tmp_path / "c.json", "--markdown", tmp_path / "c.md")
+    assert r.exit_code == 1, r.output
+    data = json.loads((tmp_path / "c.json").read_text())
+    bad = {(x["arch"], x["metric"]) for x in data["rows"] if x["verdict"] == "regression"}
+    assert {(a, m) for a in ("gru", "lstm") for m in ("sec_per_epoch", "throughput")} <= bad
+    assert bad <= {
+        (a, m) for a in ("gru", "lstm") for m in ("sec_per_epoch", "throughput", "latency_ms")
+    }
+    # Two latency samples a side have little power: flagged or inconclusive, never "unchanged".
+    latency = [x["verdict"] for x in data["rows"] if x["metric"] == "latency_ms"]
+    assert set(latency) <= {"regression", "inconclusive"}
+    epoch = next(x for x in data["rows"] if (x["arch"], x["metric"]) == ("gru", "sec_per_epoch"))
+    assert epoch["change"] == pytest.approx(0.20, abs=0.04)
+    assert epoch["p_value"] < 0.01
+    md = (tmp_path / "c.md").read_text()
+    assert md.startswith(f"### grubench compare: ❌ {len(bad)} regressions")
+    assert md.index("**Regressions**") < md.index("<details>")
+
+
+def test_an_accuracy_drop_fails_with_exit_1(base, tmp_path):
+    r = run(base, make_run(tmp_path / "worse", 1, mse=1.3), "--json", tmp_path / "c.json")
+    assert r.exit_code == 1, r.output
+    rows = json.loads((tmp_path / "c.json").read_text())["rows"]
+    bad = {(x["arch"], x["metric"]) for x in rows if x["verdict"] == "regression"}
+    assert bad == {("gru", "test_metric"), ("lstm", "test_metric")}
+    # Two seeds a side: Welch's t, Holm-adjusted over the 8 gated tests of the comparison.
+    assert all(x["p_adjusted"] < 0.05 for x in rows if x["verdict"] == "regression")
+
+
+def test_a_slower_machine_is_normalised_away_unless_absolute(base, tmp_path):
+    # Everything twice as slow, the probe too: a slower runner, not slower code.
+    slower = make_run(tmp_path / "slower", 1, slow=2.0, probe=0.004)
+    assert run(base, slower).exit_code == 0
+    r = run(base, slower, "--absolute")
+    assert r.exit_code == 1
+    assert "times compared raw (--absolute)" in r.output
+
+
+def test_large_but_noisy_changes_are_inconclusive_not_regressions(tmp_path):
+    # Two runs of the same code on a machine with 30% timing noise: large swings, no change.
+    a = make_run(tmp_path / "a", 0, noise=0.3)
+    b = make_run(tmp_path / "b", 1, noise=0.3)
+    r = run(a, b, "--json", tmp_path / "c.json")
+    assert r.exit_code == 0, r.output
+    rows = {
+        (x["arch"], x["metric"]): x for x in json.loads((tmp_path / "c.json").read_text())["rows"]
+    }
+    for key in (("gru", "sec_per_epoch"), ("lstm", "sec_per_epoch")):
+        assert abs(rows[key]["worse_by"]) > 0.18  # beyond the 15% threshold…
+        assert rows[key]["verdict"] == "inconclusive"  # …but not beyond the noise
+
+
+def test_gh_benchmark_files_split_by_direction(base, tmp_path):
+    out = tmp_path / "bench.json"
+    assert run(base, base, "--gh-benchmark", out).exit_code == 0
+    smaller = json.loads(out.read_text())
+    bigger = json.loads((tmp_path / "bench-bigger.json").read_text())
+    assert {e["name"] for e in bigger} == {
+        "adding gru training throughput",
+        "adding lstm training throughput",
+    }
+    epoch = next(e for e in smaller if e["name"] == "adding gru time per epoch")
+    assert epoch["unit"] == "probe times"
+    assert epoch["value"] == pytest.approx(0.12 / 0.002, rel=0.05)
+    assert all(set(e) == {"name", "unit", "value", "extra"} for e in smaller + bigger)
+
+
+def test_chart_is_written(base, tmp_path):
+    assert (
+        run(base, make_run(tmp_path / "b", 1, slow=1.2), "--chart", tmp_path / "c.png").exit_code
+        == 1
+    )
+    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_differences_are_warned_on_stderr(base, tmp_path):
+    r = run(base, make_run(tmp_path / "b", 1, torch_version="2.14.0"))
+    assert r.exit_code == 0
+    assert "warning: environment differs: torch 2.13.0 vs 2.14.0" in r.output
+
+
+@pytest.mark.parametrize(
+    "setup, args, message",
+    [
+        (None, ["missing", "{base}"], "error: BASE 'missing' does not exist"),
+        ("corrupt", ["{base}", "{tmp}/corrupt"], "trials.jsonl:3: not valid JSON"),
+        ("schema", ["{base}", "{tmp}/schema"], "different schema versions"),
+        (None, ["{base}", "{base}", "-T", "speed=1"], "unknown threshold 'speed'"),
+        (None, ["{base}", "{base}", "--thresholds", "{tmp}/none.toml"], "does not exist"),
+        ("other", ["{base}", "{tmp}/other"], "share no task × arch"),
+    ],
+)
+def test_bad_inputs_exit_2_with_one_line(base, tmp_path, monkeypatch, setup, args, message):
+    if setup == "corrupt":
+        make_run(tmp_path / "corrupt", 1)
+        path = tmp_path / "corrupt" / "trials.jsonl"
+        lines = path.read_text().splitlines()
+        path.write_text("\n".join(lines[:2] + ['{"torn": '] + lines[2:]) + "\n")
+    elif setup == "schema":
+        import grubench.store
+
+        # NEW written (and read) by a grubench whose schema is 2, BASE by one whose schema is 1.
+        monkeypatch.setattr(grubench.store, "SCHEMA_VERSION", 2)
+        make_run(tmp_path / "schema", 1, schema=2)
+    elif setup == "other":
+        make_run(tmp_path / "other", 1)
+        path = tmp_path / "other" / "trials.jsonl"
+        path.write_text(path.read_text().replace('"task": "adding"', '"task": "copy"'))
+    argv = [a.format(base=base, tmp=tmp_path) for a in args]
+    r = CliRunner().invoke(app, ["compare", *argv])
+    assert r.exit_code == 2, r.output
+    assert message in r.output
+    assert len(r.output.strip().splitlines()) == 1
+    assert "Traceback" not in r.output
+
+
+def test_skip_bad_lines_compares_what_is_readable(base, tmp_path):
+    new = make_run(tmp_path / "new", 1)
+    with open(new / "trials.jsonl", "a") as f:
+        f.write('{"torn": \n')
+    assert run(base, new).exit_code == 2
+    assert run(base, new, "--skip-bad-lines").exit_code == 0

@@ -1,0 +1,64 @@
+"""Claim experiments as suites: expansion, reuse of finished trials, and missing tasks."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from grubench.config import suite_from_dict
+from grubench.errors import UserError
+from grubench.experiments import Sweep, plan, run_sweep
+
+TINY = Sweep(
+    "tiny",
+    "adding",
+    "n_train",
+    (32, 64),
+    (("length", 5), ("n_val", 16), ("n_test", 16)),
+    hidden=4,
+    seeds=1,
+    epochs=1,
+)
+
+
+def test_a_sweep_is_an_ordinary_suite_with_one_task_entry_per_value():
+    suite = suite_from_dict(TINY.source())
+    assert [dict(t.params)["n_train"] for t in suite.tasks] == [32, 64]
+    trials = suite.trials()
+    assert len(trials) == 2 * 1 * 2  # values × seeds × archs
+    assert {t.threads for t in trials} == {1}  # fixed, so reuse works on any machine
+    assert trials[0].arch == "gru" and trials[1].arch == "lstm"
+
+
+def test_a_missing_task_is_reported_not_raised(tmp_path: Path):
+    real = Sweep("real", "ucr:JapaneseVowels", "train_fraction", (0.5, 1.0), ())
+    out = run_sweep(real, tmp_path / "real", lambda ev: None)
+    assert out.error is not None and "ucr:JapaneseVowels" in out.error
+    assert out.records == ()
+
+
+def test_a_folder_holding_another_version_of_the_experiment_is_refused(tmp_path: Path):
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    (folder / "run.json").write_text(
+        '{"schema_version": 1, "suite_source": {"name": "tiny", "seeds": 9}}'
+    )
+    with pytest.raises(UserError, match="different version"):
+        plan(TINY, folder)
+
+
+def test_finished_trials_are_reused_on_the_second_call(tmp_path: Path):
+    one = replace(TINY, values=(32,))  # two trials, run side by side: one worker start each
+    events = []
+    first = run_sweep(one, tmp_path / "tiny", events.append)
+    assert first.ran == 2 and len(first.records) == 2
+    assert {r["status"] for r in first.records} == {"ok"}
+    assert {(r["arch"], r["task_params"]["n_train"]) for r in first.records} == {
+        ("gru", 32),
+        ("lstm", 32),
+    }
+    again = run_sweep(one, tmp_path / "tiny", events.append)
+    assert again.ran == 0 and len(again.records) == 2
+    assert [e["event"] for e in events].count("finish") == 2
+    unrun = run_sweep(one, tmp_path / "fresh", events.append, execute=False)
+    assert unrun.records == () and unrun.error is None

@@ -1,0 +1,58 @@
+"""The machine-speed probe: what it measures, and that every run records it in run.json."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import torch
+
+from grubench import runs
+from grubench.probe import gemm_probe, probe_drift, probe_seconds
+from grubench.store import read_run
+
+
+def test_gemm_probe_reports_a_median_and_consistent_gflops():
+    p = gemm_probe(threads=1, n=128, repeats=5)
+    assert (p["n"], p["threads"], p["repeats"]) == (128, 1, 5)
+    assert 0 < p["seconds"] < 1 and p["iqr_seconds"] >= 0 and 0 < p["op_seconds"] < 1
+    assert p["gflops"] == pytest.approx(2 * 128**3 / p["seconds"] / 1e9)
+
+
+def test_gemm_probe_restores_the_thread_count():
+    before = torch.get_num_threads()
+    gemm_probe(threads=1, n=64, repeats=3)
+    assert torch.get_num_threads() == before
+
+
+def test_probe_seconds_reads_run_json_or_none():
+    assert probe_seconds({"probe": {"gemm": {"seconds": 0.007}}}) == 0.007
+    assert probe_seconds({}) is None
+    assert probe_seconds({"probe": {"gemm": {"seconds": 0}}}) is None
+
+
+def test_start_and_end_probes_are_averaged_geometrically_and_drift_is_their_ratio():
+    info = {"probe": {"gemm": {"seconds": 0.004}}, "probe_end": {"gemm": {"seconds": 0.009}}}
+    assert probe_seconds(info) == pytest.approx(0.006)
+    assert probe_drift(info) == pytest.approx(2.25)
+    assert probe_drift({"probe": {"gemm": {"seconds": 0.004}}}) is None
+
+
+def test_every_run_stores_the_probe_and_a_resume_keeps_the_first(tmp_path):
+    source = {"name": "t", "seeds": 1, "threads": 1, "task": [{"name": "adding"}]}
+    plan = runs.plan_new(source, tmp_path / "run")
+    runs.start(plan)
+    first = read_run(plan.out)["probe"]["gemm"]
+    assert first["threads"] == 1 and first["seconds"] > 0
+    runs.start(runs.plan_resume(plan.out))
+    info = read_run(plan.out)
+    assert info["probe"]["gemm"] == first
+    assert len(info["probes_resumed"]) == 1
+
+
+def test_execute_probes_again_at_the_end(tmp_path):
+    source = {"name": "t", "seeds": 1, "threads": 1, "task": [{"name": "adding"}]}
+    plan = runs.plan_new(source, tmp_path / "run")
+    runs.start(plan)
+    runs.execute(replace(plan, todo=()), on_event=lambda ev: None)  # nothing left to train
+    assert read_run(plan.out)["probe_end"]["gemm"]["seconds"] > 0

@@ -1,0 +1,78 @@
+"""report.md / report.html / plots: contents from the records, and identical bytes each time."""
+
+from pathlib import Path
+
+import pytest
+from fake_records import paired_records, write_folder
+
+from grubench.report import Block, table, to_markdown, write_report
+
+
+def _folder(tmp_path: Path) -> Path:
+    gru = [0.05, 0.06, 0.04, 0.05, 0.07, 0.05]
+    lstm = [0.10, 0.12, 0.11, 0.10, 0.13, 0.12]
+    recs = paired_records(gru, lstm, params={"length": 10}, to_target=3.0)
+    for r in recs[1::2]:  # the LSTM runs never reach the target: censored at 4 s
+        r["time_to_target_s"] = r["epochs_to_target"] = None
+    recs += paired_records(lstm, lstm, params={"length": 20})
+    return write_folder(tmp_path / "run", recs)
+
+
+@pytest.fixture(scope="module")
+def twice(tmp_path_factory):
+    """One folder reported twice: its paths and both snapshots of every file."""
+    run = _folder(tmp_path_factory.mktemp("report"))
+    snaps = []
+    for _ in range(2):
+        paths = write_report(run)
+        snaps.append(
+            {p.relative_to(run): p.read_bytes() for p in sorted(run.rglob("*")) if p.is_file()}
+        )
+    return paths, snaps
+
+
+def test_report_is_byte_identical_when_run_twice(twice):
+    _, (first, second) = twice
+    assert first == second
+    assert Path("plots/curves-adding_length=10.png") in first
+    assert Path("plots/target-adding.png") in first
+
+
+def test_report_holds_the_summary_paired_test_and_censored_time_to_target(twice):
+    (md, page), _ = twice
+    text = md.read_text()
+    assert "| adding length=10 | gru | 6 | mse↓ 0.05333 ± 0.01 | [0.0467, 0.0617] |" in text
+    # six seeds all in GRU's favour: exact p = 2/64 and GRU named
+    assert "| adding length=10 | test metric | 6 | 0.05333 | 0.1133 |" in text
+    assert "| 0.031 | 0.031 | 1 | gru |" in text
+    # length=20 has identical archs: no winner
+    assert "| adding length=20 | test metric | 6 |" in text and "no clear difference" in text
+    assert "| adding length=10 | gru | 0.01 | 6/6 | 3 | 3 (τ=3) | 3 |" in text
+    assert "| adding length=10 | lstm | 0.01 | 0/6 | not reached | 3 (τ=3) | – | 0.0" in text
+    assert "| adding length=20 | gru | 0.01 | 0/6 | not reached |" in text
+    html = page.read_text()
+    assert html.count("data:image/png;base64,") == text.count("![")
+    assert "<table>" in html and "plots/" not in html.split("<body>")[1]
+
+
+def test_stale_charts_are_removed(tmp_path: Path):
+    run = _folder(tmp_path)
+    (run / "plots").mkdir()
+    (run / "plots" / "curves-old.png").write_bytes(b"old")
+    write_report(run)
+    assert not (run / "plots" / "curves-old.png").exists()
+
+
+def test_markdown_tables_escape_pipes():
+    md = to_markdown([Block("h2", "T"), table(["a", "b"], [["x|y", 1]])])
+    assert md == "## T\n\n| a | b |\n|---|---|\n| x\\|y | 1 |\n"
+
+
+def test_a_folder_of_failures_or_of_nothing_still_reports(tmp_path: Path):
+    recs = paired_records([0.1], [0.2])
+    for r in recs:
+        r["status"] = "failed"
+    md, _ = write_report(write_folder(tmp_path / "failed", recs))
+    assert "| adding | gru | 0 (0 div, 1 fail) | mse↓ – ± – |" in md.read_text()
+    md, _ = write_report(write_folder(tmp_path / "empty", []))
+    assert "No trials finished yet." in md.read_text()
