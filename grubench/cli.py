@@ -141,6 +141,26 @@ def run(
     _execute(plan)
 
 
+def _prepare(plan) -> None:  # noqa: ANN001
+    """Tasks' one-off data preparation, with a progress bar only when there is work to do."""
+    from grubench import runs
+
+    state: dict[str, Any] = {}
+
+    def on_progress(name: str, done: int, total: int) -> None:
+        if "bar" not in state:
+            state["bar"] = render.progress(console)
+            state["bar"].start()
+            state["id"] = state["bar"].add_task(f"preparing {name} data (cached)", total=total)
+        state["bar"].update(state["id"], completed=done)
+
+    try:
+        runs.prepare(plan, on_progress)
+    finally:
+        if "bar" in state:
+            state["bar"].stop()
+
+
 def _execute(plan) -> None:  # noqa: ANN001
     from grubench import runs, stats
 
@@ -150,6 +170,7 @@ def _execute(plan) -> None:  # noqa: ANN001
         f"[bold]{plan.suite.name}[/]: {len(plan.trials)} trials "
         f"({skipped} already done) → {plan.out}"
     )
+    _prepare(plan)
     with render.progress(console) as bar:
         overall = bar.add_task("all trials", total=len(plan.trials), completed=skipped)
         current: dict[str, Any] = {}
@@ -228,7 +249,7 @@ def size(
 @app.command("tasks")
 def list_tasks() -> None:
     """Registered tasks: definition, metric and direction, trivial baseline, parameters."""
-    from grubench.tasks import FAMILIES, TASKS
+    from grubench.tasks import FAMILIES, MEMBERS, TASKS
 
     for t in TASKS.values():
         arrow = "lower is better" if t.direction == "min" else "higher is better"
@@ -240,6 +261,9 @@ def list_tasks() -> None:
         )
     for prefix, resolver in FAMILIES.items():
         console.print(f"[bold]{prefix}:NAME[/]  {resolver.__doc__ or ''}", highlight=False)
+        members = MEMBERS[prefix]() if prefix in MEMBERS else []
+        found = ", ".join(f"{prefix}:{m}" for m in members) or "none found on this machine"
+        console.print(f"    available: {found}", highlight=False, soft_wrap=True)
 
 
 @app.command("archs")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from grubench.errors import UserError
 from grubench.execute import Sink, run_local
 from grubench.measure import environment
 from grubench.store import TRIALS, append_trial, latest_per_trial, read_run, read_trials, write_run
+from grubench.tasks import get_task
 
 RESULTS = Path("results")
 FINAL = ("ok", "diverged")  # statuses --resume keeps; failed trials are tried again
@@ -80,6 +82,21 @@ def start(plan: Plan) -> None:
             datetime.now().astimezone().isoformat(timespec="seconds")
         ]
     write_run(plan.out, json.loads(json.dumps(info, default=str)))
+
+
+def prepare(plan: Plan, on_progress: Callable[[str, int, int], None] | None = None) -> None:
+    """Do each task's one-off preparation (parsing a corpus into its cache) here, once, rather
+    than in every worker at the same time; ``on_progress(task, done, total)`` follows it."""
+    seen: set[tuple[str, tuple]] = set()
+    for t in plan.todo:
+        task = get_task(t.task)
+        if task.prepare is None or (t.task, t.task_params) in seen:
+            continue
+        seen.add((t.task, t.task_params))
+        report = None
+        if on_progress is not None:
+            report = lambda done, total, name=t.task: on_progress(name, done, total)  # noqa: E731
+        task.prepare(dict(t.task_params), report)
 
 
 def execute(plan: Plan, on_event: Sink, on_record: Sink | None = None) -> None:
