@@ -255,17 +255,15 @@ def suite_from_dict(raw: dict[str, Any], where: str = "suite") -> Suite:
 def _arch_hidden(
     where: str, raw: dict[str, Any], archs: tuple[str, ...], tasks: tuple[TaskEntry, ...]
 ) -> tuple[tuple[str, int], ...]:
-    """Validate ``arch_hidden = {arch = size, ...}``: it must size every arch of the suite, and
-    excludes the params rule and per-task hidden sizes (each would contradict it)."""
+    """Validate ``arch_hidden = {arch = size, ...}``: it must size every arch of the suite (it may
+    size more, so ``--arch`` can pick some), and excludes the params rule and per-task hidden
+    sizes (each would contradict it)."""
     if "arch_hidden" not in raw:
         return ()
     table = _check_type(f"{where}: arch_hidden", raw["arch_hidden"], (dict,))
     sizes = {}
     for name, size in table.items():
-        arch = get_arch(name).name
-        if arch not in archs:
-            raise UserError(f"{where}: arch_hidden names '{name}', which is not in archs")
-        sizes[arch] = _positive(f"{where}: arch_hidden.{name}", size)
+        sizes[get_arch(name).name] = _positive(f"{where}: arch_hidden.{name}", size)
     missing = [a for a in archs if a not in sizes]
     if missing:
         raise UserError(f"{where}: arch_hidden gives no hidden size for '{missing[0]}'")
@@ -273,7 +271,7 @@ def _arch_hidden(
         raise UserError(f"{where}: arch_hidden fixes each arch's size; drop match = 'params'")
     if any(t.hidden is not None for t in tasks):
         raise UserError(f"{where}: arch_hidden cannot be combined with a task's own hidden")
-    return tuple(sorted(sizes.items()))
+    return tuple(sorted((a, h) for a, h in sizes.items() if a in archs))
 
 
 def _task_tables(where: str, raw: dict[str, Any]) -> list[dict[str, Any]]:

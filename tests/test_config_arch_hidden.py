@@ -21,11 +21,17 @@ def test_arch_hidden_gives_each_arch_its_own_size_under_the_hidden_rule():
     assert sizes == {"rnn": (100, "hidden"), "gru-seed": (46, "hidden"), "lstm": (36, "hidden")}
 
 
+def test_arch_hidden_may_size_more_archs_than_the_suite_runs():
+    suite = suite_from_dict({**CHUNG, "archs": ["gru"], "arch_hidden": {"gru": 46, "lstm": 36}})
+    assert [(t.arch, t.hidden) for t in suite.trials()] == [("gru", 46)] * 3
+    assert suite.arch_hidden == (("gru", 46),)
+
+
 @pytest.mark.parametrize(
     "change, message",
     [
         ({"arch_hidden": {"rnn": 100, "lstm": 36}}, "no hidden size for 'gru-seed'"),
-        ({"arch_hidden": {**CHUNG["arch_hidden"], "gru": 40}}, "'gru', which is not in archs"),
+        ({"arch_hidden": {**CHUNG["arch_hidden"], "grux": 40}}, "unknown arch 'grux'"),
         ({"arch_hidden": {**CHUNG["arch_hidden"], "lstm": 0}}, "arch_hidden.lstm must be positive"),
         ({"match": "params"}, "drop match = 'params'"),
         ({"arch_hidden": [100, 46, 36]}, "arch_hidden must be dict"),
