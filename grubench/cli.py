@@ -176,6 +176,26 @@ def run(
     _execute(plan, how, skip_bad_lines)
 
 
+def _prepare(plan) -> None:  # noqa: ANN001
+    """Tasks' one-off data preparation, with a progress bar only when there is work to do."""
+    from grubench import runs
+
+    state: dict[str, Any] = {}
+
+    def on_progress(name: str, done: int, total: int) -> None:
+        if "bar" not in state:
+            state["bar"] = render.progress(console)
+            state["bar"].start()
+            state["id"] = state["bar"].add_task(f"preparing {name} data (cached)", total=total)
+        state["bar"].update(state["id"], completed=done)
+
+    try:
+        runs.prepare(plan, on_progress)
+    finally:
+        if "bar" in state:
+            state["bar"].stop()
+
+
 def _execute(plan, how, skip_bad_lines: bool) -> None:  # noqa: ANN001
     from grubench import runs, stats
 
@@ -188,6 +208,7 @@ def _execute(plan, how, skip_bad_lines: bool) -> None:  # noqa: ANN001
         f"{plan.suite.threads} threads each, "
         + (f"{plan.suite.parallel} at once" if how.kind == "local" else at_once)
     )
+    _prepare(plan)
     with render.progress(console) as bar:
         overall = bar.add_task("all trials", total=len(plan.trials), completed=skipped)
         on_event = _progress_events(bar, overall)
@@ -479,7 +500,7 @@ def speed(
 @app.command("tasks")
 def list_tasks() -> None:
     """Registered tasks: definition, metric and direction, trivial baseline, parameters."""
-    from grubench.tasks import FAMILIES, TASKS
+    from grubench.tasks import FAMILIES, MEMBERS, TASKS
 
     for t in TASKS.values():
         arrow = "lower is better" if t.direction == "min" else "higher is better"
@@ -493,6 +514,9 @@ def list_tasks() -> None:
     for prefix, resolver in FAMILIES.items():
         doc = (resolver.__doc__ or "").strip()
         console.print(f"[bold]{prefix}:NAME[/]  {doc}", highlight=False, soft_wrap=True)
+        members = MEMBERS[prefix]() if prefix in MEMBERS else []
+        found = ", ".join(f"{prefix}:{m}" for m in members) or "none found on this machine"
+        console.print(f"    available: {found}", highlight=False, soft_wrap=True)
 
 
 @app.command("archs")

@@ -34,6 +34,7 @@ class Train:
     lr: float = 3e-3
     clip: float = 1.0  # max global gradient norm
     forget_bias: float | None = None  # LSTM forget-gate bias (1.0: Jozefowicz et al. 2015)
+    optimizer: str = "adam"  # one of OPTIMIZERS (torch defaults apart from lr)
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,17 @@ class Trial:
     @property
     def id(self) -> str:
         """Stable hash of the whole spec: the same trial always gets the same id."""
-        blob = json.dumps(trial_to_dict(self), sort_keys=True, default=str)
+        d = trial_to_dict(self)
+        # Fields added later hash only when set, so results made before them keep their ids.
+        for key, default in LATER_TRAIN_FIELDS.items():
+            if d["train"].get(key) == default:
+                del d["train"][key]
+        blob = json.dumps(d, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+LATER_TRAIN_FIELDS = {"optimizer": "adam"}
+OPTIMIZERS = ("adam", "rmsprop")
 
 
 def trial_to_dict(t: Trial) -> dict[str, Any]:
@@ -103,6 +113,9 @@ class Suite:
     # share cores and memory bandwidth and disturb each other's clocks.
     serial: bool = False
     description: str = ""
+    # Each arch's own fixed hidden size (e.g. Chung et al. 2014's tanh 100, GRU 46, LSTM 36):
+    # when set, it names every arch and trials use the "hidden" rule with these sizes.
+    arch_hidden: tuple[tuple[str, int], ...] = ()
 
     @property
     def parallel(self) -> int:
@@ -112,6 +125,7 @@ class Suite:
     def trials(self) -> list[Trial]:
         """Expand to trials ordered task → seed → arch, so the archs of a pair run side by side."""
         threads = self.threads or default_threads(self.parallel)
+        fixed = dict(self.arch_hidden)
         out = []
         for entry in self.tasks:
             for seed in range(self.seeds):
@@ -122,9 +136,9 @@ class Suite:
                             entry.params,
                             arch,
                             seed,
-                            entry.hidden or self.hidden,
+                            fixed.get(arch, entry.hidden or self.hidden),
                             self.layers,
-                            self.match,
+                            "hidden" if fixed else self.match,
                             entry.budget or self.budget,
                             self.train,
                             self.device,
@@ -161,6 +175,7 @@ SUITE_KEYS = {
     "serial",
     "train",
     "task",
+    "arch_hidden",
 }
 BUDGET_KEYS = {f.name for f in fields(Budget)}
 TRAIN_KEYS = {f.name for f in fields(Train)}
@@ -222,9 +237,15 @@ def suite_from_dict(raw: dict[str, Any], where: str = "suite") -> Suite:
         raise UserError(f"{where}: unknown key 'train.{sorted(bad)[0]}'")
     budget = _budget(f"{where}: train", train_table, Budget())
     tr = {}
-    for key in TRAIN_KEYS & train_table.keys():
+    for key in TRAIN_KEYS & train_table.keys() - {"optimizer"}:
         kind = int if key == "batch_size" else float
         tr[key] = _positive(f"{where}: train.{key}", train_table[key], kind)
+    if "optimizer" in train_table:
+        tr["optimizer"] = _check_type(f"{where}: train.optimizer", train_table["optimizer"], (str,))
+        if tr["optimizer"] not in OPTIMIZERS:
+            raise UserError(
+                f"{where}: unknown optimizer '{tr['optimizer']}' (known: {', '.join(OPTIMIZERS)})"
+            )
     archs = raw.get("archs", ["gru", "lstm"])
     if not isinstance(archs, list) or not archs:
         raise UserError(f"{where}: archs must be a non-empty list of names, got {archs!r}")
@@ -233,6 +254,7 @@ def suite_from_dict(raw: dict[str, Any], where: str = "suite") -> Suite:
     if match not in MATCH_RULES:
         raise UserError(f"{where}: unknown matching rule '{match}' (known: params, hidden)")
     tasks = tuple(_task_entry(where, t, budget) for t in _task_tables(where, raw))
+    arch_hidden = _arch_hidden(where, raw, archs, tasks)
     threads = raw.get("threads")
     return Suite(
         name=str(_check_type(f"{where}: name", raw.get("name", "suite"), (str,))),
@@ -249,7 +271,30 @@ def suite_from_dict(raw: dict[str, Any], where: str = "suite") -> Suite:
         threads=None if threads is None else _positive(f"{where}: threads", threads),
         workers=_positive(f"{where}: workers", raw.get("workers", 1)),
         serial=_check_type(f"{where}: serial", raw.get("serial", False), (bool,), bools=True),
+        arch_hidden=arch_hidden,
     )
+
+
+def _arch_hidden(
+    where: str, raw: dict[str, Any], archs: tuple[str, ...], tasks: tuple[TaskEntry, ...]
+) -> tuple[tuple[str, int], ...]:
+    """Validate ``arch_hidden = {arch = size, ...}``: it must size every arch of the suite (it may
+    size more, so ``--arch`` can pick some), and excludes the params rule and per-task hidden
+    sizes (each would contradict it)."""
+    if "arch_hidden" not in raw:
+        return ()
+    table = _check_type(f"{where}: arch_hidden", raw["arch_hidden"], (dict,))
+    sizes = {}
+    for name, size in table.items():
+        sizes[get_arch(name).name] = _positive(f"{where}: arch_hidden.{name}", size)
+    missing = [a for a in archs if a not in sizes]
+    if missing:
+        raise UserError(f"{where}: arch_hidden gives no hidden size for '{missing[0]}'")
+    if raw.get("match", "hidden") != "hidden":
+        raise UserError(f"{where}: arch_hidden fixes each arch's size; drop match = 'params'")
+    if any(t.hidden is not None for t in tasks):
+        raise UserError(f"{where}: arch_hidden cannot be combined with a task's own hidden")
+    return tuple(sorted((a, h) for a, h in sizes.items() if a in archs))
 
 
 def _task_tables(where: str, raw: dict[str, Any]) -> list[dict[str, Any]]:

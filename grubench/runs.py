@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from grubench.store import (
     read_trials,
     write_run,
 )
+from grubench.tasks import get_task
 
 RESULTS = Path("results")
 FINAL = ("ok", "diverged")  # statuses --resume keeps; failed trials are tried again
@@ -130,6 +132,21 @@ def start(plan: Plan, executor: Executor = Executor()) -> None:
             datetime.now().astimezone().isoformat(timespec="seconds")
         ]
     write_run(plan.out, json.loads(json.dumps(info, default=str)))
+
+
+def prepare(plan: Plan, on_progress: Callable[[str, int, int], None] | None = None) -> None:
+    """Do each task's one-off preparation (parsing a corpus into its cache) here, once, rather
+    than in every worker at the same time; ``on_progress(task, done, total)`` follows it."""
+    seen: set[tuple[str, tuple]] = set()
+    for t in plan.todo:
+        task = get_task(t.task)
+        if task.prepare is None or (t.task, t.task_params) in seen:
+            continue
+        seen.add((t.task, t.task_params))
+        report = None
+        if on_progress is not None:
+            report = lambda done, total, name=t.task: on_progress(name, done, total)  # noqa: E731
+        task.prepare(dict(t.task_params), report)
 
 
 def execute(

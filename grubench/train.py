@@ -11,7 +11,8 @@ import gc
 import math
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,11 +32,21 @@ from grubench.measure import (
 from grubench.model import SeqModel, count_params
 from grubench.probe import gemm_probe, trial_probe
 from grubench.sizing import flops_per_step, match_hidden, params_recurrent, params_total
+from grubench.stream import first_batch, one_sequence, sequences_per_epoch, train_stream_epoch
 from grubench.tasks import get_task, resolve_params
 from grubench.tasks.base import Split, TaskData, TaskDef, better, generator, reached
 
 Event = Callable[[dict[str, Any]], None]
 EVAL_BATCH = 512
+OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
+    "adam": torch.optim.Adam,
+    "rmsprop": torch.optim.RMSprop,
+}
+
+
+def make_optimizer(trial: Trial, params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
+    """The trial's optimiser (torch defaults apart from the learning rate)."""
+    return OPTIMIZERS[trial.train.optimizer](params, lr=trial.train.lr)
 
 
 class Diverged(Exception):
@@ -97,8 +108,8 @@ def _warm_up(model: nn.Module, task: TaskDef, data: TaskData, trial: Trial) -> N
     one-time costs (library pages, Adam's first-step imports, kernel caches) don't count as
     training memory and the real model's weights and optimiser are untouched."""
     twin = copy.deepcopy(model)
-    opt = torch.optim.Adam(twin.parameters(), lr=trial.train.lr)
-    batch = data.train.take(slice(0, trial.train.batch_size))
+    opt = make_optimizer(trial, twin.parameters())
+    batch = first_batch(data, trial)
     out, _ = twin(batch.x, batch.lengths)
     task.loss(out, batch.y, batch.lengths).backward()
     nn.utils.clip_grad_norm_(twin.parameters(), trial.train.clip)
@@ -125,9 +136,7 @@ def run_trial(trial: Trial, on_event: Event | None = None) -> dict[str, Any]:
     if n_params != params_total(trial.arch, I, hidden, trial.layers, O):
         raise AssertionError(f"{trial.arch}: counted {n_params} parameters, closed form disagrees")
     train, val, test = (_to(s, trial.device) for s in (data.train, data.val, data.test))
-    data = TaskData(
-        train, val, test, I, O, data.per_step, data.baseline, data.baseline_name, data.info
-    )
+    data = replace(data, train=train, val=val, test=test)
 
     _warm_up(model, task, data, trial)
     # The speed probe in this process, under whatever else the machine runs, before and after
@@ -141,7 +150,7 @@ def run_trial(trial: Trial, on_event: Event | None = None) -> dict[str, Any]:
         reset_peak_rss()
         mem_base = rss_bytes()
 
-    opt = torch.optim.Adam(model.parameters(), lr=trial.train.lr)
+    opt = make_optimizer(trial, model.parameters())
     order = generator(trial.seed, 99)
     budget = trial.budget
     target = budget.target if budget.target is not None else task.target
@@ -154,7 +163,12 @@ def run_trial(trial: Trial, on_event: Event | None = None) -> dict[str, Any]:
     for epoch in range(1, budget.epochs + 1):
         t0 = time.perf_counter()
         try:
-            loss = _train_epoch(model, task, data, opt, trial, order, epoch)
+            if data.stateful:
+                loss = train_stream_epoch(model, task, data, opt, trial)
+                if not math.isfinite(loss):
+                    raise Diverged(f"non-finite training loss in epoch {epoch}")
+            else:
+                loss = _train_epoch(model, task, data, opt, trial, order, epoch)
         except Diverged as e:
             diverged_reason = str(e)
             stop_reason = "diverged"
@@ -222,7 +236,7 @@ def run_trial(trial: Trial, on_event: Event | None = None) -> dict[str, Any]:
         peak = peak_rss_bytes() - mem_base
 
     probe = trial_probe(probe_start, gemm_probe(trial.threads)) if probe_start else None
-    one = data.test.take(slice(0, 1))
+    one = one_sequence(data)
     latency, latency_iqr = median_time(lambda: forward_split(model, one), trial.device)
     epochs_run = len(history)
     seconds_per_epoch = (
@@ -263,7 +277,9 @@ def run_trial(trial: Trial, on_event: Event | None = None) -> dict[str, Any]:
         "stop_reason": stop_reason,
         "train_seconds": train_seconds,
         "seconds_per_epoch": seconds_per_epoch,
-        "throughput_seq_s": len(data.train) * epochs_run / train_seconds if train_seconds else None,
+        "throughput_seq_s": (
+            sequences_per_epoch(data, trial) * epochs_run / train_seconds if train_seconds else None
+        ),
         "infer_latency_ms": latency * 1e3,
         "infer_latency_iqr_ms": latency_iqr * 1e3,
         "peak_mem_mb": peak / 2**20,

@@ -6,12 +6,19 @@ from collections.abc import Callable
 from typing import Any
 
 from grubench.errors import UserError
+from grubench.tasks import text, ucr
 from grubench.tasks.base import TaskDef
+from grubench.tasks.music import CHORALES
 from grubench.tasks.synthetic import TASKS as SYNTHETIC
 
-TASKS: dict[str, TaskDef] = {t.name: t for t in SYNTHETIC}
+TASKS: dict[str, TaskDef] = {t.name: t for t in [*SYNTHETIC, CHORALES]}
 # Families whose members are named at run time (``ucr:GunPoint``): prefix -> resolver.
-FAMILIES: dict[str, Callable[[str], TaskDef]] = {}
+FAMILIES: dict[str, Callable[[str], TaskDef]] = {"ucr": ucr.ucr, "charlm": text.charlm}
+# The members each family can offer on this machine, for ``grubench tasks``.
+MEMBERS: dict[str, Callable[[], list[str] | tuple[str, ...]]] = {
+    "ucr": ucr.available,
+    "charlm": text.corpora,
+}
 
 
 def get_task(name: str) -> TaskDef:
@@ -44,5 +51,10 @@ def resolve_params(task: TaskDef, given: dict[str, Any]) -> dict[str, Any]:
             )
         if kind in (int, float) and value <= 0 and not (kind is float and value == 0):
             raise UserError(f"task '{task.name}' parameter '{key}' must be positive, got {value}")
+        if param.interval is not None and not param.interval[0] < value <= param.interval[1]:
+            low, high = param.interval
+            raise UserError(
+                f"task '{task.name}' parameter '{key}' must be in ({low:g}, {high:g}], got {value}"
+            )
         out[key] = value
     return out

@@ -12,10 +12,12 @@ from torch import Tensor
 
 @dataclass(frozen=True)
 class Param:
-    """A difficulty or size parameter a suite may set; integers and floats must be positive."""
+    """A difficulty or size parameter a suite may set; integers and floats must be positive
+    (floats may be 0) and, when ``interval`` = (low, high) is given, in (low, high]."""
 
     default: int | float | str
     help: str
+    interval: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -47,10 +49,18 @@ class TaskData:
     baseline: float  # the trivial predictor's test metric, computed from these data
     baseline_name: str
     info: dict[str, Any] = field(default_factory=dict)  # provenance, e.g. a corpus's SHA-256
+    # Truncated-BPTT window for a task whose splits are each one contiguous stream ``[1, N, I]``:
+    # training cuts the stream into batch_size parallel rows and carries the state across windows.
+    bptt: int | None = None
+
+    @property
+    def stateful(self) -> bool:
+        return self.bptt is not None
 
 
 Loss = Callable[[Tensor, Tensor, Tensor | None], Tensor]
 Evaluate = Callable[[Tensor, Split], dict[str, float]]
+Progress = Callable[[int, int], None]  # (done, total)
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,9 @@ class TaskDef:
     target: float | None = None
     val_metric: str | None = None
     val_direction: str | None = None
+    # One-off work worth doing once in the parent process (parsing a corpus into a cache) so the
+    # trials' worker processes find it ready; ``build`` must still work without it.
+    prepare: Callable[[dict[str, Any], Progress | None], None] | None = None
 
     @property
     def val_key(self) -> str:

@@ -1,0 +1,194 @@
+"""UCR/UEA time-series classification from the datasets aeon ships inside its package.
+
+Only files under ``aeon/datasets/data`` are read (never aeon's downloading loaders), so a run
+works offline. The archive's own train/test split is kept; validation is carved from train,
+stratified, with a fixed seed (the same for every trial seed, so seeds vary only the model).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from grubench.errors import UserError
+from grubench.tasks.base import Param, Split, TaskData, TaskDef
+
+SPLIT_SEED = 20140101  # fixed: validation carving and train subsampling ignore the trial seed
+CITATION = "Dau et al. 2019 (UCR archive); Bagnall et al. 2018 (UEA archive); aeon toolkit"
+
+
+def data_dir() -> Path | None:
+    """aeon's bundled data folder, found without importing aeon (which is slow to import)."""
+    spec = importlib.util.find_spec("aeon")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
+
+
+def _header(path: Path) -> dict[str, str]:
+    """The ``@key value`` lines of a .ts file, lower-cased keys, up to ``@data``."""
+    out = {}
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line.lower().startswith("@data"):
+                break
+            if line.startswith("@"):
+                key, _, value = line[1:].partition(" ")
+                out[key.lower()] = value.strip()
+    return out
+
+
+@cache
+def available() -> tuple[str, ...]:
+    """Classification datasets shipped with aeon: NAME/NAME_TRAIN.ts and _TEST.ts present."""
+    root = data_dir()
+    if root is None or not root.is_dir():
+        return ()
+    names = []
+    for d in sorted(root.iterdir()):
+        train, test = d / f"{d.name}_TRAIN.ts", d / f"{d.name}_TEST.ts"
+        if train.is_file() and test.is_file():
+            if _header(train).get("classlabel", "").lower().startswith("true"):
+                names.append(d.name)
+    return tuple(names)
+
+
+def _load(name: str, split: str) -> tuple[list[np.ndarray], list[str], list[str]]:
+    """Series as ``[T_i, C]`` arrays, their labels, and the archive's class list."""
+    from aeon.datasets import load_from_ts_file
+
+    path = data_dir() / name / f"{name}_{split}.ts"
+    try:
+        X, y, meta = load_from_ts_file(str(path), return_meta_data=True)
+    except Exception as e:  # aeon raises assorted types for malformed files
+        raise UserError(f"aeon cannot load UCR/UEA dataset '{name}' ({split}): {e}") from None
+    series = [np.asarray(x, dtype=np.float32).T for x in X]
+    return series, [str(v) for v in y], [str(c) for c in meta["class_values"]]
+
+
+def _pad(series: list[np.ndarray]) -> tuple[Tensor, Tensor | None]:
+    """Zero-padded ``[N, T_max, C]`` and true lengths (None when all lengths are equal)."""
+    lengths = [len(s) for s in series]
+    x = np.zeros((len(series), max(lengths), series[0].shape[1]), dtype=np.float32)
+    for i, s in enumerate(series):
+        x[i, : len(s)] = s
+    same = len(set(lengths)) == 1
+    return torch.from_numpy(x), None if same else torch.tensor(lengths)
+
+
+def carve(
+    labels: np.ndarray, val_fraction: float, train_fraction: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified (train, val) indices into the archive's train split, fixed seed.
+
+    Each class keeps at least one training example; a smaller ``train_fraction`` keeps a subset
+    of what a larger one keeps (one fixed permutation per class), so a size sweep is nested."""
+    rng = np.random.default_rng(SPLIT_SEED)
+    train, val = [], []
+    for c in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == c))
+        n_val = min(round(val_fraction * len(idx)), len(idx) - 1)
+        rest = idx[n_val:]
+        val.extend(idx[:n_val])
+        train.extend(rest[: max(1, math.ceil(train_fraction * len(rest)))])
+    return np.sort(np.array(train, dtype=np.int64)), np.sort(np.array(val, dtype=np.int64))
+
+
+def build(name: str, p: dict[str, Any]) -> TaskData:
+    """Load, carve validation, subsample train, normalise on train only, pad."""
+    tr_series, tr_labels, classes = _load(name, "TRAIN")
+    te_series, te_labels, _ = _load(name, "TEST")
+    index = {c: i for i, c in enumerate(classes)}
+    for lab in set(tr_labels) | set(te_labels):
+        index.setdefault(lab, len(index))  # a label the header forgot still gets a class
+    y_all = np.array([index[v] for v in tr_labels])
+    tr_idx, va_idx = carve(y_all, p["val_fraction"], p["train_fraction"])
+    train = [tr_series[i] for i in tr_idx]
+    steps = np.concatenate(train)  # every real time step of the training series
+    mean, std = steps.mean(0), steps.std(0)
+    std[std < 1e-8] = 1.0  # a constant channel stays constant rather than dividing by zero
+
+    def split(series: list[np.ndarray], labels: np.ndarray) -> Split:
+        x, lengths = _pad([(s - mean) / std for s in series])  # padded after normalising
+        return Split(x, torch.as_tensor(labels, dtype=torch.long), lengths)
+
+    y_te = np.array([index[v] for v in te_labels])
+    train_s = split(train, y_all[tr_idx])
+    val_s = split([tr_series[i] for i in va_idx], y_all[va_idx])
+    test_s = split(te_series, y_te)
+    majority = int(np.bincount(y_all[tr_idx], minlength=len(index)).argmax())
+    lengths = [len(s) for s in tr_series + te_series]
+    return TaskData(
+        train_s,
+        val_s,
+        test_s,
+        tr_series[0].shape[1],
+        len(index),
+        False,
+        float(np.mean(y_te == majority)),
+        "majority class of the training split",
+        {
+            "source": f"aeon {_aeon_version()} bundled data: {name}",
+            "classes": len(index),
+            "channels": int(tr_series[0].shape[1]),
+            "length_min": min(lengths),
+            "length_max": max(lengths),
+            "n_train": len(tr_idx),
+            "n_val": len(va_idx),
+            "n_test": len(te_series),
+        },
+    )
+
+
+def _aeon_version() -> str:
+    from importlib.metadata import version
+
+    return version("aeon")
+
+
+def _loss(out: Tensor, y: Tensor, lengths: Tensor | None) -> Tensor:
+    return F.cross_entropy(out, y)
+
+
+def _evaluate(out: Tensor, split: Split) -> dict[str, float]:
+    return {
+        "accuracy": float((out.argmax(-1) == split.y).float().mean()),
+        "ce": float(_loss(out, split.y, None)),
+    }
+
+
+PARAMS = {
+    "train_fraction": Param(1.0, "fraction of the training split kept (stratified)", (0.0, 1.0)),
+    "val_fraction": Param(0.2, "fraction of the training split held out", (0.0, 0.5)),
+}
+
+
+def ucr(name: str) -> TaskDef:
+    """UCR/UEA classification from aeon's bundled files, e.g. ucr:GunPoint; accuracy."""
+    found = available()
+    if name not in found:
+        where = "aeon is not installed" if data_dir() is None else f"found: {', '.join(found)}"
+        raise UserError(
+            f"UCR/UEA dataset '{name}' is not available offline in aeon's bundled data ({where})"
+        )
+    return TaskDef(
+        name=f"ucr:{name}",
+        family="ucr",
+        summary=f"classify {name} series from aeon's bundled copy; accuracy",
+        citation=CITATION,
+        metric="accuracy",
+        direction="max",
+        params=PARAMS,
+        build=lambda p, seed: build(name, p),
+        loss=_loss,
+        evaluate=_evaluate,
+    )

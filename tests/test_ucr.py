@@ -1,0 +1,82 @@
+"""UCR/UEA tasks from aeon's bundled files: offline discovery, splits, normalisation, errors."""
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from grubench.cli import app
+from grubench.errors import UserError
+from grubench.tasks import get_task, resolve_params
+from grubench.tasks.ucr import available, carve
+
+SHIPPED = {"JapaneseVowels", "BasicMotions", "GunPoint", "ArrowHead", "ItalyPowerDemand", "OSULeaf"}
+
+
+def _build(name, **given):
+    task = get_task(f"ucr:{name}")
+    return task.build(resolve_params(task, given), 0)
+
+
+def test_the_datasets_aeon_ships_are_found_offline():
+    assert SHIPPED <= set(available())
+    assert "Covid3Month" not in available()  # a regression problem, no class labels
+
+
+def test_carve_is_stratified_fixed_and_nested():
+    labels = np.array([0] * 20 + [1] * 10 + [2] * 1)
+    tr, va = carve(labels, 0.2, 1.0)
+    assert np.bincount(labels[va], minlength=3).tolist() == [4, 2, 0]
+    assert np.bincount(labels[tr], minlength=3).tolist() == [16, 8, 1]
+    assert not set(tr) & set(va)
+    tr2, va2 = carve(labels, 0.2, 1.0)
+    assert tr.tolist() == tr2.tolist() and va.tolist() == va2.tolist()
+    half, va_half = carve(labels, 0.2, 0.5)
+    assert va_half.tolist() == va.tolist()  # validation does not move with train_fraction
+    assert set(half) < set(tr)
+    assert np.bincount(labels[half], minlength=3).tolist() == [8, 4, 1]
+
+
+def test_variable_length_multivariate_series_keep_true_lengths_and_zero_padding():
+    d = _build("JapaneseVowels")
+    assert d.input_size == 12 and d.output_size == 9 and not d.per_step
+    assert len(d.train) + len(d.val) == 270 and len(d.test) == 370
+    for s in (d.train, d.val, d.test):
+        assert s.lengths is not None and int(s.lengths.max()) == s.x.shape[1]
+        pad = torch.arange(s.x.shape[1])[None, :] >= s.lengths[:, None]
+        assert float(s.x[pad].abs().sum()) == 0.0
+    real = d.train.x[torch.arange(d.train.x.shape[1])[None, :] < d.train.lengths[:, None]]
+    torch.testing.assert_close(real.mean(0), torch.zeros(12), atol=1e-4, rtol=0)
+    torch.testing.assert_close(real.std(0, unbiased=False), torch.ones(12), atol=1e-4, rtol=0)
+    assert d.info["length_min"] == 7 and d.info["length_max"] == 29
+
+
+def test_baseline_is_the_training_majority_class_scored_on_test():
+    d = _build("GunPoint", train_fraction=0.5)
+    majority = int(torch.bincount(d.train.y).argmax())
+    assert d.baseline == pytest.approx(float((d.test.y == majority).float().mean()))
+    # classes of 24 and 26 series: 5 + 5 held out, then ceil(19/2) + ceil(21/2) kept
+    assert len(d.train) == 21 and len(d.val) == 10 and len(d.test) == 150
+    assert d.train.lengths is None  # equal lengths: the fused layers' fast path
+
+
+@pytest.mark.parametrize("bad", [0.0, 1.5, -0.1])
+def test_train_fraction_outside_zero_one_is_a_user_error(bad):
+    with pytest.raises(UserError, match="train_fraction"):
+        resolve_params(get_task("ucr:GunPoint"), {"train_fraction": bad})
+
+
+def test_a_dataset_aeon_does_not_ship_is_named_in_the_error():
+    with pytest.raises(UserError, match="'Wafer' is not available offline"):
+        get_task("ucr:Wafer")
+
+
+def test_cli_lists_the_bundled_datasets_and_rejects_unknown_ones_in_one_line():
+    r = CliRunner().invoke(app, ["tasks"])
+    assert r.exit_code == 0
+    for name in SHIPPED:
+        assert f"ucr:{name}" in r.output
+    assert "charlm:pydoc" in r.output and "chorales" in r.output
+    bad = CliRunner().invoke(app, ["run", "-t", "ucr:Wafer", "--out", "/nonexistent/x"])
+    assert bad.exit_code == 2
+    assert bad.output.count("\n") == 1 and "error: UCR/UEA dataset 'Wafer'" in bad.output
