@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from grubench import runs
-from grubench.errors import UserError
+from grubench.errors import UnavailableTask, UserError
 from grubench.execute import Sink
 from grubench.store import RUN, TRIALS, read_run
 
@@ -96,10 +96,8 @@ def run_sweep(sweep: Sweep, folder: Path, on_event: Sink, execute: bool = True) 
     dataset family not yet present) is reported in the outcome rather than raised."""
     try:
         p = plan(sweep, folder)
-    except UserError as e:
-        if "unknown task" in str(e) or "has no parameter" in str(e):
-            return Outcome(sweep, folder, error=str(e))
-        raise
+    except UnavailableTask as e:
+        return Outcome(sweep, folder, error=str(e))
     if execute and p.todo:
         runs.start(p)
         runs.execute(p, on_event)

@@ -55,13 +55,18 @@ def test_exact_claims_get_verdicts_without_training(tmp_path: Path):
     assert (tmp_path / "quick" / "plots" / "claim-a-c-exact.png").exists()
 
 
-def test_a_claim_whose_task_is_missing_is_marked_not_run(tmp_path: Path):
+def test_a_claim_whose_task_is_missing_is_marked_not_run(tmp_path: Path, monkeypatch):
+    from dataclasses import replace
+
+    from grubench import claims
+
+    monkeypatch.setattr(claims, "DATA", replace(claims.DATA, task="ucr:NoSuchDataset"))
     result = runner.invoke(
         app, ["claims", "--quick", "--only", "d", "--no-run", "--out", str(tmp_path)]
     )
     assert result.exit_code == 0, result.output
     md = (tmp_path / "quick" / "claims.md").read_text()
-    assert "not run (unknown task 'ucr:JapaneseVowels'" in md
+    assert "not run (UCR/UEA dataset 'NoSuchDataset' is not available offline" in md
 
 
 def test_run_ends_by_writing_the_report(tmp_path: Path):

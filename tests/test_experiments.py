@@ -31,9 +31,9 @@ def test_a_sweep_is_an_ordinary_suite_with_one_task_entry_per_value():
 
 
 def test_a_missing_task_is_reported_not_raised(tmp_path: Path):
-    real = Sweep("real", "ucr:JapaneseVowels", "train_fraction", (0.5, 1.0), ())
+    real = Sweep("real", "ucr:NoSuchDataset", "train_fraction", (0.5, 1.0), ())
     out = run_sweep(real, tmp_path / "real", lambda ev: None)
-    assert out.error is not None and "ucr:JapaneseVowels" in out.error
+    assert out.error is not None and "NoSuchDataset" in out.error
     assert out.records == ()
 
 

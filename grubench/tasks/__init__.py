@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from grubench.errors import UserError
+from grubench.errors import UnavailableTask, UserError
 from grubench.tasks import text, ucr
 from grubench.tasks.base import TaskDef
 from grubench.tasks.music import CHORALES
@@ -29,7 +29,7 @@ def get_task(name: str) -> TaskDef:
     if sep and prefix in FAMILIES:
         return FAMILIES[prefix](member)
     known = ", ".join(list(TASKS) + [f"{f}:NAME" for f in FAMILIES])
-    raise UserError(f"unknown task '{name}' (known: {known})")
+    raise UnavailableTask(f"unknown task '{name}' (known: {known})")
 
 
 def resolve_params(task: TaskDef, given: dict[str, Any]) -> dict[str, Any]:
@@ -37,7 +37,7 @@ def resolve_params(task: TaskDef, given: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in given:
         if key not in task.params:
-            raise UserError(
+            raise UnavailableTask(
                 f"task '{task.name}' has no parameter '{key}' (known: {', '.join(task.params)})"
             )
     for key, param in task.params.items():

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from grubench.errors import UserError
+from grubench.errors import UnavailableTask, UserError
 from grubench.tasks.base import Param, Split, TaskData, TaskDef
 
 
@@ -100,7 +100,7 @@ PARAMS = {
 def charlm(name: str) -> TaskDef:
     """Character-level LM on a corpus shipped with Python, e.g. charlm:pydoc; bits/char."""
     if name not in CORPORA:
-        raise UserError(f"unknown charlm corpus '{name}' (known: {', '.join(CORPORA)})")
+        raise UnavailableTask(f"unknown charlm corpus '{name}' (known: {', '.join(CORPORA)})")
     return TaskDef(
         name=f"charlm:{name}",
         family="charlm",

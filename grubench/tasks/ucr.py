@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from grubench.errors import UserError
+from grubench.errors import UnavailableTask, UserError
 from grubench.tasks.base import Param, Split, TaskData, TaskDef
 
 SPLIT_SEED = 20140101  # fixed: validation carving and train subsampling ignore the trial seed
@@ -177,7 +177,7 @@ def ucr(name: str) -> TaskDef:
     found = available()
     if name not in found:
         where = "aeon is not installed" if data_dir() is None else f"found: {', '.join(found)}"
-        raise UserError(
+        raise UnavailableTask(
             f"UCR/UEA dataset '{name}' is not available offline in aeon's bundled data ({where})"
         )
     return TaskDef(
