@@ -75,6 +75,26 @@ def trial_to_dict(t: Trial) -> dict[str, Any]:
     return d
 
 
+def record_head(trial: Trial) -> dict[str, Any]:
+    """The fields every result record starts with, whether the trial finished or failed."""
+    from grubench import SCHEMA_VERSION
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "trial_id": trial.id,
+        "spec": trial_to_dict(trial),
+        "task": trial.task,
+        "task_params": dict(trial.task_params),
+        "arch": trial.arch,
+        "seed": trial.seed,
+        "match": trial.match,
+        "hidden_requested": trial.hidden,
+        "layers": trial.layers,
+        "device": trial.device,
+        "threads": trial.threads,
+    }
+
+
 def trial_from_dict(d: dict[str, Any]) -> Trial:
     d = dict(d)
     d["task_params"] = tuple(sorted(d["task_params"].items()))

@@ -20,8 +20,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from grubench import SCHEMA_VERSION
-from grubench.config import Trial, trial_to_dict
+from grubench.config import Trial, record_head, trial_to_dict
 from grubench.tasks import get_task
 from grubench.worker import PARENT_ENV, PREFIX
 
@@ -36,16 +35,7 @@ def failed_record(trial: Trial, error: str, status: str = "failed") -> dict[str,
     """The record of a trial that produced no result (crash, OOM, killed)."""
     task = get_task(trial.task)
     return {
-        "schema_version": SCHEMA_VERSION,
-        "trial_id": trial.id,
-        "spec": trial_to_dict(trial),
-        "task": trial.task,
-        "task_params": dict(trial.task_params),
-        "arch": trial.arch,
-        "seed": trial.seed,
-        "match": trial.match,
-        "hidden_requested": trial.hidden,
-        "layers": trial.layers,
+        **record_head(trial),
         "metric": task.metric,
         "direction": task.direction,
         "status": status,
@@ -53,8 +43,6 @@ def failed_record(trial: Trial, error: str, status: str = "failed") -> dict[str,
         "diverged": False,
         "history": [],
         "test_metric": None,
-        "device": trial.device,
-        "threads": trial.threads,
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 

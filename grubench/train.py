@@ -19,8 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from grubench import SCHEMA_VERSION
-from grubench.config import Trial, trial_to_dict
+from grubench.config import Trial, record_head, trial_to_dict
 from grubench.measure import (
     median_time,
     peak_rss_bytes,
@@ -243,17 +242,8 @@ def run_trial(trial: Trial, on_event: Event | None = None) -> dict[str, Any]:
         sorted(h["epoch_seconds"] for h in history)[epochs_run // 2] if history else None
     )
     record = {
-        "schema_version": SCHEMA_VERSION,
-        "trial_id": trial.id,
-        "spec": trial_to_dict(trial),
-        "task": trial.task,
-        "task_params": dict(trial.task_params),
-        "arch": trial.arch,
-        "seed": trial.seed,
-        "match": trial.match,
-        "hidden_requested": trial.hidden,
+        **record_head(trial),
         "hidden": hidden,
-        "layers": trial.layers,
         "input_size": I,
         "output_size": O,
         "params_total": n_params,
@@ -290,8 +280,6 @@ def run_trial(trial: Trial, on_event: Event | None = None) -> dict[str, Any]:
         "diverged_reason": diverged_reason,
         "status": "diverged" if diverged_reason else "ok",
         "error": None,
-        "device": trial.device,
-        "threads": trial.threads,
         "versions": {"torch": torch.__version__, "python": platform.python_version()},
         "data_info": data.info,
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
