@@ -38,6 +38,8 @@ bench-ci: install
 bench-baseline: install
 	rm -rf $(BASELINE)
 	$(VENV)/bin/grubench run tasks/smoke.toml --out $(BASELINE)
+	# Only the data are committed; the report is re-made from them on demand.
+	rm -rf $(BASELINE)/plots $(BASELINE)/report.md $(BASELINE)/report.html
 
 lint: install
 	$(VENV)/bin/ruff check .
