@@ -1,33 +1,25 @@
-"""Shared fixtures: tiny suites that run in seconds."""
+"""Shared fixtures: tiny suites that run in seconds, and a one-thread torch."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-
-TINY_SUITE = """
-name = "tiny"
-archs = ["gru", "lstm"]
-seeds = 2
-hidden = 8
-workers = 2
-
-[train]
-epochs = 2
-batch_size = 32
-
-[[task]]
-name = "adding"
-length = 10
-n_train = 64
-n_val = 32
-n_test = 32
-"""
+import torch
+from scale_helpers import TINY_TOML
 
 
 @pytest.fixture
 def tiny_suite(tmp_path: Path) -> Path:
     path = tmp_path / "tiny.toml"
-    path.write_text(TINY_SUITE)
+    path.write_text(TINY_TOML)
     return path
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny models: on a shared 2-core machine a second OpenMP thread only adds contention."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -27,13 +27,7 @@ TINY = SpeedConfig(
 )
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """As ``run_grid`` does: on a shared 2-core box, OpenMP's second thread only waits."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 POINT = {"hidden": 8, "seq_len": 4, "batch": 2, "layers": 1, "input_size": 3}

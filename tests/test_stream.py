@@ -12,14 +12,7 @@ from grubench.tasks import get_task, resolve_params
 from grubench.tasks.base import Split
 from grubench.train import run_trial
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models: extra threads only add contention on a shared 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_stream_rows_continue_each_row_where_it_left_off():
