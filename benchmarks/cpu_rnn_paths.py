@@ -12,13 +12,12 @@ chunk), whose backward autograd records op by op.
 from __future__ import annotations
 
 import argparse
-import random
-import time
 from collections import Counter
 
 import torch
 from torch import nn
 
+from grubench.devtimer import interleaved_rounds, pick_clock
 from grubench.speed_stats import paired_ratios, spread
 
 
@@ -55,7 +54,7 @@ def main() -> None:
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     # one torch thread: its CPU time is the work, without the time other processes took
-    now = time.thread_time if a.threads == 1 else time.perf_counter
+    clock = pick_clock("auto", "cpu", a.threads)
     torch.manual_seed(0)
     x = torch.randn(a.batch, a.seq_len, a.input)
     gru = nn.GRU(a.input, a.hidden_gru, batch_first=True)
@@ -64,7 +63,7 @@ def main() -> None:
     print(
         f"batch {a.batch}, seq {a.seq_len}, input {a.input}, GRU hidden {a.hidden_gru}, "
         f"LSTM hidden {a.hidden_lstm}, {a.threads} thread(s), torch {torch.__version__}, "
-        f"clock {now.__name__}"
+        f"clock {clock}"
     )
     for name, fn in fns.items():
         k = kernels(fn)
@@ -73,19 +72,9 @@ def main() -> None:
             f"{name}: {sum(k.values())} op calls per step; oneDNN RNN kernels: {fused}; "
             f"aten::mm {k.get('aten::mm', 0)}, aten::sigmoid_ {k.get('aten::sigmoid_', 0)}"
         )
-    rng = random.Random(0)
     for mkldnn in (True, False):
         torch.backends.mkldnn.enabled = mkldnn
-        for fn in fns.values():
-            fn(), fn()
-        t: dict[str, list[float]] = {k: [] for k in fns}
-        for _ in range(a.rounds):
-            order = list(fns)
-            rng.shuffle(order)
-            for k in order:
-                t0 = now()
-                fns[k]()
-                t[k].append(now() - t0)
+        t = interleaved_rounds(fns, a.rounds, clock, warmup=2)
         r = spread(paired_ratios(t["gru"], t["lstm"]))
         g, m = spread(t["gru"]), spread(t["lstm"])
         print(

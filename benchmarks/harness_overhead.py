@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import argparse
 import copy
-import random
-import time
 
 import torch
 from torch import nn
 
 from grubench.config import Budget, Train, Trial
+from grubench.devtimer import interleaved_rounds, pick_clock
 from grubench.model import SeqModel
 from grubench.speed_stats import paired_ratios, spread
 from grubench.tasks import get_task, resolve_params
@@ -39,7 +38,7 @@ def bare_epoch(model, opt, x, y, batch, order) -> None:  # noqa: ANN001
         opt.step()
 
 
-def compare(arch: str, hidden: int, rounds: int, now) -> dict[str, float]:  # noqa: ANN001
+def compare(arch: str, hidden: int, rounds: int, clock: str) -> dict[str, float]:
     task = get_task("adding")
     data = task.build(resolve_params(task, dict(TASK)), 0)
     trial = Trial("adding", tuple(TASK.items()), arch, 0, hidden, 1, "hidden", Budget(), Train())
@@ -58,17 +57,7 @@ def compare(arch: str, hidden: int, rounds: int, now) -> dict[str, float]:  # no
         bare_epoch(twin, opt_b, x, y, trial.train.batch_size, order_b)
 
     fns = {"harness": harness, "bare": bare}
-    for fn in fns.values():
-        fn()  # warm-up epoch each
-    times: dict[str, list[float]] = {k: [] for k in fns}
-    rng = random.Random(0)
-    for _ in range(rounds):
-        order = list(fns)
-        rng.shuffle(order)
-        for k in order:
-            t0 = now()
-            fns[k]()
-            times[k].append(now() - t0)
+    times = interleaved_rounds(fns, rounds, clock)  # one warm-up epoch each
     r = spread(paired_ratios(times["harness"], times["bare"]))
     return {
         "harness_s": spread(times["harness"]).median,
@@ -88,14 +77,14 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     # one torch thread: its CPU time is the work, without the time other processes took
-    now = time.thread_time if args.threads == 1 else time.perf_counter
+    clock = pick_clock("auto", "cpu", args.threads)
     print(
         f"adding task {TASK}, batch 64, hidden {args.hidden}, {args.threads} thread(s), "
-        f"{args.rounds} interleaved rounds; {now.__name__} seconds per epoch (median)"
+        f"{args.rounds} interleaved rounds; {clock} seconds per epoch (median)"
     )
     print(f"{'arch':8} {'harness s':>10} {'bare s':>10} {'ratio [IQR]':>24}")
     for arch in args.arch:
-        r = compare(arch, args.hidden, args.rounds, now)
+        r = compare(arch, args.hidden, args.rounds, clock)
         print(
             f"{arch:8} {r['harness_s']:10.4f} {r['bare_s']:10.4f} "
             f"{r['ratio']:9.3f} [{r['ratio_q1']:.3f}–{r['ratio_q3']:.3f}]"

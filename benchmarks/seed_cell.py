@@ -10,12 +10,12 @@ variant's ratio to nn.GRU is taken round by round.
 from __future__ import annotations
 
 import argparse
-import random
 import time
 
 import torch
 from torch import nn
 
+from grubench.devtimer import interleaved_rounds, pick_clock
 from grubench.model import SeqModel
 from grubench.speed_stats import paired_ratios, spread
 
@@ -63,23 +63,13 @@ def main() -> None:
         t0 = time.perf_counter()
         steps["gru-seed compiled"]()
         print(f"torch.compile: first step, compiling (wall) {time.perf_counter() - t0:.1f} s")
-    for fn in steps.values():
-        fn()
-    times: dict[str, list[float]] = {k: [] for k in steps}
-    rng = random.Random(0)
     # one torch thread: its CPU time is the work, without the time other processes took
-    now = time.thread_time if a.threads == 1 else time.perf_counter
-    for _ in range(a.rounds):
-        order = list(steps)
-        rng.shuffle(order)
-        for k in order:
-            t0 = now()
-            steps[k]()
-            times[k].append(now() - t0)
+    clock = pick_clock("auto", "cpu", a.threads)
+    times = interleaved_rounds(steps, a.rounds, clock)
     print(
         f"training step, hidden {a.hidden}, seq {a.seq_len}, batch {a.batch}, input {a.input}, "
         f"{a.threads} thread(s), {a.rounds} interleaved rounds, torch {torch.__version__}, "
-        f"clock {now.__name__}"
+        f"clock {clock}"
     )
     for k, t in times.items():
         s = spread(t)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from typing import Any
@@ -82,3 +83,21 @@ def calibrate(
             return number
         number *= 2
     return max_number
+
+
+def interleaved_rounds(
+    fns: dict[str, Fn], rounds: int, clock: str = "wall", warmup: int = 1, seed: int = 0
+) -> dict[str, list[float]]:
+    """Seconds per call of each fn on the CPU: ``warmup`` untimed calls each, then ``rounds``
+    rounds that time every fn once in a freshly shuffled order, so drift hits all alike."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    samples: dict[str, list[float]] = {label: [] for label in fns}
+    order = list(fns)
+    rng = random.Random(seed)
+    for _ in range(rounds):
+        rng.shuffle(order)
+        for label in order:
+            samples[label].append(time_calls(fns[label], 1, "cpu", clock))
+    return samples

@@ -113,3 +113,18 @@ def test_pick_clock(clock, device, threads, picked):
 def test_impossible_clocks_are_user_errors(clock, device, threads, message):
     with pytest.raises(UserError, match=message):
         devtimer.pick_clock(clock, device, threads)
+
+
+def test_interleaved_rounds_warms_up_then_times_each_fn_once_per_round():
+    from grubench.devtimer import interleaved_rounds
+
+    calls: list[str] = []
+    fns = {name: (lambda n=name: calls.append(n)) for name in ("a", "b", "c")}
+    samples = interleaved_rounds(fns, rounds=4, warmup=2)
+    assert calls[:6] == ["a", "a", "b", "b", "c", "c"]  # warm-up, untimed
+    timed = calls[6:]
+    assert {k: len(v) for k, v in samples.items()} == {"a": 4, "b": 4, "c": 4}
+    rounds = [sorted(timed[i : i + 3]) for i in range(0, 12, 3)]
+    assert rounds == [["a", "b", "c"]] * 4  # each round times every fn exactly once
+    assert len({tuple(timed[i : i + 3]) for i in range(0, 12, 3)}) > 1  # order reshuffled
+    assert all(t >= 0 for v in samples.values() for t in v)
