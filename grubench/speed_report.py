@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from grubench.limits import GemmResult
+from grubench.render import fmt
 from grubench.speed import SpeedConfig
 from grubench.store import atomic_write
 
@@ -45,11 +45,7 @@ def limits_frame(square: GemmResult, rows: list[dict[str, Any]]) -> pd.DataFrame
 
 
 def _cell(x: Any, digits: int = 3) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    if isinstance(x, float):
-        return f"{x:.{digits}g}"
-    return str(x)
+    return fmt(x, digits)  # speed tables read best at 3 significant digits
 
 
 def markdown_table(df: pd.DataFrame) -> str:
