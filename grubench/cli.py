@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tomllib
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -68,11 +67,10 @@ def _suite_source(suite: str | None, tasks: list[str] | None) -> dict[str, Any]:
     path = Path(suite)
     if not path.exists() and not suite.endswith(".toml") and Path(f"tasks/{suite}.toml").exists():
         path = Path(f"tasks/{suite}.toml")
-    from grubench.config import load_suite
+    from grubench.config import read_suite_file, suite_from_dict
 
-    load_suite(path)  # validates the file; below we keep its raw data for overrides
-    raw = tomllib.loads(path.read_text())
-    raw.setdefault("name", path.stem)
+    raw = read_suite_file(path)
+    suite_from_dict(raw, where=str(path))  # the file on its own must be valid, errors name it
     if tasks:
         by_name = {t.get("name"): t for t in raw.get("task", []) if isinstance(t, dict)}
         raw["task"] = [by_name.get(t, {"name": t}) for t in tasks]

@@ -342,8 +342,9 @@ def _task_entry(where: str, table: dict[str, Any], budget: Budget) -> TaskEntry:
     return TaskEntry(table["name"], tuple(sorted(params.items())), own, hidden)
 
 
-def load_suite(path: str | Path) -> Suite:
-    """Read a suite file; a missing, unreadable or invalid file is a one-line user error."""
+def read_suite_file(path: str | Path) -> dict[str, Any]:
+    """A suite file's raw data (name defaulting to the file's stem); a missing, unreadable or
+    non-TOML file is a one-line user error. ``suite_from_dict`` validates the contents."""
     p = Path(path)
     if not p.exists():
         raise UserError(f"suite file '{p}' does not exist")
@@ -356,4 +357,9 @@ def load_suite(path: str | Path) -> Suite:
     except (OSError, UnicodeDecodeError) as e:
         raise UserError(f"suite file '{p}' cannot be read: {e}") from None
     raw.setdefault("name", p.stem)
-    return suite_from_dict(raw, where=str(p))
+    return raw
+
+
+def load_suite(path: str | Path) -> Suite:
+    """Read and validate a suite file."""
+    return suite_from_dict(read_suite_file(path), where=str(path))
