@@ -10,6 +10,7 @@ import copy
 import gc
 import math
 import platform
+import statistics
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -238,9 +239,7 @@ def run_trial(trial: Trial, on_event: Event | None = None) -> dict[str, Any]:
     one = one_sequence(data)
     latency, latency_iqr = median_time(lambda: forward_split(model, one), trial.device)
     epochs_run = len(history)
-    seconds_per_epoch = (
-        sorted(h["epoch_seconds"] for h in history)[epochs_run // 2] if history else None
-    )
+    seconds_per_epoch = statistics.median(h["epoch_seconds"] for h in history) if history else None
     record = {
         **record_head(trial),
         "hidden": hidden,

@@ -66,6 +66,8 @@ def test_result_records_everything_design_asks_for():
     assert {"train_loss", "val_metric", "seconds", "epoch_seconds"} <= h.keys()
     assert r["history"][0]["seconds"] < h["seconds"] == pytest.approx(r["train_seconds"])
     assert r["throughput_seq_s"] == pytest.approx(64 * 2 / r["train_seconds"])
+    epoch_s = [e["epoch_seconds"] for e in r["history"]]
+    assert r["seconds_per_epoch"] == pytest.approx(sum(epoch_s) / 2)  # median of two epochs
     assert r["peak_mem_mb"] >= 0 and r["infer_latency_ms"] > 0
 
 
