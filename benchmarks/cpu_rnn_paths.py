@@ -17,8 +17,8 @@ from collections import Counter
 import torch
 from torch import nn
 
-from grubench.devtimer import interleaved_rounds, pick_clock
-from grubench.speed_stats import paired_ratios, spread
+from grubench.measure.clocks import interleaved_rounds, pick_clock
+from grubench.studies.speed.stats import paired_ratios, spread
 
 
 def step_fn(rnn: nn.Module, x: torch.Tensor):  # noqa: ANN201

@@ -15,12 +15,12 @@ import torch
 from torch import nn
 
 from grubench.config import Budget, Train, Trial
-from grubench.devtimer import interleaved_rounds, pick_clock
-from grubench.model import SeqModel
-from grubench.speed_stats import paired_ratios, spread
+from grubench.measure.clocks import interleaved_rounds, pick_clock
+from grubench.models.model import SeqModel
+from grubench.studies.speed.stats import paired_ratios, spread
 from grubench.tasks import get_task, resolve_params
 from grubench.tasks.base import generator
-from grubench.train import _train_epoch
+from grubench.trial.train import _train_epoch
 
 TASK = {"length": 30, "n_train": 1000, "n_val": 200, "n_test": 500}  # tasks/smoke.toml
 

@@ -15,9 +15,9 @@ import time
 import torch
 from torch import nn
 
-from grubench.devtimer import interleaved_rounds, pick_clock
-from grubench.model import SeqModel
-from grubench.speed_stats import paired_ratios, spread
+from grubench.measure.clocks import interleaved_rounds, pick_clock
+from grubench.models.model import SeqModel
+from grubench.studies.speed.stats import paired_ratios, spread
 
 
 def train_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor):  # noqa: ANN201

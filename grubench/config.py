@@ -10,9 +10,9 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from grubench.archs import get_arch
 from grubench.errors import UserError
-from grubench.sizing import MATCH_RULES
+from grubench.models.archs import get_arch
+from grubench.models.sizing import MATCH_RULES
 from grubench.tasks import get_task, resolve_params
 
 
@@ -363,3 +363,23 @@ def read_suite_file(path: str | Path) -> dict[str, Any]:
 def load_suite(path: str | Path) -> Suite:
     """Read and validate a suite file."""
     return suite_from_dict(read_suite_file(path), where=str(path))
+
+
+TRAIN_OVERRIDES = ("epochs", "seconds", "target")
+
+
+def with_overrides(source: dict[str, Any], **given: Any) -> dict[str, Any]:
+    """A raw suite with command-line values laid over it (``None`` means "not given").
+
+    Budget keys go under ``[train]``; a time budget given alone lifts the epoch cap, so the clock
+    decides."""
+    out = dict(source)
+    train = dict(out.get("train", {}))
+    for key, value in given.items():
+        if value is None:
+            continue
+        (train if key in TRAIN_OVERRIDES else out)[key] = value
+    if given.get("seconds") is not None and given.get("epochs") is None:
+        train["epochs"] = 10**6
+    out["train"] = train
+    return out

@@ -13,7 +13,7 @@ from typing import Any
 
 import psutil
 
-from grubench import runs
+from grubench.run import plan as runs
 
 # One thread per trial: CPU training is then bit-for-bit deterministic per seed.
 TINY: dict[str, Any] = {
@@ -90,7 +90,7 @@ def wait_for_lines(out: Path, n: int, proc: subprocess.Popen, timeout: float = 1
 
 
 def workers_of(proc: subprocess.Popen) -> list[psutil.Process]:
-    return [p for p in psutil.Process(proc.pid).children() if "grubench.worker" in p.cmdline()]
+    return [p for p in psutil.Process(proc.pid).children() if "grubench.run.worker" in p.cmdline()]
 
 
 def kill(proc: subprocess.Popen, sig: signal.Signals) -> tuple[int, str, str]:

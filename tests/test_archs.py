@@ -4,10 +4,10 @@ import pytest
 import torch
 from torch import nn
 
-from grubench.archs import ARCHS, SeedGRU, get_arch
 from grubench.errors import UserError
-from grubench.model import SeqModel, count_params
-from grubench.sizing import params_recurrent, params_total
+from grubench.models.archs import ARCHS, SeedGRU, get_arch
+from grubench.models.model import SeqModel, count_params
+from grubench.models.sizing import params_recurrent, params_total
 
 
 def _sigmoid(x: float) -> float:

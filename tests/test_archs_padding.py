@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from grubench.archs import ARCHS, get_arch
+from grubench.models.archs import ARCHS, get_arch
 
 
 @pytest.mark.parametrize("arch", list(ARCHS))

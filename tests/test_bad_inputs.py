@@ -13,8 +13,8 @@ import pytest
 from scale_helpers import TINY, TINY_TOML
 from typer.testing import CliRunner
 
-from grubench import runs
 from grubench.cli import app
+from grubench.run import plan as runs
 
 runner = CliRunner()
 Setup = Callable[[Path], list[str]]

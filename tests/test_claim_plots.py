@@ -3,8 +3,8 @@
 import pytest
 from fake_records import paired_records
 
-from grubench import claim_plots
-from grubench.claims import param_ratios
+from grubench.studies.claims import plots as claim_plots
+from grubench.studies.claims.judge import param_ratios
 
 
 def test_exact_ratio_chart_plots_three_quarters_at_equal_hidden():

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 from fake_records import paired_records
 
-from grubench.claims import (
+from grubench.analysis.verdicts import CONTRADICTED, DEPENDS, NOT_RUN, SUPPORTED
+from grubench.studies.claims.experiments import Outcome
+from grubench.studies.claims.judge import (
     ANBN,
     CLAIMS,
     DATA,
@@ -23,8 +25,6 @@ from grubench.claims import (
     param_ratios,
     sweeps,
 )
-from grubench.experiments import Outcome
-from grubench.verdicts import CONTRADICTED, DEPENDS, NOT_RUN, SUPPORTED
 
 NOISE = np.array([0.01, -0.01, 0.02, -0.02, 0.005, -0.005])
 

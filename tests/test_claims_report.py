@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from fake_records import paired_records, write_folder
 
-from grubench.claims import ANBN, CLAIMS, LONG_ADDING, LONG_COPY
-from grubench.claims_report import ClaimsResult, select, verdict_rows, write_claims
 from grubench.errors import UserError
-from grubench.experiments import Outcome
+from grubench.studies.claims.experiments import Outcome
+from grubench.studies.claims.judge import ANBN, CLAIMS, LONG_ADDING, LONG_COPY
+from grubench.studies.claims.report import ClaimsResult, select, verdict_rows, write_claims
 
 NOISE = np.array([0.01, -0.01, 0.02, -0.02, 0.005, -0.005])
 

@@ -5,7 +5,7 @@ import pytest
 from typer.testing import CliRunner
 
 from grubench.cli import app
-from grubench.sizing import params_total
+from grubench.models.sizing import params_total
 
 runner = CliRunner()
 

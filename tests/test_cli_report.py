@@ -58,7 +58,7 @@ def test_exact_claims_get_verdicts_without_training(tmp_path: Path):
 def test_a_claim_whose_task_is_missing_is_marked_not_run(tmp_path: Path, monkeypatch):
     from dataclasses import replace
 
-    from grubench import claims
+    from grubench.studies.claims import judge as claims
 
     monkeypatch.setattr(claims, "DATA", replace(claims.DATA, task="ucr:NoSuchDataset"))
     result = runner.invoke(

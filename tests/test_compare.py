@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from grubench.compare import (
+from grubench.errors import UserError
+from grubench.studies.compare.rows import (
     Group,
     Stat,
     Thresholds,
@@ -17,7 +18,6 @@ from grubench.compare import (
     thresholds_from,
     verdict,
 )
-from grubench.errors import UserError
 
 TH = Thresholds()
 

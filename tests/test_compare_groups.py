@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from synthetic_runs import TRUTH, make_run
 
-from grubench.compare_groups import groups_of
-from grubench.compare_load import load_run
+from grubench.studies.compare.groups import groups_of
+from grubench.studies.compare.load import load_run
 
 
 def test_groups_hold_per_epoch_samples_and_seed_paired_ratios(tmp_path):

@@ -8,11 +8,11 @@ import pytest
 from synthetic_runs import make_run
 
 import grubench.store
-from grubench.compare import Thresholds
-from grubench.compare_load import compare_runs, differences, load_run, load_thresholds
+from grubench.analysis.stats import summary
 from grubench.errors import UserError
-from grubench.stats import summary
 from grubench.store import atomic_write, read_run, write_run
+from grubench.studies.compare.load import compare_runs, differences, load_run, load_thresholds
+from grubench.studies.compare.rows import Thresholds
 
 TH = Thresholds()
 

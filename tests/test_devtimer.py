@@ -3,8 +3,8 @@ import time
 import pytest
 import torch
 
-from grubench import devtimer
 from grubench.errors import UserError
+from grubench.measure import clocks as devtimer
 
 
 def test_auto_picks_cpu_without_a_gpu(monkeypatch):
@@ -116,7 +116,7 @@ def test_impossible_clocks_are_user_errors(clock, device, threads, message):
 
 
 def test_interleaved_rounds_warms_up_then_times_each_fn_once_per_round():
-    from grubench.devtimer import interleaved_rounds
+    from grubench.measure.clocks import interleaved_rounds
 
     calls: list[str] = []
     fns = {name: (lambda n=name: calls.append(n)) for name in ("a", "b", "c")}

@@ -9,7 +9,7 @@ from scale_helpers import TINY
 
 from grubench.config import default_threads, suite_from_dict
 from grubench.errors import UserError
-from grubench.execute import crash_reason, guarded
+from grubench.run.local import crash_reason, guarded
 
 
 def test_guarded_passes_one_terminal_event_and_drops_the_rest():

@@ -7,7 +7,7 @@ import pytest
 
 from grubench.config import suite_from_dict
 from grubench.errors import UserError
-from grubench.experiments import Sweep, plan, run_sweep
+from grubench.studies.claims.experiments import Sweep, plan, run_sweep
 
 TINY = Sweep(
     "tiny",

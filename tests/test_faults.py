@@ -7,10 +7,10 @@ from dataclasses import replace
 import pytest
 from scale_helpers import TINY
 
-from grubench import faults
 from grubench.config import suite_from_dict
 from grubench.errors import UserError
-from grubench.execute import run_local
+from grubench.run import faults
+from grubench.run.local import run_local
 
 
 def test_fault_spec_matches_arch_and_seed_with_wildcards():

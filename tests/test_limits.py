@@ -1,4 +1,4 @@
-from grubench.limits import Gemm, gemm_floor, measure_gemm, step_gemms
+from grubench.studies.speed.limits import Gemm, gemm_floor, measure_gemm, step_gemms
 
 
 def test_gemm_flops_are_two_per_multiply_add():

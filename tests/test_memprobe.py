@@ -1,6 +1,6 @@
 import pytest
 
-from grubench.memprobe import (
+from grubench.studies.speed.memprobe import (
     MemPoint,
     measure_fresh,
     measure_here,

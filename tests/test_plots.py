@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from fake_records import paired_records
 
-from grubench import plots
+from grubench.outputs import plots
 
 
 def _recs():

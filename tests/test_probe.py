@@ -7,8 +7,8 @@ from dataclasses import replace
 import pytest
 import torch
 
-from grubench import runs
-from grubench.probe import gemm_probe, probe_drift, probe_seconds
+from grubench.measure.probe import gemm_probe, probe_drift, probe_seconds
+from grubench.run import plan as runs
 from grubench.store import read_run
 
 

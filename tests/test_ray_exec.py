@@ -7,10 +7,11 @@ from dataclasses import replace
 import pytest
 from scale_helpers import TINY, metrics, run_in_process
 
-from grubench import faults, runs
 from grubench.config import suite_from_dict
 from grubench.errors import UserError
-from grubench.ray_exec import check_fits, check_reachable, in_flight, resources
+from grubench.run import faults
+from grubench.run import plan as runs
+from grubench.run.ray_exec import check_fits, check_reachable, in_flight, resources
 
 
 def _trials(**over):

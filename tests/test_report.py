@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from fake_records import paired_records, write_folder
 
-from grubench.report import Block, table, to_markdown, write_report
+from grubench.outputs.report import Block, table, to_markdown, write_report
 
 
 def _folder(tmp_path: Path) -> Path:

@@ -22,8 +22,8 @@ from scale_helpers import (
 )
 from typer.testing import CliRunner
 
-from grubench import runs
 from grubench.cli import app
+from grubench.run import plan as runs
 
 runner = CliRunner()
 

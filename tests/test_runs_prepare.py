@@ -3,7 +3,7 @@
 from dataclasses import replace
 from pathlib import Path
 
-from grubench import runs
+from grubench.run import plan as runs
 from grubench.tasks import TASKS
 
 

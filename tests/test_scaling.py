@@ -7,7 +7,7 @@ from scale_helpers import TINY_TOML
 from typer.testing import CliRunner
 
 from grubench.cli import app
-from grubench.scaling import Sample, summarise
+from grubench.studies.scaling import Sample, summarise
 
 
 def _s(workers: int, rep: int, seconds: float) -> Sample:

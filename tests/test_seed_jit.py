@@ -1,6 +1,6 @@
 import torch
 
-from grubench.archs import get_arch
+from grubench.models.archs import get_arch
 
 
 def _pair(layers=2):

@@ -5,8 +5,8 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from grubench.errors import UserError
-from grubench.model import SeqModel
-from grubench.sizing import (
+from grubench.models.model import SeqModel
+from grubench.models.sizing import (
     flops_per_step,
     hidden_for_budget,
     match_hidden,

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from grubench.errors import UserError
-from grubench.speed import (
+from grubench.studies.speed.bench import (
     SpeedConfig,
     contenders,
     interleaved,
@@ -92,7 +92,7 @@ def test_aa_twins_have_identical_weights():
 
 
 def test_interleaving_shuffles_the_order_each_round(monkeypatch):
-    monkeypatch.setattr("grubench.speed.calibrate", lambda fn, device, clock: 1)
+    monkeypatch.setattr("grubench.studies.speed.bench.calibrate", lambda fn, device, clock: 1)
     calls: list[str] = []
     fns = {k: (lambda k=k: calls.append(k)) for k in "abcd"}
     cfg = SpeedConfig(repeats=40, min_repeats=40, rel_iqr=1e-9, time_cap=60, warmup=0)

@@ -1,6 +1,6 @@
 import pandas as pd
 
-from grubench.speed_plots import all_plots, memory_vs_seq, ratio_heatmap
+from grubench.studies.speed.plots import all_plots, memory_vs_seq, ratio_heatmap
 
 ROWS = [
     {

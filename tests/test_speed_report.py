@@ -3,10 +3,10 @@ import json
 import pandas as pd
 import pytest
 
-from grubench.limits import Gemm, GemmResult
-from grubench.speed import SpeedConfig
-from grubench.speed_report import markdown_table, ratio_summary, write_outputs
-from grubench.speed_stats import Spread
+from grubench.studies.speed.bench import SpeedConfig
+from grubench.studies.speed.limits import Gemm, GemmResult
+from grubench.studies.speed.report import markdown_table, ratio_summary, write_outputs
+from grubench.studies.speed.stats import Spread
 
 
 def _row(label, hidden, seq_len, median, ratio):

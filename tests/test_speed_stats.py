@@ -1,6 +1,6 @@
 import pytest
 
-from grubench.speed_stats import (
+from grubench.studies.speed.stats import (
     CONVERGED,
     MAX_REPEATS,
     TIME_CAP,

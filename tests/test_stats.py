@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from fake_records import paired_records, record
 
-from grubench.stats import (
+from grubench.analysis.stats import (
     bootstrap_ci,
     describe,
     paired_frame,

@@ -6,11 +6,11 @@ import pytest
 import torch
 
 from grubench.config import Budget, Train, Trial
-from grubench.model import SeqModel
-from grubench.stream import sequences_per_epoch, stream_rows, train_stream_epoch
+from grubench.models.model import SeqModel
 from grubench.tasks import get_task, resolve_params
 from grubench.tasks.base import Split
-from grubench.train import run_trial
+from grubench.trial.stream import sequences_per_epoch, stream_rows, train_stream_epoch
+from grubench.trial.train import run_trial
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -5,7 +5,7 @@ import math
 import pytest
 from fake_records import record
 
-from grubench.survival import (
+from grubench.analysis.survival import (
     km_median,
     logrank_p,
     rmst,

@@ -7,7 +7,7 @@ import torch
 from grubench import tasks as registry
 from grubench.config import Budget, Train, Trial
 from grubench.tasks import get_task
-from grubench.train import run_trial
+from grubench.trial.train import run_trial
 
 DESIGN_KEYS = [  # "What every result records" in DESIGN.md
     "task",

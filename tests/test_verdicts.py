@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from grubench.stats import paired_test
-from grubench.verdicts import (
+from grubench.analysis.stats import paired_test
+from grubench.analysis.verdicts import (
     AGAINST,
     CONTRADICTED,
     DEPENDS,

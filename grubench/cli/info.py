@@ -1,0 +1,78 @@
+"""Commands that describe what grubench knows: size, tasks, archs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+import typer
+
+from grubench.cli.app import _positive, app, console
+from grubench.models.archs import ARCHS, get_arch
+from grubench.outputs import render
+
+
+@app.command()
+def size(
+    input: int = typer.Option(..., "--input", help="input features per step"),
+    hidden: int = typer.Option(..., help="requested hidden size (the LSTM's budget)"),
+    layers: int = typer.Option(1, help="recurrent layers"),
+    output: int = typer.Option(1, help="read-out size"),
+    arch: list[str] = typer.Option(None, "--arch", help="archs (default: all)"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
+) -> None:
+    """Hidden size, parameters and FLOPs per step of every arch under each matching rule."""
+    from grubench.models.sizing import MATCH_RULES, size_table
+
+    for name, value in [
+        ("--input", input),
+        ("--hidden", hidden),
+        ("--layers", layers),
+        ("--output", output),
+    ]:
+        _positive(name, value)
+    names = [get_arch(a).name for a in arch] if arch else list(ARCHS)
+    rows = size_table(names, list(MATCH_RULES), input, hidden, layers, output)
+    if as_json:
+        print(json.dumps([asdict(r) for r in rows], indent=2))
+        return
+    totals = [r.params_total for r in rows if r.rule == "params"]
+    gap = (max(totals) - min(totals)) / min(totals)
+    console.print(render.size_table(rows, {}))
+    console.print(
+        f"params rule: totals within {gap:.2%} of each other"
+        + (
+            ""
+            if hidden >= 100 or gap <= 0.01
+            else " (below hidden 100, integer sizes cannot match more closely)"
+        )
+    )
+
+
+@app.command("tasks")
+def list_tasks() -> None:
+    """Registered tasks: definition, metric and direction, trivial baseline, parameters."""
+    from grubench.tasks import FAMILIES, MEMBERS, TASKS
+
+    for t in TASKS.values():
+        arrow = "lower is better" if t.direction == "min" else "higher is better"
+        params = ", ".join(f"{k}={p.default}" for k, p in t.params.items())
+        console.print(
+            f"[bold]{t.name}[/]  {t.summary}. Metric {t.metric} ({arrow}). "
+            f"[dim]{t.citation}. Params: {params}[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
+    for prefix, resolver in FAMILIES.items():
+        doc = (resolver.__doc__ or "").strip()
+        console.print(f"[bold]{prefix}:NAME[/]  {doc}", highlight=False, soft_wrap=True)
+        members = MEMBERS[prefix]() if prefix in MEMBERS else []
+        found = ", ".join(f"{prefix}:{m}" for m in members) or "none found on this machine"
+        console.print(f"    available: {found}", highlight=False, soft_wrap=True)
+
+
+@app.command("archs")
+def list_archs() -> None:
+    """Registered recurrent cores, one line each."""
+    for a in ARCHS.values():
+        console.print(f"[bold]{a.name}[/]  {a.summary}", highlight=False, soft_wrap=True)

@@ -1,0 +1,238 @@
+"""Commands over results and measurements: report, claims, scaling, speed, compare.
+
+They register on the shared Typer app; ``grubench.cli`` imports this module.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+
+from grubench.cli.app import _positive, _progress_events, _suite_source, app, console, err
+from grubench.errors import UserError
+from grubench.outputs import render
+
+
+@app.command()
+def report(
+    results: Path = typer.Argument(..., help="results folder (holds trials.jsonl)"),
+) -> None:
+    """Write report.md, a self-contained report.html and plots/ for a results folder."""
+    from grubench.outputs.report import write_report
+
+    paths = write_report(results)
+    console.print(f"wrote {', '.join(map(str, paths))} and {results / 'plots'}/")
+
+
+@app.command()
+def claims(
+    quick: bool = typer.Option(False, "--quick", help="small experiments (≤ 15 min on 2 cores)"),
+    out: Path = typer.Option(
+        Path("results/claims"), help="results folder; finished trials there are reused"
+    ),
+    only: str = typer.Option(None, help="claims to judge, e.g. a,b (default: all)"),
+    no_run: bool = typer.Option(
+        False, "--no-run", help="judge only what the results folder already holds"
+    ),
+) -> None:
+    """Run (or reuse) the experiments behind the seed's claims and print a verdict table."""
+    import time
+
+    from grubench.studies.claims import report as cr
+
+    started = time.perf_counter()
+    cr.select(only)  # a bad --only fails before anything runs
+    with render.progress(console) as bar:
+        overall = bar.add_task("claims trials", total=None)
+        try:
+            result = cr.run_claims(out, quick, only, _progress_events(bar, overall), not no_run)
+        except KeyboardInterrupt:
+            bar.stop()
+            err.print("interrupted: finished trials are saved; rerun the command to go on")
+            raise typer.Exit(130) from None
+    paths = cr.write_claims(result)
+    console.print(render.verdict_table(cr.verdict_rows(result)))
+    counts = cr.summary_line(result)
+    console.print(
+        f"{counts['ran']} trials run, {counts['reused']} reused; "
+        f"wall time {time.perf_counter() - started:.0f} s; wrote {', '.join(map(str, paths))}"
+    )
+
+
+@app.command()
+def scaling(
+    suite: str = typer.Argument(..., help="suite file (or name in ./tasks) to sweep"),
+    workers: list[int] = typer.Option([1, 2], "--workers", "-w", help="worker counts to compare"),
+    repeats: int = typer.Option(3, help="timed sweeps per worker count, interleaved"),
+    warmup: int = typer.Option(1, help="untimed sweeps first (page cache, CPU clocks)"),
+    threads: int = typer.Option(None, help="threads per trial (default: cores split evenly)"),
+    out: Path = typer.Option(None, help="also write the samples and summary to this JSON file"),
+) -> None:
+    """Wall time of a whole sweep at each worker count, and the speed-up over the first."""
+    from grubench.studies import scaling as sc
+
+    for name, value in [("--repeats", repeats), ("--threads", threads)]:
+        _positive(name, value)
+    if warmup < 0:
+        raise UserError(f"--warmup must be zero or more, got {warmup}")
+    for w in workers:
+        _positive("--workers", w)
+    source = _suite_source(suite, None)
+    source.pop("serial", None)
+    if threads is not None:
+        source["threads"] = threads
+    from grubench.config import suite_from_dict
+
+    suite_from_dict(dict(source), where=str(source.get("name")))  # fail before any sweep runs
+    console.print(
+        f"{source.get('name')}: {warmup} warm-up + {repeats} × {list(workers)} workers, interleaved"
+    )
+    samples = sc.measure(
+        source,
+        list(workers),
+        repeats,
+        warmup,
+        lambda s: console.print(
+            f"  rep {s.rep}: {s.workers} workers × {s.threads} threads: {s.seconds:.1f}s "
+            f"({s.trials} trials, {s.failed} not ok; load average {s.load_avg:.1f})"
+        ),
+    )
+    rows = sc.summarise(samples)
+    console.print(render.scaling_table(rows))
+    if out is not None:
+        sc.save(out, source, samples, rows)
+
+
+@app.command()
+def speed(
+    arch: list[str] = typer.Option(None, "--arch", "-a", help="archs, e.g. gru,lstm (default)"),
+    hidden: list[str] = typer.Option(None, help="requested hidden sizes, e.g. 64,256"),
+    seq_len: list[str] = typer.Option(None, "--seq-len", help="sequence lengths, e.g. 25,100"),
+    batch: list[str] = typer.Option(None, help="batch sizes (default 64)"),
+    layers: list[str] = typer.Option(None, help="recurrent layers (default 1)"),
+    input: list[str] = typer.Option(None, "--input", help="input features (default 32)"),
+    match: str = typer.Option("params", help="matching rule: params or hidden"),
+    device: str = typer.Option("cpu", help="cpu, cuda, cuda:N or auto"),
+    threads: int = typer.Option(1, help="intra-op threads for models and GEMM limits alike"),
+    repeats: int = typer.Option(25, help="most interleaved rounds per point and measure"),
+    min_repeats: int = typer.Option(5, help="rounds before the IQR may stop a measure"),
+    rel_iqr: float = typer.Option(0.05, help="stop once every IQR is under this x median"),
+    time_cap: float = typer.Option(4.0, help="seconds of rounds per point and measure"),
+    aa: bool = typer.Option(False, "--aa", help="noise floor: each arch against its twin"),
+    clock: str = typer.Option(
+        "auto", help="auto (thread CPU time with 1 CPU thread, else wall), wall or cpu"
+    ),
+    mem_seq_len: list[str] = typer.Option(None, help="memory sweep lengths (default 25..200)"),
+    memory: bool = typer.Option(True, help="measure peak memory (a fresh process per point)"),
+    plots: bool = typer.Option(True, help="write plots/*.png"),
+    out: Path = typer.Option(None, help="output folder (default results/speed-TIME)"),
+) -> None:
+    """Time forward, training step and batch-1 latency of matched archs, interleaved, against
+    the machine's GEMM limit; peak memory against sequence length."""
+    from datetime import datetime
+
+    from grubench.measure.clocks import resolve_device
+    from grubench.measure.memory import environment
+    from grubench.studies.speed import bench as sp
+    from grubench.studies.speed.memprobe import memory_rows
+    from grubench.studies.speed.report import console_table, write_outputs
+
+    d = sp.SpeedConfig()
+    cfg = sp.SpeedConfig(
+        archs=tuple(a for v in arch for a in v.split(",") if a) if arch else d.archs,
+        hidden=sp.parse_ints("--hidden", hidden, d.hidden),
+        seq_len=sp.parse_ints("--seq-len", seq_len, d.seq_len),
+        batch=sp.parse_ints("--batch", batch, d.batch),
+        layers=sp.parse_ints("--layers", layers, d.layers),
+        input_size=sp.parse_ints("--input", input, d.input_size),
+        match=match,
+        device=resolve_device(device),
+        threads=threads,
+        repeats=repeats,
+        min_repeats=min_repeats,
+        rel_iqr=rel_iqr,
+        time_cap=time_cap,
+        aa=aa,
+        clock=clock,
+        mem_seq_len=sp.parse_ints("--mem-seq-len", mem_seq_len, d.mem_seq_len),
+    ).validate()
+    out = out or Path("results") / f"speed-{datetime.now():%Y%m%d-%H%M%S}"
+    started, cpu_started = time.perf_counter(), time.process_time()
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out '{out}' exists and is not a folder")
+
+    def on_point(i: int, n: int, point: dict[str, int]) -> None:
+        shape = ", ".join(f"{k} {v}" for k, v in point.items())
+        err.print(f"[{i + 1}/{n}] {shape}", markup=False, highlight=False)
+
+    rows, square = sp.run_grid(cfg, on_point)
+    env = environment()  # after run_grid set the thread count it records
+    mem = []
+    if memory and not aa:
+        err.print("memory: a fresh process per point", markup=False)
+        mem = memory_rows(sp.memory_points(cfg))
+    paths = write_outputs(out, cfg, rows, square, mem, env, plots=plots)
+    import pandas as pd
+
+    kind = "A/A noise floor" if aa else "speed"
+    title = (
+        f"{kind}: {env['cpu']}, torch {env['torch']}, {cfg.device}, {cfg.threads} thread(s), "
+        f"{cfg.timer} clock; "
+        f"square GEMM {square.gflops:.1f} GFLOP/s"
+    )
+    console.print(console_table(pd.DataFrame(rows), title))
+    console.print(f"results: {out}/ " + ", ".join(p.name for p in paths.values()))
+    console.print(
+        f"took {time.perf_counter() - started:.0f} s wall, "
+        f"{time.process_time() - cpu_started:.0f} s CPU in this process "
+        f"(memory probes run in their own processes)"
+    )
+
+
+@app.command()
+def compare(
+    base: Path = typer.Argument(
+        ..., help="baseline: a results folder, trials.jsonl or summary.csv"
+    ),
+    new: Path = typer.Argument(..., help="the run to check, in the same forms"),
+    thresholds: Path = typer.Option(None, help="TOML file of thresholds (keys as --threshold)"),
+    threshold: list[str] = typer.Option(
+        None, "--threshold", "-T", help="KEY=VALUE, e.g. time=0.15, metric=0.02, alpha=0.01"
+    ),
+    absolute: bool = typer.Option(False, help="compare raw times, not probe-normalised ones"),
+    markdown: Path = typer.Option(None, help="write a Markdown report (CI summary, PR comment)"),
+    as_json: Path = typer.Option(None, "--json", help="write every comparison row as JSON"),
+    gh_benchmark: Path = typer.Option(
+        None, help="write github-action-benchmark files: FILE (smaller is better), FILE-bigger"
+    ),
+    chart: Path = typer.Option(None, help="write a PNG of the changes against their thresholds"),
+    skip_bad_lines: bool = typer.Option(False, help="skip corrupt lines in trials.jsonl"),
+) -> None:
+    """Compare NEW with BASE per task × arch × metric; exit 1 on a regression that is both
+    beyond its threshold and beyond the runs' own noise, 0 otherwise, 2 on bad input."""
+    from grubench.store import atomic_write
+    from grubench.studies.compare import report
+    from grubench.studies.compare.load import compare_runs, load_run, load_thresholds
+    from grubench.studies.compare.rows import regressions
+
+    th = load_thresholds(thresholds, threshold or [])
+    b = load_run(base, "BASE", skip_bad_lines)
+    n = load_run(new, "NEW", skip_bad_lines)
+    result = compare_runs(b, n, th, absolute)
+    for w in result.warnings:
+        err.print(f"warning: {w}", markup=False, highlight=False, soft_wrap=True)
+    console.print(report.table(result))
+    for note in result.notes:
+        console.print(note, highlight=False)
+    if markdown:
+        atomic_write(markdown, report.markdown(result, b, n))
+    if as_json:
+        atomic_write(as_json, report.to_json(result, b, n, th))
+    if gh_benchmark:
+        report.write_gh_benchmark(result, gh_benchmark)
+    if chart:
+        report.chart(result, chart)
+    if regressions(result.rows):
+        raise typer.Exit(1)

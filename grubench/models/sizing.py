@@ -1,0 +1,99 @@
+"""Closed forms for parameters and FLOPs, and the rules that size archs for a fair match."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from grubench.errors import UserError
+from grubench.models.archs import get_arch
+
+MATCH_RULES = ("params", "hidden")
+REFERENCE_ARCH = "lstm"  # the default budget is the LSTM's size at the requested hidden size
+
+
+def params_recurrent(arch: str, input_size: int, hidden: int, layers: int = 1) -> int:
+    """Recurrent-core parameters: per layer gates·(H·I + H² + biases·H)."""
+    a = get_arch(arch)
+    total = 0
+    for layer in range(layers):
+        i = input_size if layer == 0 else hidden
+        total += a.gates * (hidden * i + hidden * hidden + a.biases * hidden)
+    return total
+
+
+def params_total(arch: str, input_size: int, hidden: int, layers: int, output: int) -> int:
+    """Whole model: the core plus the linear read-out (H·O + O)."""
+    return params_recurrent(arch, input_size, hidden, layers) + hidden * output + output
+
+
+def flops_per_step(arch: str, input_size: int, hidden: int, layers: int, output: int) -> int:
+    """Forward FLOPs per time step and sequence: 2 per multiply-add, plus element-wise work."""
+    a = get_arch(arch)
+    total = 2 * hidden * output + output
+    for layer in range(layers):
+        i = input_size if layer == 0 else hidden
+        total += 2 * a.gates * hidden * (i + hidden) + a.elementwise * hidden
+    return total
+
+
+def hidden_for_budget(arch: str, input_size: int, layers: int, output: int, budget: int) -> int:
+    """The hidden size whose total parameter count is closest to ``budget`` (ties: smaller)."""
+    lo, hi = 1, 1
+    while params_total(arch, input_size, hi, layers, output) < budget:
+        lo, hi = hi, hi * 2
+    while lo < hi:  # smallest h with total >= budget
+        mid = (lo + hi) // 2
+        if params_total(arch, input_size, mid, layers, output) >= budget:
+            hi = mid
+        else:
+            lo = mid + 1
+    if lo > 1:
+        below = budget - params_total(arch, input_size, lo - 1, layers, output)
+        above = params_total(arch, input_size, lo, layers, output) - budget
+        if below <= above:
+            return lo - 1
+    return lo
+
+
+@dataclass(frozen=True)
+class Sized:
+    """One arch's size under one matching rule."""
+
+    arch: str
+    rule: str
+    hidden: int
+    params_recurrent: int
+    params_total: int
+    flops_per_step: int
+
+
+def match_hidden(
+    archs: list[str], rule: str, input_size: int, hidden: int, layers: int, output: int
+) -> dict[str, int]:
+    """Hidden size per arch: equal hidden sizes, or equal total parameters (LSTM's budget)."""
+    if rule not in MATCH_RULES:
+        raise UserError(f"unknown matching rule '{rule}' (known: {', '.join(MATCH_RULES)})")
+    if rule == "hidden":
+        return {a: hidden for a in archs}
+    budget = params_total(REFERENCE_ARCH, input_size, hidden, layers, output)
+    return {a: hidden_for_budget(a, input_size, layers, output, budget) for a in archs}
+
+
+def size_table(
+    archs: list[str], rules: list[str], input_size: int, hidden: int, layers: int, output: int
+) -> list[Sized]:
+    """Every arch under every rule, as printed by ``grubench size``."""
+    rows = []
+    for rule in rules:
+        for arch, h in match_hidden(archs, rule, input_size, hidden, layers, output).items():
+            rows.append(
+                Sized(
+                    get_arch(arch).name,
+                    rule,
+                    h,
+                    params_recurrent(arch, input_size, h, layers),
+                    params_total(arch, input_size, h, layers, output),
+                    flops_per_step(arch, input_size, h, layers, output),
+                )
+            )
+    return rows

@@ -1,0 +1,230 @@
+"""A run: a suite expanded into trials, a results folder, and what is already done there."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from grubench.config import Suite, Trial, default_threads, suite_from_dict
+from grubench.errors import UserError
+from grubench.measure.memory import environment
+from grubench.measure.probe import measure as measure_probe
+from grubench.run.local import Sink, run_local
+from grubench.store import (
+    TRIALS,
+    BadLine,
+    append_trial,
+    atomic_write,
+    latest_per_trial,
+    read_run,
+    read_trials,
+    write_run,
+)
+from grubench.tasks import get_task
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+RESULTS = Path("results")
+FINAL = ("ok", "diverged")  # statuses --resume keeps; failed trials are tried again
+EXECUTORS = ("local", "ray")
+
+
+@dataclass(frozen=True)
+class Executor:
+    """Where trials run: ``local`` processes on this machine, or ``ray`` tasks on a cluster."""
+
+    kind: str = "local"
+    address: str | None = None  # ray only: the cluster to join (None: start a local instance)
+
+    def __post_init__(self) -> None:
+        if self.kind not in EXECUTORS:
+            raise UserError(f"unknown executor '{self.kind}' (known: {', '.join(EXECUTORS)})")
+        if self.address is not None and self.kind != "ray":
+            raise UserError("--address is only for --executor ray")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run will do: where it writes, every trial, and those still to run."""
+
+    suite: Suite
+    source: dict[str, Any]  # the validated suite as plain data, so --resume can rebuild it
+    out: Path
+    trials: tuple[Trial, ...]
+    todo: tuple[Trial, ...]
+
+
+def default_out(suite: Suite) -> Path:
+    return RESULTS / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{suite.name}"
+
+
+def plan_new(source: dict[str, Any], out: Path | None) -> Plan:
+    """A fresh run of ``source`` (raw suite data) into ``out`` (refuses to mix with old results)."""
+    suite = suite_from_dict(source, where=str(source.get("name", "suite")))
+    if suite.threads is None:
+        # Pin the default now: trial ids hash the thread count, and a resume on a machine with
+        # other cores (or with other --workers) must find the same trials.
+        source = {**source, "threads": default_threads(suite.parallel)}
+        suite = suite_from_dict(source, where=str(source.get("name", "suite")))
+    out = out or default_out(suite)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out '{out}' exists and is not a directory")
+    if (out / TRIALS).exists():
+        raise UserError(f"'{out}' already holds results: use --resume {out} or another --out")
+    trials = tuple(suite.trials())
+    return Plan(suite, source, out, trials, trials)
+
+
+def plan_resume(out: Path, skip_bad_lines: bool = False, workers: int | None = None) -> Plan:
+    """Continue the run in ``out``: the same suite, only the trials without a final result
+    (``workers`` may change: it changes how many run at once, not which)."""
+    if not out.exists():
+        raise UserError(f"cannot resume: '{out}' does not exist")
+    if not out.is_dir():
+        raise UserError(f"cannot resume: '{out}' is not a results folder")
+    info = read_run(out)
+    if not isinstance(info.get("suite_source"), dict):
+        raise UserError(f"cannot resume: '{out}' has no run.json with the suite it ran")
+    source = dict(info["suite_source"])
+    if workers is not None:
+        source["workers"] = workers
+    suite = suite_from_dict(source, where=f"{out}/run.json")
+    done: set[str] = set()
+    if (out / TRIALS).exists():
+        records, _ = read_trials(out, skip_bad_lines)
+        done = {r["trial_id"] for r in latest_per_trial(records) if r["status"] in FINAL}
+    trials = tuple(suite.trials())
+    todo = tuple(t for t in trials if t.id not in done)
+    return Plan(suite, source, out, trials, todo)
+
+
+def start(plan: Plan, executor: Executor = Executor()) -> None:
+    """Create the folder and record the suite, how it runs, the environment and the
+    machine-speed probe (on the trials' thread count, while nothing else of ours runs) before
+    any trial runs."""
+    if executor.kind == "ray":
+        from grubench.run.ray_exec import preflight
+
+        preflight(executor.address)
+    plan.out.mkdir(parents=True, exist_ok=True)
+    probe = measure_probe(plan.trials[0].threads)
+    info = {
+        "suite": asdict(plan.suite),
+        "suite_source": plan.source,
+        "trial_ids": [t.id for t in plan.trials],
+        "environment": environment(),
+        "probe": probe,
+        "executor": asdict(executor),
+        "workers": plan.suite.parallel,  # trials at once on the local executor
+        "workers_requested": plan.suite.workers,
+        "serial": plan.suite.serial,  # True: the suite forced one trial at a time
+        "threads": plan.suite.threads,
+        "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
+    previous = read_run(plan.out)
+    if previous:
+        info["started_at"] = previous.get("started_at", info["started_at"])
+        # The first probe describes the machine most trials ran on; later ones are kept beside it.
+        info["probe"] = previous.get("probe", probe)
+        info["probes_resumed"] = previous.get("probes_resumed", []) + [probe]
+        info["resumed_at"] = previous.get("resumed_at", []) + [
+            datetime.now().astimezone().isoformat(timespec="seconds")
+        ]
+    write_run(plan.out, json.loads(json.dumps(info, default=str)))
+
+
+def prepare(plan: Plan, on_progress: Callable[[str, int, int], None] | None = None) -> None:
+    """Do each task's one-off preparation (parsing a corpus into its cache) here, once, rather
+    than in every worker at the same time; ``on_progress(task, done, total)`` follows it."""
+    seen: set[tuple[str, tuple]] = set()
+    for t in plan.todo:
+        task = get_task(t.task)
+        if task.prepare is None or (t.task, t.task_params) in seen:
+            continue
+        seen.add((t.task, t.task_params))
+        report = None
+        if on_progress is not None:
+            report = lambda done, total, name=t.task: on_progress(name, done, total)  # noqa: E731
+        task.prepare(dict(t.task_params), report)
+
+
+def execute(
+    plan: Plan, on_event: Sink, on_record: Sink | None = None, executor: Executor = Executor()
+) -> None:
+    """Run what is left, appending each result as it lands (an interrupt loses only trials in
+    flight)."""
+
+    def record(rec: dict[str, Any]) -> None:
+        append_trial(plan.out, rec)
+        if on_record:
+            on_record(rec)
+
+    if executor.kind == "ray":
+        from grubench.run.ray_exec import run_ray
+
+        run_ray(list(plan.todo), record, on_event, executor.address, plan.suite.serial)
+    else:
+        run_local(list(plan.todo), plan.suite.parallel, record, on_event)
+    # The probe again once the trials are done: with the start's, it brackets the run, so a
+    # machine whose speed drifted (other load on a shared runner) is seen and averaged.
+    info = read_run(plan.out)
+    info["probe_end"] = measure_probe(plan.trials[0].threads)
+    write_run(plan.out, info)
+
+
+def finish(
+    out: Path, skip_bad_lines: bool = False, report: bool = True
+) -> tuple[list[dict[str, Any]], pd.DataFrame]:
+    """What every finished run gets, whoever ran it: ``summary.csv`` and (unless ``report`` is
+    false) the report. Returns the records and the summary table."""
+    from grubench.analysis.stats import summary
+    from grubench.outputs.report import write_report
+
+    records = results(out, skip_bad_lines)
+    table = summary(records)
+    atomic_write(out / "summary.csv", table.to_csv(index=False))
+    if report:
+        write_report(out)
+    return records, table
+
+
+def results(out: Path, skip_bad_lines: bool = False) -> list[dict[str, Any]]:
+    """The final record of every trial in a results folder."""
+    records, _ = read_trials(out, skip_bad_lines)
+    return latest_per_trial(records)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a run stands: each planned trial's final status, what is missing, bad lines."""
+
+    out: Path
+    planned: int
+    counts: dict[str, int]  # status -> trials (ok, diverged, failed)
+    missing: int  # planned trials with no record at all
+    problems: tuple[dict[str, Any], ...]  # records of trials that diverged or failed
+    bad_lines: tuple[BadLine, ...]
+
+
+def progress(out: Path, skip_bad_lines: bool = False) -> Progress:
+    """Read a results folder and say what is done, what went wrong and what --resume would run."""
+    if not out.exists():
+        raise UserError(f"results folder '{out}' does not exist")
+    if not out.is_dir():
+        raise UserError(f"'{out}' is not a results folder")
+    info = read_run(out)
+    records, bad = read_trials(out, skip_bad_lines) if (out / TRIALS).exists() else ([], [])
+    latest = latest_per_trial(records)
+    ids = info.get("trial_ids")
+    planned = set(ids) if isinstance(ids, list) else {r["trial_id"] for r in latest}
+    counts: dict[str, int] = {}
+    for r in latest:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    problems = tuple(r for r in latest if r["status"] not in ("ok",))
+    missing = len(planned - {r["trial_id"] for r in latest})
+    return Progress(out, len(planned), counts, missing, problems, tuple(bad))

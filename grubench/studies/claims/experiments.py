@@ -1,0 +1,105 @@
+"""The training experiments behind the claims, as data: a task swept over one parameter, archs
+matched by a rule. Each becomes an ordinary suite in its own results folder, so an interrupted
+``grubench claims`` resumes and a finished one is reused."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from grubench.errors import UnavailableTask, UserError
+from grubench.run import plan as runs
+from grubench.run.local import Sink
+from grubench.store import RUN, TRIALS, read_run
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """One experiment: ``task`` at each value of ``param`` (or once), GRU vs LSTM over seeds."""
+
+    name: str  # its results folder
+    task: str
+    param: str | None
+    values: tuple[Any, ...]
+    fixed: tuple[tuple[str, Any], ...]
+    match: str = "params"
+    hidden: int = 32
+    seeds: int = 6
+    epochs: int = 10
+    target: float | None = None  # stop at this validation metric (and time it)
+    patience: int | None = None
+    archs: tuple[str, ...] = ("gru", "lstm")
+    workers: int = 2
+
+    def source(self) -> dict[str, Any]:
+        """The suite as raw data, exactly as a TOML file would give it."""
+        tasks = []
+        for v in self.values if self.param else (None,):
+            t = {"name": self.task, **dict(self.fixed)}
+            if self.param:
+                t[self.param] = v
+            tasks.append(t)
+        train: dict[str, Any] = {"epochs": self.epochs}
+        if self.target is not None:
+            train["target"] = self.target
+        if self.patience is not None:
+            train["patience"] = self.patience
+        return {
+            "name": self.name,
+            "description": f"grubench claims experiment {self.name}",
+            "archs": list(self.archs),
+            "seeds": self.seeds,
+            "hidden": self.hidden,
+            "match": self.match,
+            "threads": 1,  # fixed, so trial ids (and reuse) don't depend on the machine
+            "workers": self.workers,
+            "train": train,
+            "task": tasks,
+        }
+
+
+def scaled(sweep: Sweep, **changes: Any) -> Sweep:
+    """A copy with some fields changed (full mode scales the quick experiments up)."""
+    return replace(sweep, **changes)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What running (or reusing) one experiment gave: its records, or why it could not run."""
+
+    sweep: Sweep
+    folder: Path
+    records: tuple[dict[str, Any], ...] = ()
+    error: str | None = None
+    ran: int = 0  # trials run now (the rest were reused)
+
+
+def plan(sweep: Sweep, folder: Path) -> runs.Plan:
+    """A new run, or the resumption of the same experiment already in ``folder``."""
+    source = sweep.source()
+    if (folder / RUN).exists():
+        kept = read_run(folder).get("suite_source")
+        if kept != source:
+            raise UserError(
+                f"'{folder}' holds a different version of experiment {sweep.name}; "
+                "use another --out or remove it"
+            )
+        return runs.plan_resume(folder)
+    if (folder / TRIALS).exists():
+        raise UserError(f"'{folder}' holds results without run.json; use another --out")
+    return runs.plan_new(source, folder)
+
+
+def run_sweep(sweep: Sweep, folder: Path, on_event: Sink, execute: bool = True) -> Outcome:
+    """Run what is missing of ``sweep`` in ``folder``; a task this install lacks (say a real
+    dataset family not yet present) is reported in the outcome rather than raised."""
+    try:
+        p = plan(sweep, folder)
+    except UnavailableTask as e:
+        return Outcome(sweep, folder, error=str(e))
+    if execute and p.todo:
+        runs.start(p)
+        runs.execute(p, on_event)
+    records = tuple(runs.finish(folder, report=False)[0]) if (folder / TRIALS).exists() else ()
+    return Outcome(sweep, folder, records, ran=len(p.todo) if execute else 0)

@@ -1,0 +1,120 @@
+"""The machine's limit: the matmuls an RNN step does (timed interleaved with the model, see
+``speed``) and a large square GEMM, on the same device and threads as the models they bound."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import torch
+
+from grubench.measure.clocks import Fn, calibrate, time_calls
+from grubench.studies.speed.stats import Spread, gflops, spread, stop_reason
+
+
+@dataclass(frozen=True)
+class Gemm:
+    """One matmul shape [m, k] × [k, n] and what it is for."""
+
+    role: str  # "input" (all steps at once), "recurrent" (one step), "square" (the peak)
+    m: int
+    k: int
+    n: int
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.m * self.k * self.n
+
+
+@dataclass(frozen=True)
+class GemmResult:
+    gemm: Gemm
+    time: Spread  # seconds per call
+    rounds: int
+    stop: str
+
+    @property
+    def gflops(self) -> float:
+        return gflops(self.gemm.flops, self.time.median)
+
+
+def step_gemms(gates: int, input_size: int, hidden: int, batch: int, seq_len: int) -> list[Gemm]:
+    """The two products of one layer: inputs of all steps at once, then one step's state."""
+    return [
+        Gemm("input", batch * seq_len, input_size, gates * hidden),
+        Gemm("recurrent", batch, hidden, gates * hidden),
+    ]
+
+
+def _operands(m: int, k: int, n: int, device: str) -> tuple[torch.Tensor, ...]:
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(m, k, generator=gen).to(device)
+    b = torch.randn(k, n, generator=gen).to(device)
+    return a, b, torch.empty(m, n, device=device)
+
+
+def gemm_floor(
+    gates: int,
+    input_size: int,
+    hidden: int,
+    layers: int,
+    batch: int,
+    seq_len: int,
+    train: bool,
+    device: str,
+) -> tuple[Fn, int]:
+    """A callable doing exactly the matmuls of a forward pass (and, for ``train``, the two
+    gradient products of each), nothing else; and their FLOPs. Timed beside the model, its
+    time is the floor that only faster GEMMs could lower."""
+    calls = []
+    flops = 0
+    for layer in range(layers):
+        i = input_size if layer == 0 else hidden
+        for g in step_gemms(gates, i, hidden, batch, seq_len):
+            times = 1 if g.role == "input" else seq_len
+            shapes = [(g.m, g.k, g.n)]
+            if train:  # dX = dY·Wᵀ and dW = Xᵀ·dY
+                shapes += [(g.m, g.n, g.k), (g.k, g.m, g.n)]
+            for m, k, n in shapes:
+                calls.append((*_operands(m, k, n, device), times))
+                flops += 2 * m * k * n * times
+
+    def fn() -> None:
+        for a, b, out, times in calls:
+            for _ in range(times):
+                torch.mm(a, b, out=out)
+
+    return fn, flops
+
+
+def measure_gemm(
+    gemm: Gemm,
+    device: str,
+    min_rounds: int = 5,
+    max_rounds: int = 30,
+    rel_iqr: float = 0.05,
+    time_cap: float = 2.0,
+    clock: str = "wall",
+) -> GemmResult:
+    """Median seconds per ``torch.mm`` of this shape into a preallocated output."""
+    a, b, out = _operands(gemm.m, gemm.k, gemm.n, device)
+
+    def fn() -> None:
+        torch.mm(a, b, out=out)
+
+    number = calibrate(fn, device, clock=clock)
+    samples: list[float] = []
+    started = time.perf_counter()
+    while True:
+        samples.append(time_calls(fn, number, device, clock))
+        why = stop_reason(
+            {"gemm": samples},
+            len(samples),
+            time.perf_counter() - started,
+            min_rounds,
+            max_rounds,
+            rel_iqr,
+            time_cap,
+        )
+        if why:
+            return GemmResult(gemm, spread(samples), len(samples), why)

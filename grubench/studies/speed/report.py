@@ -1,0 +1,176 @@
+"""The outputs of ``grubench speed``: tidy CSVs, a Markdown table, the fingerprint, the plots."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from grubench.outputs.render import fmt
+from grubench.store import atomic_write
+from grubench.studies.speed.bench import SpeedConfig
+from grubench.studies.speed.limits import GemmResult
+
+SHAPE = ["hidden", "seq_len", "batch", "layers", "input_size"]
+
+
+def limits_frame(square: GemmResult, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The ceilings: the square GEMM, then each arch's GEMM floor per point and measure."""
+    head = {
+        "kind": "square GEMM",
+        "shape": f"{square.gemm.m}x{square.gemm.k}x{square.gemm.n}",
+        "median_ms": square.time.median * 1e3,
+        "rel_iqr": square.time.rel_iqr,
+        "rounds": square.rounds,
+        "stop": square.stop,
+        "gflops": square.gflops,
+    }
+    floors = [
+        {
+            "kind": f"{r['arch']} {r['measure']} GEMMs",
+            "shape": "x".join(str(r[k]) for k in ("hidden_arch", "seq_len", "measure_batch")),
+            "median_ms": r["gemm_floor_ms"],
+            "rel_iqr": None,
+            "rounds": r["rounds"],
+            "stop": r["stop"],
+            "gflops": r["step_limit_gflops"],
+        }
+        for r in rows
+        if not r["label"].endswith("#b")
+    ]
+    return pd.DataFrame([head, *floors])
+
+
+def _cell(x: Any, digits: int = 3) -> str:
+    return fmt(x, digits)  # speed tables read best at 3 significant digits
+
+
+def markdown_table(df: pd.DataFrame) -> str:
+    """One line per shape, measure and arch: time (median [IQR]), ratio, GFLOP/s, % of limits."""
+    head = (
+        "| hidden | seq | batch | measure | arch (H) | median ms [q1–q3] | ratio [q1–q3] "
+        "| GFLOP/s | % step GEMM | % square GEMM | rounds (stop) |"
+    )
+    lines = [head, "|" + "---|" * 11]
+    for _, r in df.iterrows():
+        ratio = "–"
+        if r["ratio_to"] is not None and not pd.isna(r["ratio_to"]):
+            ratio = (
+                f"{r['ratio_median']:.3f} [{r['ratio_q1']:.3f}–{r['ratio_q3']:.3f}] "
+                f"vs {r['ratio_to']}"
+            )
+        lines.append(
+            f"| {r['hidden']} | {r['seq_len']} | {r['measure_batch']} | {r['measure']} "
+            f"| {r['label']} ({r['hidden_arch']}) "
+            f"| {_cell(r['median_ms'])} [{_cell(r['q1_ms'])}–{_cell(r['q3_ms'])}] | {ratio} "
+            f"| {_cell(r['gflops'])} | {_cell(r['pct_step_limit'])} | {_cell(r['pct_square'])} "
+            f"| {r['rounds']} ({r['stop']}) |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def memory_markdown(mem: pd.DataFrame) -> str:
+    lines = [
+        "| arch | hidden | batch | seq | peak MiB | autograd-saved MiB (closed form) "
+        "| weights+grads+Adam MiB |",
+        "|" + "---|" * 7,
+    ]
+    for _, r in mem.iterrows():
+        lines.append(
+            f"| {r['arch']} | {r['hidden']} | {r['batch']} | {r['seq_len']} "
+            f"| {_cell(r['peak_mb'])} | {_cell(r['saved_activations_mb'])} "
+            f"| {_cell(r['optimizer_state_mb'])} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def ratio_summary(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows that carry a ratio: the comparison in one small table."""
+    cols = [*SHAPE, "measure", "label", "ratio_to", "ratio_median", "ratio_q1", "ratio_q3"]
+    return df[df["ratio_to"].notna()][cols].reset_index(drop=True)
+
+
+def write_outputs(
+    out: Path,
+    cfg: SpeedConfig,
+    rows: list[dict[str, Any]],
+    square: GemmResult,
+    mem: list[dict[str, Any]],
+    env: dict[str, Any],
+    plots: bool = True,
+) -> dict[str, Path]:
+    """Every file of a speed run, each written atomically; returns their paths."""
+    df = pd.DataFrame(rows)
+    mem_df = pd.DataFrame(mem)
+    paths = {
+        "speed.csv": out / "speed.csv",
+        "limits.csv": out / "limits.csv",
+        "memory.csv": out / "memory.csv",
+        "speed.md": out / "speed.md",
+        "env.json": out / "env.json",
+    }
+    atomic_write(paths["speed.csv"], df.to_csv(index=False))
+    atomic_write(paths["limits.csv"], limits_frame(square, rows).to_csv(index=False))
+    atomic_write(paths["memory.csv"], mem_df.to_csv(index=False))
+    md = f"# grubench speed\n\n{env.get('cpu')} · torch {env.get('torch')} · "
+    md += f"device {cfg.device} · {cfg.threads} thread(s) · {cfg.timer} clock · "
+    md += f"square GEMM {square.gemm.m}: "
+    md += f"{square.gflops:.1f} GFLOP/s\n\n" + markdown_table(df)
+    if not mem_df.empty:
+        md += "\n## Peak training memory\n\n" + memory_markdown(mem_df)
+    atomic_write(paths["speed.md"], md)
+    config = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(cfg).items()}
+    blob = {"config": config, "environment": env}
+    atomic_write(paths["env.json"], json.dumps(blob, indent=2, default=str))
+    if plots:
+        from grubench.studies.speed.plots import all_plots
+
+        paths.update(all_plots(df, mem_df, out / "plots"))
+    return paths
+
+
+def console_table(df: pd.DataFrame, title: str):  # noqa: ANN201 (a rich Table)
+    """The speed table for the terminal: the Markdown table's columns, grouped by shape."""
+    from rich.table import Table
+
+    t = Table(title=title, title_justify="left")
+    for col in (
+        "hidden",
+        "seq",
+        "batch",
+        "measure",
+        "arch (H)",
+        "median ms [IQR]",
+        "ratio [IQR]",
+        "GFLOP/s",
+        "% step GEMM",
+        "% square",
+        "rounds",
+    ):
+        t.add_column(col, justify="left" if col in ("measure", "arch (H)") else "right")
+    last = None
+    for _, r in df.iterrows():
+        shape = tuple(r[c] for c in SHAPE)
+        if last is not None and shape != last:
+            t.add_section()
+        last = shape
+        ratio = "–"
+        if r["ratio_to"] is not None and not pd.isna(r["ratio_to"]):
+            ratio = f"{r['ratio_median']:.3f} [{r['ratio_q1']:.3f}–{r['ratio_q3']:.3f}]"
+        t.add_row(
+            str(r["hidden"]),
+            str(r["seq_len"]),
+            str(r["measure_batch"]),
+            r["measure"],
+            f"{r['label']} ({r['hidden_arch']})",
+            f"{_cell(r['median_ms'])} [{_cell(r['q1_ms'], 2)}–{_cell(r['q3_ms'], 2)}]",
+            ratio,
+            _cell(r["gflops"]),
+            _cell(r["pct_step_limit"], 2),
+            _cell(r["pct_square"], 2),
+            f"{r['rounds']} {r['stop']}",
+        )
+    return t

@@ -1,0 +1,293 @@
+"""``run_trial``: build the data and the matched model, train within the budget, measure.
+
+Pure in the sense that matters: no printing and no global state beyond torch's own thread
+count and seed, which a trial owns because it runs in a fresh process.
+"""
+
+from __future__ import annotations
+
+import copy
+import gc
+import math
+import platform
+import statistics
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import torch
+from torch import nn
+
+from grubench.config import Trial, record_head, trial_to_dict
+from grubench.measure.memory import (
+    median_time,
+    peak_rss_bytes,
+    release_free_memory,
+    reset_peak_rss,
+    rss_bytes,
+    sync,
+)
+from grubench.measure.probe import gemm_probe, trial_probe
+from grubench.models.model import SeqModel, count_params
+from grubench.models.sizing import flops_per_step, match_hidden, params_recurrent, params_total
+from grubench.tasks import get_task, resolve_params
+from grubench.tasks.base import Split, TaskData, TaskDef, better, generator, reached
+from grubench.trial.stream import first_batch, one_sequence, sequences_per_epoch, train_stream_epoch
+
+Event = Callable[[dict[str, Any]], None]
+EVAL_BATCH = 512
+OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
+    "adam": torch.optim.Adam,
+    "rmsprop": torch.optim.RMSprop,
+}
+
+
+def make_optimizer(trial: Trial, params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
+    """The trial's optimiser (torch defaults apart from the learning rate)."""
+    return OPTIMIZERS[trial.train.optimizer](params, lr=trial.train.lr)
+
+
+class Diverged(Exception):
+    """Training produced a non-finite loss or metric."""
+
+
+def forward_split(model: nn.Module, split: Split, batch: int = EVAL_BATCH) -> torch.Tensor:
+    """Model outputs for a whole split, in evaluation mode and without gradients."""
+    model.eval()
+    outs = []
+    with torch.no_grad():
+        for i in range(0, len(split), batch):
+            part = split.take(slice(i, i + batch))
+            outs.append(model(part.x, part.lengths)[0])
+    model.train()
+    return torch.cat(outs)
+
+
+def _to(split: Split, device: str) -> Split:
+    lengths = split.lengths  # packing wants lengths on the CPU; the seed GRU moves them itself
+    return Split(split.x.to(device), split.y.to(device), lengths)
+
+
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
+def _train_epoch(
+    model: nn.Module,
+    task: TaskDef,
+    data: TaskData,
+    opt: torch.optim.Optimizer,
+    trial: Trial,
+    order: torch.Generator,
+    epoch: int,
+) -> float:
+    """One pass in a seeded order (so paired archs see identical batches); mean loss."""
+    n = len(data.train)
+    perm = torch.randperm(n, generator=order)
+    total = torch.zeros((), device=trial.device)
+    for i in range(0, n, trial.train.batch_size):
+        batch = data.train.take(perm[i : i + trial.train.batch_size])
+        out, _ = model(batch.x, batch.lengths)
+        loss = task.loss(out, batch.y, batch.lengths)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), trial.train.clip)
+        opt.step()
+        total += loss.detach() * len(batch)
+    # One check per epoch keeps the GPU queue full; a NaN poisons the sum, so none is missed.
+    mean = float(total) / n
+    if not math.isfinite(mean):
+        raise Diverged(f"non-finite training loss in epoch {epoch}")
+    return mean
+
+
+def _warm_up(model: nn.Module, task: TaskDef, data: TaskData, trial: Trial) -> None:
+    """A training step and an evaluation on a throwaway copy before the memory baseline, so
+    one-time costs (library pages, Adam's first-step imports, kernel caches) don't count as
+    training memory and the real model's weights and optimiser are untouched."""
+    twin = copy.deepcopy(model)
+    opt = make_optimizer(trial, twin.parameters())
+    batch = first_batch(data, trial)
+    out, _ = twin(batch.x, batch.lengths)
+    task.loss(out, batch.y, batch.lengths).backward()
+    nn.utils.clip_grad_norm_(twin.parameters(), trial.train.clip)
+    opt.step()
+    task.evaluate(forward_split(twin, batch), batch)
+    del twin, opt, out
+    gc.collect()
+    release_free_memory()
+
+
+def run_trial(trial: Trial, on_event: Event | None = None) -> dict[str, Any]:
+    """Train and measure one trial; returns the result record (a JSON-ready dict)."""
+    started = time.perf_counter()
+    torch.set_num_threads(trial.threads)
+    task = get_task(trial.task)
+    data = task.build(resolve_params(task, dict(trial.task_params)), trial.seed)
+    I, O = data.input_size, data.output_size  # noqa: E741
+    hidden = match_hidden([trial.arch], trial.match, I, trial.hidden, trial.layers, O)[trial.arch]
+    torch.manual_seed(trial.seed)  # the initial weights; the data have generators of their own
+    model = SeqModel(
+        trial.arch, I, hidden, trial.layers, O, data.per_step, trial.train.forget_bias
+    ).to(trial.device)
+    n_params = count_params(model)
+    if n_params != params_total(trial.arch, I, hidden, trial.layers, O):
+        raise AssertionError(f"{trial.arch}: counted {n_params} parameters, closed form disagrees")
+    train, val, test = (_to(s, trial.device) for s in (data.train, data.val, data.test))
+    data = replace(data, train=train, val=val, test=test)
+
+    _warm_up(model, task, data, trial)
+    # The speed probe in this process, under whatever else the machine runs, before and after
+    # training: compare normalises this trial's times by it (see grubench.measure.probe).
+    probe_start = gemm_probe(trial.threads) if trial.device == "cpu" else None
+    cuda = trial.device.startswith("cuda")
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
+        mem_base = torch.cuda.memory_allocated()
+    else:
+        reset_peak_rss()
+        mem_base = rss_bytes()
+
+    opt = make_optimizer(trial, model.parameters())
+    order = generator(trial.seed, 99)
+    budget = trial.budget
+    target = budget.target if budget.target is not None else task.target
+    history: list[dict[str, Any]] = []
+    best_val, best_epoch, best_state = None, 0, None
+    train_seconds, stale = 0.0, 0
+    to_target: dict[str, Any] = {"seconds": None, "epoch": None}
+    diverged_reason = None
+    stop_reason = "epochs"
+    for epoch in range(1, budget.epochs + 1):
+        t0 = time.perf_counter()
+        try:
+            if data.stateful:
+                loss = train_stream_epoch(model, task, data, opt, trial)
+                if not math.isfinite(loss):
+                    raise Diverged(f"non-finite training loss in epoch {epoch}")
+            else:
+                loss = _train_epoch(model, task, data, opt, trial, order, epoch)
+        except Diverged as e:
+            diverged_reason = str(e)
+            stop_reason = "diverged"
+            break
+        sync(trial.device)
+        epoch_seconds = time.perf_counter() - t0
+        train_seconds += epoch_seconds
+        metrics = task.evaluate(forward_split(model, data.val), data.val)
+        value = metrics[task.val_key]
+        if not math.isfinite(value):
+            diverged_reason = f"non-finite validation {task.val_key} at epoch {epoch}"
+            stop_reason = "diverged"
+            break
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": loss,
+                "val_metric": value,
+                "val": metrics,
+                "epoch_seconds": epoch_seconds,
+                "seconds": train_seconds,
+                "wall": time.perf_counter() - started,
+            }
+        )
+        if best_val is None or better(value, best_val, task.val_dir):
+            best_val, best_epoch, stale = value, epoch, 0
+            best_state = copy.deepcopy(model.state_dict())
+        else:
+            stale += 1
+        if on_event:
+            on_event(
+                {
+                    "event": "epoch",
+                    "epoch": epoch,
+                    "epochs": budget.epochs,
+                    "val_metric": value,
+                    "seconds": train_seconds,
+                }
+            )
+        if (
+            target is not None
+            and to_target["epoch"] is None
+            and reached(value, target, task.val_dir)
+        ):
+            to_target = {"seconds": train_seconds, "epoch": epoch}
+            if budget.target is not None:
+                stop_reason = "target"
+                break
+        if budget.seconds is not None and train_seconds >= budget.seconds:
+            stop_reason = "seconds"
+            break
+        if budget.patience is not None and stale >= budget.patience:
+            stop_reason = "patience"
+            break
+
+    if best_state is not None:
+        model.load_state_dict(best_state)
+        test_metrics = task.evaluate(forward_split(model, data.test), data.test)
+    else:
+        test_metrics = {}
+    sync(trial.device)
+    if cuda:
+        peak = torch.cuda.max_memory_allocated() - mem_base
+    else:
+        peak = peak_rss_bytes() - mem_base
+
+    probe = trial_probe(probe_start, gemm_probe(trial.threads)) if probe_start else None
+    one = one_sequence(data)
+    latency, latency_iqr = median_time(lambda: forward_split(model, one), trial.device)
+    epochs_run = len(history)
+    seconds_per_epoch = statistics.median(h["epoch_seconds"] for h in history) if history else None
+    record = {
+        **record_head(trial),
+        "hidden": hidden,
+        "input_size": I,
+        "output_size": O,
+        "params_total": n_params,
+        "params_recurrent": params_recurrent(trial.arch, I, hidden, trial.layers),
+        "flops_per_step": flops_per_step(trial.arch, I, hidden, trial.layers, O),
+        "init": _init_name(trial),
+        "budget": trial_to_dict(trial)["budget"],
+        "metric": task.metric,
+        "direction": task.direction,
+        "val_metric_name": task.val_key,
+        "test_metric": _finite(test_metrics.get(task.metric, math.nan)),
+        "test_metrics": {k: _finite(v) for k, v in test_metrics.items()},
+        "baseline": data.baseline,
+        "baseline_name": data.baseline_name,
+        "target": target,
+        "time_to_target_s": to_target["seconds"],
+        "epochs_to_target": to_target["epoch"],
+        "best_epoch": best_epoch,
+        "best_val_metric": best_val,
+        "epochs_run": epochs_run,
+        "stop_reason": stop_reason,
+        "train_seconds": train_seconds,
+        "seconds_per_epoch": seconds_per_epoch,
+        "throughput_seq_s": (
+            sequences_per_epoch(data, trial) * epochs_run / train_seconds if train_seconds else None
+        ),
+        "infer_latency_ms": latency * 1e3,
+        "infer_latency_iqr_ms": latency_iqr * 1e3,
+        "peak_mem_mb": peak / 2**20,
+        "probe": probe,
+        "mem_baseline_mb": mem_base / 2**20,
+        "history": history,
+        "diverged": diverged_reason is not None,
+        "diverged_reason": diverged_reason,
+        "status": "diverged" if diverged_reason else "ok",
+        "error": None,
+        "versions": {"torch": torch.__version__, "python": platform.python_version()},
+        "data_info": data.info,
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "wall_seconds": time.perf_counter() - started,
+    }
+    return record
+
+
+def _init_name(trial: Trial) -> str:
+    if trial.arch == "lstm" and trial.train.forget_bias is not None:
+        return f"torch default, forget-gate bias {trial.train.forget_bias:g}"
+    return "torch default (uniform ±1/sqrt(H))"
