@@ -38,16 +38,33 @@ Every user mistake is one line on stderr starting `error:`, with exit code 2.
 
 # Commands are typed Any: Typer builds them on its own copy of click, whose classes are private.
 def commands() -> dict[str, Any]:
-    """The app's commands by name, in the order ``grubench --help`` lists them."""
-    return dict(typer.main.get_command(app).commands)
+    """Every command by its name after ``grubench`` ("run", "suites show"), sub-commands after
+    their group, in the order ``--help`` lists them."""
+    out: dict[str, Any] = {}
+
+    def walk(group: Any, prefix: str) -> None:
+        for name, command in group.commands.items():
+            out[prefix + name] = command
+            if hasattr(command, "commands"):
+                walk(command, f"{prefix}{name} ")
+
+    walk(typer.main.get_command(app), "")
+    return out
 
 
 def help_text(name: str, command: Any) -> str:
     """``grubench NAME --help`` as plain text (no Rich boxes), wrapped at WIDTH columns."""
+    # The parent's name carries the whole path, so a sub-command's usage line reads
+    # "grubench suites show"; the parent's own options do not appear in its help.
+    prefix = " ".join(["grubench", *name.split()[:-1]])
     root = typer.main.get_command(app)
-    parent = root.context_class(root, info_name="grubench", terminal_width=WIDTH)
+    parent = root.context_class(root, info_name=prefix, terminal_width=WIDTH)
     ctx = command.context_class(
-        command, info_name=name, parent=parent, terminal_width=WIDTH, max_content_width=WIDTH
+        command,
+        info_name=name.split()[-1] if name else prefix,
+        parent=parent if name else None,
+        terminal_width=WIDTH,
+        max_content_width=WIDTH,
     )
     # Typer renders help with Rich when a command has a markup mode; None gives click's
     # plain formatter, which reads well inside a Markdown code block.
@@ -60,12 +77,16 @@ def summary(command: Any) -> str:
     return " ".join((command.help or "").strip().split("\n\n")[0].split())
 
 
+def anchor(name: str) -> str:
+    return "grubench-" + name.replace(" ", "-")
+
+
 def render() -> str:
     """The whole of docs/cli.md."""
     cmds = commands()
     parts = [HEADER, "## Commands\n"]
-    parts += [f"- [`grubench {n}`](#grubench-{n}): {summary(c)}" for n, c in cmds.items()]
-    parts.append("")
+    parts += [f"- [`grubench {n}`](#{anchor(n)}): {summary(c)}" for n, c in cmds.items()]
+    parts += ["", "## grubench\n", "```text", help_text("", typer.main.get_command(app)) + "```\n"]
     for name, command in cmds.items():
         parts += [f"## grubench {name}\n", "```text", help_text(name, command) + "```\n"]
     return "\n".join(parts).rstrip() + "\n"
