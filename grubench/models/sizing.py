@@ -88,12 +88,12 @@ def size_table(
         for arch, h in match_hidden(archs, rule, input_size, hidden, layers, output).items():
             rows.append(
                 Sized(
-                    get_arch(arch).name,
-                    rule,
-                    h,
-                    params_recurrent(arch, input_size, h, layers),
-                    params_total(arch, input_size, h, layers, output),
-                    flops_per_step(arch, input_size, h, layers, output),
+                    arch=get_arch(arch).name,
+                    rule=rule,
+                    hidden=h,
+                    params_recurrent=params_recurrent(arch, input_size, h, layers),
+                    params_total=params_total(arch, input_size, h, layers, output),
+                    flops_per_step=flops_per_step(arch, input_size, h, layers, output),
                 )
             )
     return rows

@@ -267,7 +267,17 @@ def memory_points(cfg: SpeedConfig) -> list[MemPoint]:
     archs = list(dict.fromkeys(get_arch(a).name for a in cfg.archs))
     sizes = match_hidden(archs, cfg.match, I, max(cfg.hidden), L, OUTPUT)
     return [
-        MemPoint(a, I, sizes[a], L, t, B, OUTPUT, cfg.device, cfg.threads)
+        MemPoint(
+            arch=a,
+            input_size=I,
+            hidden=sizes[a],
+            layers=L,
+            seq_len=t,
+            batch=B,
+            output=OUTPUT,
+            device=cfg.device,
+            threads=cfg.threads,
+        )
         for a in archs
         for t in cfg.mem_seq_len
     ]
