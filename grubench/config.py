@@ -37,7 +37,7 @@ class Train:
     optimizer: str = "adam"  # one of OPTIMIZERS (torch defaults apart from lr)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Trial:
     """One model trained once with one seed: the unit of work, of storage and of --resume."""
 
@@ -152,17 +152,17 @@ class Suite:
                 for arch in self.archs:
                     out.append(
                         Trial(
-                            entry.name,
-                            entry.params,
-                            arch,
-                            seed,
-                            fixed.get(arch, entry.hidden or self.hidden),
-                            self.layers,
-                            "hidden" if fixed else self.match,
-                            entry.budget or self.budget,
-                            self.train,
-                            self.device,
-                            threads,
+                            task=entry.name,
+                            task_params=entry.params,
+                            arch=arch,
+                            seed=seed,
+                            hidden=fixed.get(arch, entry.hidden or self.hidden),
+                            layers=self.layers,
+                            match="hidden" if fixed else self.match,
+                            budget=entry.budget or self.budget,
+                            train=self.train,
+                            device=self.device,
+                            threads=threads,
                         )
                     )
         return out

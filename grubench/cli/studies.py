@@ -134,7 +134,7 @@ def speed(
     from datetime import datetime
 
     from grubench.measure.clocks import resolve_device
-    from grubench.measure.memory import environment
+    from grubench.measure.env import environment
     from grubench.studies.speed import bench as sp
     from grubench.studies.speed.memprobe import memory_rows
     from grubench.studies.speed.report import console_table, write_outputs

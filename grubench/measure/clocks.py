@@ -1,8 +1,12 @@
-"""Clocks that tell the truth on each device: CUDA events after a sync, perf_counter on CPU."""
+"""Clocks that tell the truth on each device: CUDA events after a sync, perf_counter on CPU.
+
+``time_calls`` is the one timing routine: every time grubench measures (latency, speed's rounds,
+the GEMM probe and speed's GEMM limits) is a sample of it."""
 
 from __future__ import annotations
 
 import random
+import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +28,14 @@ def resolve_device(device: str) -> str:
     if base == "cuda" and not torch.cuda.is_available():
         raise UserError(f"device '{device}' is not available on this machine (no CUDA GPU)")
     return device
+
+
+def sync(device: str) -> None:
+    """Wait for queued GPU work so a clock reading covers it."""
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize()
 
 
 CLOCKS = ("auto", "wall", "cpu")
@@ -70,6 +82,15 @@ def time_calls(fn: Fn, number: int, device: str, clock: str = "wall") -> float:
     for _ in range(number):
         fn()
     return (now() - t0) / number
+
+
+def median_time(fn: Fn, device: str, warmup: int = 3, repeats: int = 15) -> tuple[float, float]:
+    """Median and IQR (seconds) of single calls of ``fn`` after warm-up; never a single sample."""
+    for _ in range(warmup):
+        fn()
+    samples = [time_calls(fn, 1, device) for _ in range(repeats)]
+    q = statistics.quantiles(samples, n=4)
+    return statistics.median(samples), q[2] - q[0]
 
 
 def calibrate(

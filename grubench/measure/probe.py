@@ -13,9 +13,12 @@ from __future__ import annotations
 import math
 import statistics
 import time
+from collections.abc import Callable
 from typing import Any
 
 import torch
+
+from grubench.measure.clocks import calibrate, time_calls
 
 GEMM_N = 256  # 2·N³ ≈ 34 MFLOP: a fraction of a millisecond on one modern core
 # Each GEMM is timed alone and in blocks (~8 ms on an idle machine). A block is long enough to
@@ -28,6 +31,48 @@ WARMUP = 2
 REPEATS = 11
 
 
+def gemm_operands(m: int, k: int, n: int, device: str = "cpu") -> tuple[torch.Tensor, ...]:
+    """Seeded float32 operands of an [m, k] × [k, n] product, and an output to write it into."""
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(m, k, generator=gen).to(device)
+    b = torch.randn(k, n, generator=gen).to(device)
+    return a, b, torch.empty(m, n, device=device)
+
+
+def time_gemm(
+    shape: tuple[int, int, int],
+    device: str,
+    until: Callable[[list[float], float], str | None],
+    number: int | None = None,
+    warmup: int = 0,
+    clock: str = "wall",
+    allocate: bool = False,
+) -> tuple[list[float], int, str]:
+    """The one GEMM timer: seconds per [m, k] × [k, n] ``torch.mm``, one sample of ``number``
+    back-to-back calls at a time (None: calibrated so a sample lasts about 2 ms), until
+    ``until(samples, seconds of sampling)`` names a reason to stop. Returns the samples, the
+    calls per sample and that reason. ``allocate``: a fresh output per call instead of one
+    preallocated (the machine-speed probe has always allocated; its unit must stay the same)."""
+    a, b, out = gemm_operands(*shape, device)
+
+    def fn() -> None:
+        if allocate:
+            torch.mm(a, b)
+        else:
+            torch.mm(a, b, out=out)
+
+    for _ in range(warmup):
+        fn()
+    number = number or calibrate(fn, device, clock=clock)
+    samples: list[float] = []
+    started = time.perf_counter()
+    while True:
+        samples.append(time_calls(fn, number, device, clock))
+        why = until(samples, time.perf_counter() - started)
+        if why:
+            return samples, number, why
+
+
 def gemm_probe(
     threads: int, n: int = GEMM_N, block: int = BLOCK, repeats: int = REPEATS
 ) -> dict[str, float | int]:
@@ -36,21 +81,18 @@ def gemm_probe(
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        gen = torch.Generator().manual_seed(0)
-        a = torch.randn(n, n, generator=gen)
-        b = torch.randn(n, n, generator=gen)
-        for _ in range(WARMUP * block):
-            torch.mm(a, b)
-        ops, blocks = [], []
-        for _ in range(repeats):
-            t_block = time.perf_counter()
-            for _ in range(block):
-                t0 = time.perf_counter()
-                torch.mm(a, b)
-                ops.append(time.perf_counter() - t0)
-            blocks.append((time.perf_counter() - t_block) / block)
+        ops, _, _ = time_gemm(
+            (n, n, n),
+            "cpu",
+            lambda s, _: "done" if len(s) >= repeats * block else None,
+            number=1,
+            warmup=WARMUP * block,
+            allocate=True,
+        )
     finally:
         torch.set_num_threads(before)
+    # a block's time per GEMM is the mean of its consecutive single GEMMs
+    blocks = [statistics.fmean(ops[i : i + block]) for i in range(0, len(ops), block)]
     q = statistics.quantiles(blocks, n=4)
     seconds = statistics.median(blocks)
     return {

@@ -17,15 +17,29 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+# The arch others are measured against: the params rule's budget, speed's time ratios and
+# compare's paired ratios all put it in the denominator.
+REFERENCE = "lstm"
+# Charts of records whose arch is no longer registered (the colour they have always had).
+OTHER_COLOR = "#9467bd"
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, kw_only=True)
 class Arch:
-    """A registered recurrent core: its shape facts feed the closed-form sizing."""
+    """A registered recurrent core and every fact about it that the rest of grubench reads."""
 
     name: str
+    # The equations it computes; tests/models/test_arch_equivalence.py holds one plain per-step
+    # reference per family and fails for an arch whose family has none.
+    family: str
     gates: int  # weight blocks per layer (tanh RNN 1, GRU 3, LSTM 4)
     biases: int  # bias vectors per block: torch keeps two (input and hidden), the seed one
     elementwise: int  # element-wise FLOPs per hidden unit per step (nonlinearity = 1)
+    # Floats per hidden unit a step keeps for the backward pass beyond its input and gate
+    # activations (the memory closed form): the cell state and tanh(c) (LSTM), the hidden-side
+    # candidate product (torch GRU, applied after r), r⊙h (seed GRU, the second product's input).
+    extra_state: int
+    color: str  # the same in every chart
     summary: str
     build: Callable[[int, int, int], nn.Module]
 
@@ -154,33 +168,61 @@ ARCHS: dict[str, Arch] = {
     a.name: a
     for a in [
         Arch(
-            "gru",
-            3,
-            2,
-            17,
-            "torch nn.GRU (reset after the recurrent product, cuDNN form)",
-            _torch(nn.GRU),
+            name="gru",
+            family="gru",
+            gates=3,
+            biases=2,
+            elementwise=17,
+            extra_state=2,
+            color="#1f77b4",
+            summary="torch nn.GRU (reset after the recurrent product, cuDNN form)",
+            build=_torch(nn.GRU),
         ),
         Arch(
-            "lstm", 4, 2, 21, "torch nn.LSTM (input, forget, cell, output gates)", _torch(nn.LSTM)
-        ),
-        Arch("rnn", 1, 2, 4, "torch nn.RNN with tanh: the ungated baseline", _torch(nn.RNN)),
-        Arch(
-            "gru-seed",
-            3,
-            1,
-            14,
-            "the seed post's GRU: reset before the recurrent product, h'=(1-z)h+z*h~ "
-            "(Chung et al. 2014; the issues' gru-v1)",
-            SeedGRU,
+            name="lstm",
+            family="lstm",
+            gates=4,
+            biases=2,
+            elementwise=21,
+            extra_state=3,
+            color="#ff7f0e",
+            summary="torch nn.LSTM (input, forget, cell, output gates)",
+            build=_torch(nn.LSTM),
         ),
         Arch(
-            "gru-seed-jit",
-            3,
-            1,
-            14,
-            "gru-seed with its time loop compiled by TorchScript (same numbers, less Python)",
-            lambda i, h, layers: SeedGRU(i, h, layers, scripted=True),
+            name="rnn",
+            family="rnn-tanh",
+            gates=1,
+            biases=2,
+            elementwise=4,
+            extra_state=1,
+            color="#7f7f7f",
+            summary="torch nn.RNN with tanh: the ungated baseline",
+            build=_torch(nn.RNN),
+        ),
+        Arch(
+            name="gru-seed",
+            family="gru-seed",
+            gates=3,
+            biases=1,
+            elementwise=14,
+            extra_state=2,
+            color="#2ca02c",
+            summary="the seed post's GRU: reset before the recurrent product, h'=(1-z)h+z*h~ "
+            "(Chung et al. 2014; alias gru-v1)",
+            build=SeedGRU,
+        ),
+        Arch(
+            name="gru-seed-jit",
+            family="gru-seed",
+            gates=3,
+            biases=1,
+            elementwise=14,
+            extra_state=2,
+            color="#9467bd",
+            summary="gru-seed with its time loop compiled by TorchScript "
+            "(same numbers, less Python)",
+            build=lambda i, h, layers: SeedGRU(i, h, layers, scripted=True),
         ),
     ]
 }
@@ -195,6 +237,12 @@ def get_arch(name: str) -> Arch:
     if key not in ARCHS:
         raise UserError(f"unknown arch '{name}' (known: {', '.join(ARCHS)})")
     return ARCHS[key]
+
+
+def arch_color(name: str) -> str:
+    """An arch's chart colour; records may name archs no longer registered (one shared colour)."""
+    arch = ARCHS.get(ALIASES.get(name, name))
+    return arch.color if arch else OTHER_COLOR
 
 
 def set_forget_bias(core: nn.Module, value: float) -> None:

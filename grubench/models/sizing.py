@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from grubench.errors import UserError
-from grubench.models.archs import get_arch
+from grubench.models.archs import REFERENCE, get_arch
 
 MATCH_RULES = ("params", "hidden")
-REFERENCE_ARCH = "lstm"  # the default budget is the LSTM's size at the requested hidden size
 
 
 def params_recurrent(arch: str, input_size: int, hidden: int, layers: int = 1) -> int:
@@ -70,12 +69,13 @@ class Sized:
 def match_hidden(
     archs: list[str], rule: str, input_size: int, hidden: int, layers: int, output: int
 ) -> dict[str, int]:
-    """Hidden size per arch: equal hidden sizes, or equal total parameters (LSTM's budget)."""
+    """Hidden size per arch: equal hidden sizes, or equal total parameters (the budget is the
+    reference arch's size at the requested hidden size)."""
     if rule not in MATCH_RULES:
         raise UserError(f"unknown matching rule '{rule}' (known: {', '.join(MATCH_RULES)})")
     if rule == "hidden":
         return {a: hidden for a in archs}
-    budget = params_total(REFERENCE_ARCH, input_size, hidden, layers, output)
+    budget = params_total(REFERENCE, input_size, hidden, layers, output)
     return {a: hidden_for_budget(a, input_size, layers, output, budget) for a in archs}
 
 
@@ -88,12 +88,12 @@ def size_table(
         for arch, h in match_hidden(archs, rule, input_size, hidden, layers, output).items():
             rows.append(
                 Sized(
-                    get_arch(arch).name,
-                    rule,
-                    h,
-                    params_recurrent(arch, input_size, h, layers),
-                    params_total(arch, input_size, h, layers, output),
-                    flops_per_step(arch, input_size, h, layers, output),
+                    arch=get_arch(arch).name,
+                    rule=rule,
+                    hidden=h,
+                    params_recurrent=params_recurrent(arch, input_size, h, layers),
+                    params_total=params_total(arch, input_size, h, layers, output),
+                    flops_per_step=flops_per_step(arch, input_size, h, layers, output),
                 )
             )
     return rows

@@ -16,8 +16,8 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from grubench.analysis.stats import bootstrap_ci, trials_frame  # noqa: E402
 from grubench.analysis.survival import time_to_target_frame  # noqa: E402
+from grubench.models.archs import arch_color as color  # noqa: E402
 
-COLORS = {"gru": "#1f77b4", "lstm": "#ff7f0e", "rnn": "#7f7f7f", "gru-seed": "#2ca02c"}
 STYLE = {
     "figure.dpi": 100,
     "savefig.dpi": 100,
@@ -26,10 +26,6 @@ STYLE = {
     "grid.alpha": 0.3,
     "svg.hashsalt": "grubench",
 }
-
-
-def color(arch: str) -> str:
-    return COLORS.get(arch, "#9467bd")
 
 
 def slug(text: str) -> str:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from grubench.config import Suite, Trial, default_threads, suite_from_dict
 from grubench.errors import UserError
-from grubench.measure.memory import environment
+from grubench.measure.env import environment
 from grubench.measure.probe import measure as measure_probe
 from grubench.run.local import Sink, run_local
 from grubench.store import (

@@ -21,13 +21,12 @@ import torch
 from torch import nn
 
 from grubench.config import Trial, record_head, trial_to_dict
+from grubench.measure.clocks import median_time, sync
 from grubench.measure.memory import (
-    median_time,
     peak_rss_bytes,
     release_free_memory,
     reset_peak_rss,
     rss_bytes,
-    sync,
 )
 from grubench.measure.probe import gemm_probe, trial_probe
 from grubench.models.model import SeqModel, count_params

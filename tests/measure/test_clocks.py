@@ -128,3 +128,17 @@ def test_interleaved_rounds_warms_up_then_times_each_fn_once_per_round():
     assert rounds == [["a", "b", "c"]] * 4  # each round times every fn exactly once
     assert len({tuple(timed[i : i + 3]) for i in range(0, 12, 3)}) > 1  # order reshuffled
     assert all(t >= 0 for v in samples.values() for t in v)
+
+
+def test_median_time_warms_up_then_summarises_single_timed_calls(monkeypatch):
+    calls, timed = [], []
+    readings = iter(range(1, 16))  # 15 samples 1..15 s: median 8, quartiles 4 and 12
+
+    def fake_time_calls(fn, number, device, clock="wall"):
+        timed.append(number)
+        fn()
+        return float(next(readings))
+
+    monkeypatch.setattr(devtimer, "time_calls", fake_time_calls)
+    assert devtimer.median_time(lambda: calls.append(1), "cpu") == (8.0, 8.0)
+    assert len(calls) == 3 + 15 and timed == [1] * 15

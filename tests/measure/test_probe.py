@@ -7,7 +7,13 @@ from dataclasses import replace
 import pytest
 import torch
 
-from grubench.measure.probe import gemm_probe, probe_drift, probe_seconds
+from grubench.measure.probe import (
+    gemm_operands,
+    gemm_probe,
+    probe_drift,
+    probe_seconds,
+    time_gemm,
+)
 from grubench.run import plan as runs
 from grubench.store import read_run
 
@@ -56,3 +62,25 @@ def test_execute_probes_again_at_the_end(tmp_path):
     runs.start(plan)
     runs.execute(replace(plan, todo=()), on_event=lambda ev: None)  # nothing left to train
     assert read_run(plan.out)["probe_end"]["gemm"]["seconds"] > 0
+
+
+def test_gemm_probe_blocks_are_means_of_consecutive_single_gemms(monkeypatch):
+    # Fixed clock readings: the probe's arithmetic on them, not the machine, is under test.
+    readings = iter([1.0, 3.0, 2.0, 2.0, 10.0, 20.0])
+    monkeypatch.setattr("grubench.measure.probe.time_calls", lambda *a: next(readings))
+    p = gemm_probe(threads=1, n=8, block=2, repeats=3)
+    assert p["seconds"] == 2.0  # blocks 2, 2, 15
+    assert p["op_seconds"] == 2.5  # median of the six
+    assert p["gflops"] == pytest.approx(2 * 8**3 / 2.0 / 1e9)
+
+
+def test_time_gemm_samples_until_told_and_writes_the_product(monkeypatch):
+    seen = []
+    samples, number, why = time_gemm(
+        (3, 4, 5), "cpu", lambda s, _: "enough" if len(s) == 4 else None, number=2
+    )
+    assert (len(samples), number, why) == (4, 2, "enough") and min(samples) > 0
+    a, b, out = gemm_operands(3, 4, 5)
+    assert out.shape == (3, 5) and torch.equal(gemm_operands(3, 4, 5)[0], a)  # seeded
+    monkeypatch.setattr("grubench.measure.probe.calibrate", lambda *a, **k: seen.append(1) or 7)
+    assert time_gemm((2, 2, 2), "cpu", lambda s, _: "one")[1] == 7 and seen == [1]

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from grubench.errors import UserError
-from grubench.models.archs import ARCHS, SeedGRU, get_arch
+from grubench.models.archs import ARCHS, Arch, SeedGRU, get_arch
 from grubench.models.model import SeqModel, count_params
 from grubench.models.sizing import params_recurrent, params_total
 
@@ -125,3 +125,34 @@ def test_alias_and_unknown_arch():
     assert get_arch("gru-v1").name == "gru-seed"
     with pytest.raises(UserError, match="unknown arch 'gru2'"):
         get_arch("gru2")
+
+
+def test_a_new_registry_entry_is_all_sizing_memory_and_charts_need(monkeypatch):
+    # No table outside the registry may name archs: a new entry must be enough for each reader.
+    from grubench.models.archs import arch_color
+    from grubench.models.sizing import flops_per_step, match_hidden
+    from grubench.studies.speed.memprobe import MemPoint, saved_activation_bytes
+
+    mgu = Arch(
+        name="mgu",
+        family="mgu",
+        gates=2,
+        biases=2,
+        elementwise=12,
+        extra_state=1,
+        color="#123456",
+        summary="a two-gate test arch",
+        build=get_arch("gru").build,
+    )
+    monkeypatch.setitem(ARCHS, "mgu", mgu)
+    assert saved_activation_bytes(MemPoint("mgu", 2, 4, 1, 10, 3)) == (2 + 3 * 4) * 10 * 3 * 4
+    assert params_recurrent("mgu", 7, 11) == 2 * (11 * 7 + 11 * 11 + 2 * 11)
+    assert flops_per_step("mgu", 7, 11, 1, 1) == 2 * 11 + 1 + 2 * 2 * 11 * 18 + 12 * 11
+    assert match_hidden(["mgu"], "params", 7, 11, 1, 1)["mgu"] > 11  # fewer gates, more units
+    assert arch_color("mgu") == "#123456"
+    assert arch_color("no-such-arch") == arch_color("gone") != "#123456"
+
+
+def test_arch_entries_are_built_by_keyword():
+    with pytest.raises(TypeError):
+        Arch("gru", "gru", 3, 2, 17, 2, "#000000", "positional", get_arch("gru").build)  # type: ignore[misc]

@@ -26,7 +26,17 @@ def test_stream_rows_continue_each_row_where_it_left_off():
 def test_windowed_epoch_with_carried_state_equals_one_pass_over_the_rows(arch):
     task = get_task("charlm:pydoc")
     data = task.build(resolve_params(task, {"chars": 3000, "bptt": 16}), 0)
-    trial = Trial("charlm:pydoc", (), arch, 0, 8, 1, "hidden", Budget(), Train(batch_size=4))
+    trial = Trial(
+        task="charlm:pydoc",
+        task_params=(),
+        arch=arch,
+        seed=0,
+        hidden=8,
+        layers=1,
+        match="hidden",
+        budget=Budget(),
+        train=Train(batch_size=4),
+    )
     torch.manual_seed(0)
     model = SeqModel(arch, data.input_size, 8, 1, data.output_size, True)
     with torch.no_grad():  # larger weights give the state a visible influence on the loss
@@ -53,15 +63,15 @@ def test_windowed_epoch_with_carried_state_equals_one_pass_over_the_rows(arch):
 
 def test_a_stateful_trial_trains_and_records_the_corpus_hash():
     trial = Trial(
-        "charlm:pydoc",
-        (("bptt", 25), ("chars", 3000)),
-        "gru",
-        0,
-        16,
-        1,
-        "params",
-        Budget(epochs=2),
-        Train(batch_size=8, lr=0.01),
+        task="charlm:pydoc",
+        task_params=(("bptt", 25), ("chars", 3000)),
+        arch="gru",
+        seed=0,
+        hidden=16,
+        layers=1,
+        match="params",
+        budget=Budget(epochs=2),
+        train=Train(batch_size=8, lr=0.01),
     )
     r = run_trial(trial)
     assert r["status"] == "ok" and r["epochs_run"] == 2

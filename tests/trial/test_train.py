@@ -43,17 +43,17 @@ def tiny(arch: str = "gru", task: str = "adding", epochs: int = 2, **kw) -> Tria
     if task in ("adding", "sines"):
         params.setdefault("length", 8)
     return Trial(
-        task,
-        tuple(sorted(params.items())),
-        arch,
-        0,
-        8,
-        1,
-        "params",
-        kw.pop("budget", Budget(epochs=epochs)),
-        kw.pop("train", Train(batch_size=16)),
-        "cpu",
-        1,
+        task=task,
+        task_params=tuple(sorted(params.items())),
+        arch=arch,
+        seed=0,
+        hidden=8,
+        layers=1,
+        match="params",
+        budget=kw.pop("budget", Budget(epochs=epochs)),
+        train=kw.pop("train", Train(batch_size=16)),
+        device="cpu",
+        threads=1,
     )
 
 

@@ -9,7 +9,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from grubench.analysis.stats import bootstrap_ci, trials_frame
-from grubench.outputs.plots import STYLE, color, plt, whiskers
+from grubench.models.archs import arch_color as color
+from grubench.outputs.plots import STYLE, plt, whiskers
 
 
 def exact_ratios(rows: list[dict[str, Any]], input_size: int = 12, layers: int = 1) -> Figure:

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from grubench.measure.probe import probe_seconds
+from grubench.models.archs import REFERENCE
 from grubench.studies.compare.rows import Group, Stat, stat_of
 
 
@@ -57,11 +58,11 @@ def _groups(
         direction, metric = first.get("direction", "min"), first.get("metric", "metric")
         out[(task, arch)] = Group(task, arch, direction, metric, stats, norm)
     for (task, arch), recs in list(by.items()):
-        if arch != "lstm" and (task, "lstm") in by:
+        if arch != REFERENCE and (task, REFERENCE) in by:
             g = out[(task, arch)]
-            stats = _paired_ratios(recs, by[(task, "lstm")])
-            out[(task, f"{arch}/lstm")] = Group(
-                task, f"{arch}/lstm", g.direction, g.metric_name, stats
+            stats = _paired_ratios(recs, by[(task, REFERENCE)])
+            out[(task, f"{arch}/{REFERENCE}")] = Group(
+                task, f"{arch}/{REFERENCE}", g.direction, g.metric_name, stats
             )
     return out
 
@@ -139,13 +140,13 @@ def _groups_from_summary(df: pd.DataFrame, run_probe: float | None) -> dict[tupl
         key = (str(row["task"]), str(row["arch"]))
         out[key] = Group(key[0], key[1], str(row["direction"]), str(row["metric"]), stats, norm)
     for (task, arch), g in list(out.items()):
-        den = out.get((task, "lstm"))
-        if arch != "lstm" and den is not None:
+        den = out.get((task, REFERENCE))
+        if arch != REFERENCE and den is not None:
             stats = {}
             for m in ("sec_per_epoch", "test_metric"):
                 a, b = g.stats[m].center, den.stats[m].center
                 stats[m] = Stat(a / b if a is not None and b else None, (), None, g.stats[m].n)
-            out[(task, f"{arch}/lstm")] = Group(
-                task, f"{arch}/lstm", g.direction, g.metric_name, stats
+            out[(task, f"{arch}/{REFERENCE}")] = Group(
+                task, f"{arch}/{REFERENCE}", g.direction, g.metric_name, stats
             )
     return out

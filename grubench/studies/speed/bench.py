@@ -15,7 +15,7 @@ from torch import nn
 
 from grubench.errors import UserError
 from grubench.measure.clocks import Fn, calibrate, pick_clock, time_calls
-from grubench.models.archs import get_arch
+from grubench.models.archs import REFERENCE, get_arch
 from grubench.models.model import SeqModel, count_params
 from grubench.models.sizing import MATCH_RULES, flops_per_step, match_hidden
 from grubench.studies.speed.limits import Gemm, GemmResult, gemm_floor, measure_gemm
@@ -23,7 +23,6 @@ from grubench.studies.speed.memprobe import MemPoint
 from grubench.studies.speed.stats import paired_ratios, percent_of, spread, stop_reason, train_flops
 
 MEASURES = ("forward", "train", "infer")
-REFERENCE = "lstm"  # ratios are each arch over the LSTM, as the seed's claims are phrased
 OUTPUT = 1  # one regression output: the read-out stays a rounding error beside the core
 
 
@@ -170,7 +169,8 @@ def interleaved(
 
 
 def reference_of(labels: list[str], aa: bool) -> Callable[[str], str | None]:
-    """Whom each label is divided by: its twin in A/A runs, else the LSTM (or first arch)."""
+    """Whom each label is divided by: its twin in A/A runs, else the reference arch (or the
+    first arch when the reference is not in the run)."""
     if aa:
         return lambda label: label[:-1] + "b" if label.endswith("#a") else None
     ref = REFERENCE if REFERENCE in labels else labels[0]
@@ -267,7 +267,17 @@ def memory_points(cfg: SpeedConfig) -> list[MemPoint]:
     archs = list(dict.fromkeys(get_arch(a).name for a in cfg.archs))
     sizes = match_hidden(archs, cfg.match, I, max(cfg.hidden), L, OUTPUT)
     return [
-        MemPoint(a, I, sizes[a], L, t, B, OUTPUT, cfg.device, cfg.threads)
+        MemPoint(
+            arch=a,
+            input_size=I,
+            hidden=sizes[a],
+            layers=L,
+            seq_len=t,
+            batch=B,
+            output=OUTPUT,
+            device=cfg.device,
+            threads=cfg.threads,
+        )
         for a in archs
         for t in cfg.mem_seq_len
     ]

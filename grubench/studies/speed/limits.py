@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import torch
 
-from grubench.measure.clocks import Fn, calibrate, time_calls
+from grubench.measure.clocks import Fn
+from grubench.measure.probe import gemm_operands, time_gemm
 from grubench.studies.speed.stats import Spread, gflops, spread, stop_reason
 
 
@@ -46,13 +46,6 @@ def step_gemms(gates: int, input_size: int, hidden: int, batch: int, seq_len: in
     ]
 
 
-def _operands(m: int, k: int, n: int, device: str) -> tuple[torch.Tensor, ...]:
-    gen = torch.Generator().manual_seed(0)
-    a = torch.randn(m, k, generator=gen).to(device)
-    b = torch.randn(k, n, generator=gen).to(device)
-    return a, b, torch.empty(m, n, device=device)
-
-
 def gemm_floor(
     gates: int,
     input_size: int,
@@ -76,7 +69,7 @@ def gemm_floor(
             if train:  # dX = dY·Wᵀ and dW = Xᵀ·dY
                 shapes += [(g.m, g.n, g.k), (g.k, g.m, g.n)]
             for m, k, n in shapes:
-                calls.append((*_operands(m, k, n, device), times))
+                calls.append((*gemm_operands(m, k, n, device), times))
                 flops += 2 * m * k * n * times
 
     def fn() -> None:
@@ -96,25 +89,13 @@ def measure_gemm(
     time_cap: float = 2.0,
     clock: str = "wall",
 ) -> GemmResult:
-    """Median seconds per ``torch.mm`` of this shape into a preallocated output."""
-    a, b, out = _operands(gemm.m, gemm.k, gemm.n, device)
+    """Median seconds per ``torch.mm`` of this shape into a preallocated output, sampled until
+    the IQR settles, the round limit or the time cap (speed's stopping rule)."""
 
-    def fn() -> None:
-        torch.mm(a, b, out=out)
-
-    number = calibrate(fn, device, clock=clock)
-    samples: list[float] = []
-    started = time.perf_counter()
-    while True:
-        samples.append(time_calls(fn, number, device, clock))
-        why = stop_reason(
-            {"gemm": samples},
-            len(samples),
-            time.perf_counter() - started,
-            min_rounds,
-            max_rounds,
-            rel_iqr,
-            time_cap,
+    def until(samples: list[float], elapsed: float) -> str | None:
+        return stop_reason(
+            {"gemm": samples}, len(samples), elapsed, min_rounds, max_rounds, rel_iqr, time_cap
         )
-        if why:
-            return GemmResult(gemm, spread(samples), len(samples), why)
+
+    samples, _, why = time_gemm((gemm.m, gemm.k, gemm.n), device, until, clock=clock)
+    return GemmResult(gemm, spread(samples), len(samples), why)

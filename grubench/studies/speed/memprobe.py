@@ -18,10 +18,6 @@ from typing import Any
 from grubench.errors import UserError
 from grubench.models.archs import get_arch
 
-# Floats per hidden unit that a step keeps beyond its input and gate activations: the cell
-# state (LSTM), tanh(c) (LSTM), the hidden-side candidate product (torch GRU, applied after r)
-# or r⊙h (seed GRU, the second product's input).
-_EXTRA_STATE = {"lstm": 3, "gru": 2, "gru-seed": 2, "gru-seed-jit": 2, "rnn": 1}
 ADAM_COPIES = 4  # weights, gradients, and Adam's two moment buffers
 
 
@@ -40,12 +36,12 @@ class MemPoint:
 
 def saved_activation_bytes(p: MemPoint, dtype_bytes: int = 4) -> int:
     """What the backward pass needs per step and sequence: each layer's input, the previous
-    hidden state, the gate activations and the arch's extra state (closed form)."""
+    hidden state, the gate activations and the arch's extra state (``Arch.extra_state``)."""
     a = get_arch(p.arch)
     per_seq_step = 0
     for layer in range(p.layers):
         i = p.input_size if layer == 0 else p.hidden
-        per_seq_step += i + (a.gates + _EXTRA_STATE[a.name]) * p.hidden
+        per_seq_step += i + (a.gates + a.extra_state) * p.hidden
     return per_seq_step * p.seq_len * p.batch * dtype_bytes
 
 

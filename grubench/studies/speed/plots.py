@@ -14,6 +14,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 
+from grubench.models.archs import arch_color  # noqa: E402
+
 MEASURE = "train"  # the plots show the training step: the cost the seed's claim is about
 
 
@@ -33,13 +35,18 @@ def _save(fig: plt.Figure, path: Path) -> Path:
 
 def _lines(df: pd.DataFrame, x: str, series: str, title: str) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(6, 4))
+    # colour names the arch (as in every chart), the line style the series value; A/A twins
+    # share their arch's colour and differ in the marker
+    styles = {k: ("-", "--", ":", "-.")[i % 4] for i, k in enumerate(sorted(df[series].unique()))}
     for (label, key), g in df.groupby(["label", series]):
         g = g.sort_values(x)
         ax.errorbar(
             g[x],
             g["median_ms"],
             yerr=[g["median_ms"] - g["q1_ms"], g["q3_ms"] - g["median_ms"]],
-            marker="o",
+            marker="s" if str(label).endswith("#b") else "o",
+            linestyle=styles[key],
+            color=arch_color(str(g["arch"].iloc[0])),
             capsize=3,
             label=f"{label}, {series} {key}",
         )
@@ -92,12 +99,13 @@ def memory_vs_seq(mem: pd.DataFrame, path: Path) -> Path | None:
     fig, ax = plt.subplots(figsize=(6, 4))
     for arch, g in mem.groupby("arch"):
         g = g.sort_values("seq_len")
-        (line,) = ax.plot(g["seq_len"], g["peak_mb"], marker="o", label=f"{arch} measured peak")
+        c = arch_color(str(arch))
+        ax.plot(g["seq_len"], g["peak_mb"], marker="o", color=c, label=f"{arch} measured peak")
         ax.plot(
             g["seq_len"],
             g["saved_activations_mb"] + g["optimizer_state_mb"],
             linestyle="--",
-            color=line.get_color(),
+            color=c,
             label=f"{arch} closed form (saved + Adam)",
         )
     ax.set_xlabel("sequence length")

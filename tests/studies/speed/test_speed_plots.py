@@ -10,6 +10,7 @@ ROWS = [
         "layers": 1,
         "input_size": 32,
         "label": arch,
+        "arch": arch,
         "measure": "train",
         "median_ms": ms * h * t / 640,
         "q1_ms": 0.9 * ms * h * t / 640,
