@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as st
 
-from grubench.analysis.stats import trials_frame
+from grubench.analysis.frames import trials_frame
 
 UNITS = {
     "seconds": ("time_to_target_s", "train_seconds"),

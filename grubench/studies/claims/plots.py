@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from grubench.analysis.stats import bootstrap_ci, trials_frame
+from grubench.analysis.frames import trials_frame
+from grubench.analysis.stats import mean_interval
 from grubench.outputs.plots import STYLE, color, plt, whiskers
 
 
@@ -45,7 +46,7 @@ def ratio_forest(rows: list[tuple[str, float, float, float, str]], title: str) -
         ax.set_yticks(range(len(rows)), [r[0] for r in reversed(rows)])
         ax.axvline(1.0, color="grey", lw=0.8)
         ax.set_xscale("log")
-        ax.set_xlabel("GRU / LSTM (geometric mean over paired seeds, 95% bootstrap CI)")
+        ax.set_xlabel("GRU / LSTM (geometric mean over paired seeds, 95% t-interval)")
         ax.set_title(title)
         ax.margins(x=0.25)
     return fig
@@ -70,7 +71,7 @@ def sweep_panels(panels: list[tuple[list[dict[str, Any]], str | None, str]], tit
             for i, (arch, g) in enumerate(sorted(df.groupby("arch"), key=lambda kv: kv[0])):
                 xs = sorted(set(g["x"]))
                 means = [g[g["x"] == x]["test_metric"].mean() for x in xs]
-                cis = np.array([bootstrap_ci(g[g["x"] == x]["test_metric"]) for x in xs])
+                cis = np.array([mean_interval(g[g["x"] == x]["test_metric"]) for x in xs])
                 shift = (i - 0.5) * 0.04  # keep the two archs' dots apart
                 pos = np.array(xs, dtype=float) * (1 + shift) if param else np.array([i * 0.2])
                 ax.errorbar(

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 import torch
 
+from grubench.analysis.stats import Sample, summarise
 from grubench.measure.clocks import Fn, calibrate, time_calls
-from grubench.studies.speed.stats import Spread, gflops, spread, stop_reason
+from grubench.studies.speed.stats import gflops, stop_reason
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class Gemm:
 @dataclass(frozen=True)
 class GemmResult:
     gemm: Gemm
-    time: Spread  # seconds per call
+    time: Sample  # seconds per call
     rounds: int
     stop: str
 
@@ -117,4 +118,4 @@ def measure_gemm(
             time_cap,
         )
         if why:
-            return GemmResult(gemm, spread(samples), len(samples), why)
+            return GemmResult(gemm, summarise(samples), len(samples), why)
