@@ -106,7 +106,7 @@ def metric_vs_params(records: list[dict[str, Any]], task: str) -> Figure:
         arrow = "lower is better" if len(df) and df["direction"].iloc[0] == "min" else "higher"
         ax.set_xlabel("parameters (total)")
         ax.set_ylabel(f"test {metric} ({arrow})")
-        ax.set_title(f"{task}: final metric against size (dots: seeds; bars: 95% CI)")
+        ax.set_title(f"{task}: final metric against size (dots: seeds; bars: 95% interval)")
         ax.legend(fontsize=8)
     return fig
 
@@ -228,6 +228,9 @@ def lr_curves(tunes: list[dict[str, Any]], chosen: dict[str, float], setting: st
                 y = meds[lrs.index(chosen[arch])]
                 ax.plot([chosen[arch]], [y], "o", ms=13, mfc="none", mec=color(arch), mew=1.6)
         ax.set_xscale("log")
+        grid = sorted({float(r["lr"]) for r in recs})
+        ax.set_xticks(grid, [f"{v:g}" for v in grid], minor=False)
+        ax.minorticks_off()  # the grid's own values, written plainly, instead of powers of ten
         ax.set_xlabel("learning rate (log scale)")
         ax.set_ylabel(f"validation {name} (median over tuning seeds)")
         ax.set_title(f"{setting}: learning-rate search (ring: chosen)")

@@ -36,7 +36,7 @@ def exact_ratios(rows: list[dict[str, Any]], input_size: int = 12, layers: int =
 
 
 def ratio_forest(rows: list[tuple[str, float, float, float, str]], title: str) -> Figure:
-    """One line per comparison: GRU/LSTM ratio (geometric mean over seeds) with its 95% CI,
+    """One line per comparison: GRU/LSTM ratio (geometric mean over seeds) with its 95% interval,
     on a log axis with 1 marked; the label gives the significant winner, if any."""
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(7.5, 0.5 + 0.45 * max(1, len(rows))), layout="constrained")
@@ -53,7 +53,7 @@ def ratio_forest(rows: list[tuple[str, float, float, float, str]], title: str) -
 
 
 def sweep_panels(panels: list[tuple[list[dict[str, Any]], str | None, str]], title: str) -> Figure:
-    """Test metric (mean, 95% CI, seeds as dots) against the swept parameter, one panel per
+    """Test metric (mean, 95% interval, seeds as dots) against the swept parameter, one panel per
     experiment; an experiment without a swept parameter is a single point."""
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(
