@@ -107,7 +107,8 @@ def from_paired(
         condition,
         outcome,
         f"{what} GRU {p.mean_a:.4g} vs LSTM {p.mean_b:.4g}{ratio}, "
-        f"p={p.p_perm:.3g}, n={p.n}, P(GRU better)={p.p_a_better:.2f}{note}",
+        f"p={p.p_perm:.3g}, n={p.n}, P(GRU better)={p.p_a_better:.2f} "
+        f"[{p.p_a_better_lo:.2f}, {p.p_a_better_hi:.2f}]{note}",
     )
 
 

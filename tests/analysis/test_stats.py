@@ -53,7 +53,7 @@ def test_three_values_or_fewer_give_their_range_and_say_so():
 
 def test_a_nominal_95_interval_covers_93_to_97_percent_of_normal_samples_at_n_6():
     # 4000 samples: the coverage's standard error is 0.34%, so the band is about ±6 SE wide
-    # and only a wrong interval (the percentile bootstrap covers about 90% here) falls out.
+    # and only a wrong interval (the percentile bootstrap covers 86% here) falls out.
     rng = np.random.default_rng(20260101)
     samples = rng.normal(10.0, 2.0, size=(4000, 6))
     covered = [lo <= 10.0 <= hi for lo, hi in map(mean_interval, samples)]
