@@ -17,8 +17,9 @@ from collections import Counter
 import torch
 from torch import nn
 
+from grubench.analysis.stats import summarise as spread
 from grubench.measure.clocks import interleaved_rounds, pick_clock
-from grubench.studies.speed.stats import paired_ratios, spread
+from grubench.studies.speed.stats import paired_ratios
 
 
 def step_fn(rnn: nn.Module, x: torch.Tensor):  # noqa: ANN201

@@ -14,10 +14,11 @@ import copy
 import torch
 from torch import nn
 
+from grubench.analysis.stats import summarise as spread
 from grubench.config import Budget, Train, Trial
 from grubench.measure.clocks import interleaved_rounds, pick_clock
 from grubench.models.model import SeqModel
-from grubench.studies.speed.stats import paired_ratios, spread
+from grubench.studies.speed.stats import paired_ratios
 from grubench.tasks import get_task, resolve_params
 from grubench.tasks.base import generator
 from grubench.trial.train import _train_epoch

@@ -15,9 +15,10 @@ import time
 import torch
 from torch import nn
 
+from grubench.analysis.stats import summarise as spread
 from grubench.measure.clocks import interleaved_rounds, pick_clock
 from grubench.models.model import SeqModel
-from grubench.studies.speed.stats import paired_ratios, spread
+from grubench.studies.speed.stats import paired_ratios
 
 
 def train_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor):  # noqa: ANN201

@@ -20,8 +20,10 @@ def record(
     to_target: float | None = None,
     epochs: int = 4,
     status: str = "ok",
+    **fields: Any,
 ) -> dict[str, Any]:
-    """One trial whose validation metric falls linearly to ``metric`` over ``epochs``."""
+    """One trial whose validation metric falls linearly to ``metric`` over ``epochs``; ``fields``
+    add or replace record keys (``converged``, ``lr``, ``role``…)."""
     params = params or {"length": 10}
     history = [
         {
@@ -62,6 +64,7 @@ def record(
         "history": history,
         "status": status,
         "wall_seconds": epochs * sec_per_epoch + 2,
+        **fields,
     }
 
 
@@ -70,6 +73,21 @@ def paired_records(gru: list[float], lstm: list[float], **kw: Any) -> list[dict[
     out = []
     for seed, (g, m) in enumerate(zip(gru, lstm, strict=True)):
         out += [record("gru", seed, g, **kw), record("lstm", seed, m, **kw)]
+    return out
+
+
+def tuning_records(
+    arch: str, scores: dict[float, list[float]], first_seed: int = 100, **kw: Any
+) -> list[dict[str, Any]]:
+    """Tuning trials (``role == "tune"``) of one arch: per learning rate, one per score, with the
+    score as the best validation metric; seeds start at ``first_seed``, apart from the finals."""
+    grid = sorted(scores)
+    out = []
+    for lr, values in scores.items():
+        for i, v in enumerate(values):
+            r = record(arch, first_seed + i, v, role="tune", lr=lr, lr_grid=grid, **kw)
+            r["trial_id"] += f"-tune-{lr:g}"
+            out.append({**r, "best_val_metric": v})
     return out
 
 

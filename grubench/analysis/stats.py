@@ -1,159 +1,116 @@
-"""Summaries of trial records as DataFrames: pure functions, no I/O.
+"""All of grubench's statistics: one sample summary, one quantile routine, one interval rule and
+one paired test, used by the report, claims, compare and speed alike. Pure functions, no I/O.
 
-Spread over seeds is a 95% percentile bootstrap CI of the mean; GRU vs LSTM comparisons are
-paired by seed (same data, same batch order) and tested with an exact sign-flip permutation
-test, with Wilcoxon's signed-rank p-value beside it.
+Small-n rules (docs/statistics.md says why): the interval of a mean is Student's t (a ratio's
+is t on the mean log-ratio); with n ≤ 3 values the report gives their range (min–max) instead
+and calls it so. GRU vs LSTM comparisons are paired by seed and decided by an exact sign-flip
+test, whose smallest achievable p counts only the non-zero differences. P(GRU better) comes
+with an exact (Clopper–Pearson) interval.
 """
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from scipy import stats as st
 
-from grubench.models.archs import ARCHS
-
-KEYS = ["task", "arch"]
-GROUP = ["task", "setting", "arch"]
 ALPHA = 0.05
 LEVEL = 0.95
-N_BOOT = 4000
+RANGE_MAX_N = 3  # up to this many values, an interval is called what it is: the range
+T, RANGE, GIVEN = "t", "range", "given"  # how a Sample's lo–hi was made
+NO_WINNER = "no clear difference"
 
 
-def _params_key(params: Any) -> str:
-    return json.dumps(params or {}, sort_keys=True, default=str)
+def _finite(values: Any) -> np.ndarray:
+    x = np.asarray([np.nan if v is None else v for v in np.ravel(values)], dtype=float)
+    return x[np.isfinite(x)]
 
 
-def settings(records: list[dict[str, Any]]) -> list[str]:
-    """A short label per record: the task plus the task parameters that vary within this set of
-    records (``adding length=100``), so a sweep's points are told apart and nothing else is."""
-    values: dict[str, dict[str, set[str]]] = {}
-    for r in records:
-        for k, v in (r.get("task_params") or {}).items():
-            values.setdefault(r["task"], {}).setdefault(k, set()).add(json.dumps(v, default=str))
-    out = []
-    for r in records:
-        varying = values.get(r["task"], {})
-        parts = [f"{k}={v}" for k, v in sorted((r.get("task_params") or {}).items())]
-        parts = [p for p in parts if len(varying.get(p.split("=")[0], ())) > 1]
-        out.append(" ".join([r["task"], *parts]))
-    return out
+def quantiles(values: Any, qs: Sequence[float]) -> np.ndarray:
+    """The one quantile routine: linear interpolation between order statistics (numpy's default,
+    Python's ``statistics`` "inclusive"), so three values already have quartiles."""
+    x = _finite(values)
+    return np.quantile(x, qs) if len(x) else np.full(len(qs), math.nan)
 
 
-def trials_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
-    """One row per trial with the scalar fields (history and nested specs left out)."""
-    rows = [{k: v for k, v in r.items() if not isinstance(v, dict | list)} for r in records]
-    df = pd.DataFrame(rows)
-    for col in (
-        "test_metric",
-        "seconds_per_epoch",
-        "throughput_seq_s",
-        "peak_mem_mb",
-        "params_total",
-        "hidden",
-        "train_seconds",
-        "time_to_target_s",
-        "epochs_to_target",
-        "epochs_run",
-        "baseline",
-        "flops_per_step",
-    ):
-        df[col] = pd.to_numeric(df[col], errors="coerce") if col in df else float("nan")
-    if records:
-        df["setting"] = settings(records)
-        df["params_key"] = [_params_key(r.get("task_params")) for r in records]
-    return df
+def interval_kind(n: int) -> str:
+    return "" if n == 0 else RANGE if n <= RANGE_MAX_N else T
+
+
+def mean_interval(values: Any, level: float = LEVEL) -> tuple[float, float]:
+    """Student-t interval of the mean (exact for normal data, about right for the few seeds a
+    benchmark has, where the percentile bootstrap is too narrow); the min–max range when
+    n ≤ 3 (see ``interval_kind``); NaNs when empty."""
+    x = _finite(values)
+    if len(x) == 0:
+        return math.nan, math.nan
+    if len(x) <= RANGE_MAX_N or np.all(x == x[0]):
+        return float(x.min()), float(x.max())
+    half = st.t.ppf(0.5 + level / 2, len(x) - 1) * st.sem(x)
+    return float(x.mean() - half), float(x.mean() + half)
 
 
 @dataclass(frozen=True)
-class Described:
-    """Mean, standard deviation and a bootstrap CI of the mean over ``n`` values."""
+class Sample:
+    """One sample summarised: n, mean, median, quartiles, std, and an interval of the mean whose
+    making ``interval`` names: "t", "range" (n ≤ 3), "given" (a centre read from a summary
+    table, values unknown) or "" (no values)."""
 
     n: int
     mean: float
-    std: float
+    median: float
+    q1: float
+    q3: float
+    std: float  # ddof 1; NaN for one value
     lo: float
     hi: float
+    interval: str
+    values: tuple[float, ...] = ()
+
+    @property
+    def iqr(self) -> float:
+        return self.q3 - self.q1
+
+    @property
+    def rel_iqr(self) -> float:
+        """IQR as a fraction of the median: the noise a reader should expect."""
+        return self.iqr / self.median if self.median else math.inf
+
+    @property
+    def center(self) -> float | None:
+        """The median (for a given sample, the centre its table gave); None when empty."""
+        return None if math.isnan(self.median) else self.median
+
+    def scaled(self, factor: float) -> Sample:
+        """The same sample in other units (``factor`` > 0)."""
+        f = float(factor)
+        nums = {k: getattr(self, k) * f for k in ("mean", "median", "q1", "q3", "std", "lo", "hi")}
+        return replace(self, **nums, values=tuple(v * f for v in self.values))
 
 
-def bootstrap_ci(values: Any, level: float = LEVEL, seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap CI of the mean (fixed resampling seed: the same data, the same CI)."""
-    x = np.asarray(values, dtype=float)
-    x = x[np.isfinite(x)]
-    if len(x) == 0:
-        return math.nan, math.nan
-    if len(x) == 1 or np.all(x == x[0]):
-        return float(x[0]), float(x[0])
-    ci = st.bootstrap(
-        (x,), np.mean, n_resamples=N_BOOT, confidence_level=level, method="percentile", rng=seed
-    ).confidence_interval
-    return float(ci.low), float(ci.high)
+def summarise(values: Any, level: float = LEVEL) -> Sample:
+    """The Sample of the finite numbers in ``values`` (None and NaN are left out)."""
+    x = _finite(values)
+    n = len(x)
+    if n == 0:
+        return given(None, 0)
+    q1, med, q3 = (float(v) for v in quantiles(x, [0.25, 0.5, 0.75]))
+    lo, hi = mean_interval(x, level)
+    std = float(np.std(x, ddof=1)) if n > 1 else math.nan
+    kind = interval_kind(n)
+    return Sample(n, float(x.mean()), med, q1, q3, std, lo, hi, kind, tuple(x.tolist()))
 
 
-def describe(values: Any) -> Described:
-    """n, mean, std (ddof 1) and the bootstrap CI of finite ``values``."""
-    x = np.asarray(values, dtype=float)
-    x = x[np.isfinite(x)]
-    if len(x) == 0:
-        return Described(0, math.nan, math.nan, math.nan, math.nan)
-    lo, hi = bootstrap_ci(x)
-    std = float(np.std(x, ddof=1)) if len(x) > 1 else math.nan
-    return Described(len(x), float(np.mean(x)), std, lo, hi)
-
-
-def summary(records: list[dict[str, Any]]) -> pd.DataFrame:
-    """Per task setting × arch: test metric mean, std and CI over the seeds that finished, sizes
-    and costs. Failed and diverged trials are counted, never averaged in silently."""
-    df = trials_frame(records)
-    if df.empty:
-        return pd.DataFrame()
-    # Rows in suite order (task as first run, archs in registry order), not completion order.
-    df["_arch_rank"] = df["arch"].map({a: i for i, a in enumerate(ARCHS)}).fillna(len(ARCHS))
-    df["_task_rank"] = df["task"].map({t: i for i, t in enumerate(dict.fromkeys(df["task"]))})
-    df = df.sort_values(["_task_rank", "_arch_rank"], kind="stable")
-    out = []
-    if df.empty:
-        return pd.DataFrame(out)
-    for (task, setting, arch), g in df.groupby(GROUP, sort=False):
-        ok = g[g["status"] == "ok"]
-        d = describe(ok["test_metric"])
-        out.append(
-            {
-                "task": task,
-                "setting": setting,
-                "arch": arch,
-                "metric": _first(g, "metric"),
-                "direction": _first(g, "direction"),
-                "n": len(ok),
-                "diverged": int((g["status"] == "diverged").sum()),
-                "failed": int((g["status"] == "failed").sum()),
-                "metric_mean": d.mean,
-                "metric_std": d.std,
-                "metric_lo": d.lo,
-                "metric_hi": d.hi,
-                "baseline": _first(g, "baseline"),
-                "hidden": _first(ok, "hidden"),
-                "params_total": _first(ok, "params_total"),
-                "sec_per_epoch": ok["seconds_per_epoch"].median(),
-                "throughput_seq_s": ok["throughput_seq_s"].median(),
-                "peak_mem_mb": ok["peak_mem_mb"].median(),
-                "target": _first(g, "target"),
-                "time_to_target_s": ok["time_to_target_s"].median(),
-                "reached_target": int(ok["time_to_target_s"].notna().sum()),
-            }
-        )
-    return pd.DataFrame(out)
-
-
-def _first(g: pd.DataFrame, col: str) -> Any:
-    if col not in g or g[col].dropna().empty:
-        return None
-    return g[col].dropna().iloc[0]
+def given(center: float | None, n: int, std: float | None = None) -> Sample:
+    """A sample known only by a centre (and maybe a std) from a summary table: its mean and
+    median both hold that centre."""
+    c = math.nan if center is None else float(center)
+    s = math.nan if std is None else float(std)
+    return Sample(n, c, c, math.nan, math.nan, s, math.nan, math.nan, GIVEN if n else "")
 
 
 # --- paired comparison ------------------------------------------------------------------------
@@ -167,41 +124,45 @@ class Paired:
     mean_a: float
     mean_b: float
     diff: float
-    diff_lo: float
+    diff_lo: float  # t-interval of the mean difference; the range of differences when n ≤ 3
     diff_hi: float
     ratio: float  # geometric mean of a/b over pairs (NaN unless every value is positive)
-    ratio_lo: float
+    ratio_lo: float  # exp of the t-interval of the mean log-ratio (range when n ≤ 3)
     ratio_hi: float
+    interval: str  # "t" or "range": how the two intervals above were made
     p_perm: float  # exact two-sided sign-flip permutation test of the mean difference
-    p_wilcoxon: float
+    p_wilcoxon: float  # signed-rank, zero differences dropped (zero_method="wilcox")
     p_a_better: float  # share of pairs where a beats b (ties count half)
-    min_p: float  # the smallest p-value n pairs can give: below ALPHA or no winner is possible
+    p_a_better_lo: float  # exact Clopper–Pearson interval; ties lose for lo and win for hi
+    p_a_better_hi: float
+    ties: int  # pairs with no difference at all
+    min_p: float  # the smallest p the non-zero pairs can give: ≥ ALPHA means underpowered
     winner: str  # the arch that is significantly better, or "no clear difference"
 
 
 def paired_test(
     a: Any, b: Any, direction: str, names: tuple[str, str] = ("gru", "lstm"), alpha: float = ALPHA
 ) -> Paired:
-    """Compare paired values; a winner is named only when the permutation p is below ``alpha``."""
+    """Compare paired values; a winner is named only when the sign-flip p is below ``alpha``."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     keep = np.isfinite(a) & np.isfinite(b)
     a, b = a[keep], b[keep]
-    n = len(a)
-    nan = math.nan
+    n, nan = len(a), math.nan
     if n == 0:
-        return Paired(0, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, _NONE)
+        return Paired(0, *[nan] * 8, "", nan, nan, nan, nan, nan, 0, nan, NO_WINNER)
     d = a - b
-    lo, hi = bootstrap_ci(d)
+    lo, hi = mean_interval(d)
     ratio = ratio_lo = ratio_hi = nan
     if np.all(a > 0) and np.all(b > 0):
         logs = np.log(a / b)
         ratio = float(np.exp(logs.mean()))
-        ratio_lo, ratio_hi = (float(np.exp(v)) for v in bootstrap_ci(logs))
-    p_perm = _sign_flip_p(d)
-    p_wil = float(st.wilcoxon(d).pvalue) if n > 1 and np.any(d != 0) else 1.0
-    a_better = d < 0 if direction == "min" else d > 0
-    p_a = float((a_better.sum() + 0.5 * (d == 0).sum()) / n)
-    winner = _NONE
+        ratio_lo, ratio_hi = (float(np.exp(v)) for v in mean_interval(logs))
+    ties = int((d == 0).sum())
+    p_perm = sign_flip_p(d)
+    p_wil = float(st.wilcoxon(d, zero_method="wilcox").pvalue) if n - ties > 0 else 1.0
+    wins = int((d < 0).sum() if direction == "min" else (d > 0).sum())
+    p_lo, p_hi = better_interval(wins, ties, n)
+    winner = NO_WINNER
     if p_perm < alpha and d.mean() != 0:
         winner = names[0] if (d.mean() < 0) == (direction == "min") else names[1]
     return Paired(
@@ -214,19 +175,47 @@ def paired_test(
         ratio,
         ratio_lo,
         ratio_hi,
+        interval_kind(n),
         p_perm,
         p_wil,
-        p_a,
-        min(1.0, 2.0 / 2**n),
+        (wins + 0.5 * ties) / n,
+        p_lo,
+        p_hi,
+        ties,
+        p_floor(n - ties),
         winner,
     )
 
 
-_NONE = "no clear difference"
+def p_floor(nonzero: int) -> float:
+    """The smallest two-sided sign-flip p that ``nonzero`` non-zero differences can give: only
+    the two all-same-sign flips are as extreme as data whose signs all agree. Zero differences
+    flip to themselves, so they add nothing."""
+    return min(1.0, 2.0 / 2**nonzero)
 
 
-def _sign_flip_p(d: np.ndarray) -> float:
-    """Two-sided p of the mean difference under random sign flips (exact for n ≤ 16)."""
+def pairs_needed(alpha: float = ALPHA) -> int:
+    """The fewest non-zero pairs whose best possible sign-flip p is below ``alpha``."""
+    m = 1
+    while p_floor(m) >= alpha:
+        m += 1
+    return m
+
+
+def better_interval(wins: int, ties: int, n: int, level: float = LEVEL) -> tuple[float, float]:
+    """Exact (Clopper–Pearson) interval of P(a beats b in a new pair); a tie is unknown either
+    way, so ties count as losses for the lower end and as wins for the upper end."""
+    if n == 0:
+        return math.nan, math.nan
+    lo = st.binomtest(wins, n).proportion_ci(level, method="exact").low
+    hi = st.binomtest(wins + ties, n).proportion_ci(level, method="exact").high
+    return float(lo), float(hi)
+
+
+def sign_flip_p(d: Any) -> float:
+    """Two-sided p of the mean difference under random sign flips (exact for n ≤ 16). A zero
+    difference flips to itself: it adds no configuration more extreme than the data."""
+    d = np.asarray(d, dtype=float)
     if len(d) < 2 or not np.any(d != 0):
         return 1.0  # one pair: both sign flips are as extreme as the data
     res = st.permutation_test(
@@ -238,28 +227,3 @@ def _sign_flip_p(d: np.ndarray) -> float:
         rng=0,
     )
     return float(res.pvalue)
-
-
-def paired_frame(
-    records: list[dict[str, Any]],
-    column: str,
-    direction: str,
-    archs: tuple[str, str] = ("gru", "lstm"),
-    by: tuple[str, ...] = ("task", "setting"),
-) -> pd.DataFrame:
-    """Per group in ``by``: the paired test of ``column`` between two archs, matched by
-    (task, task parameters, seed); trials that are not ``ok`` or lack a partner drop out."""
-    df = trials_frame(records)
-    out = []
-    if df.empty or column not in df:
-        return pd.DataFrame(out)
-    df = df[(df["status"] == "ok") & df["arch"].isin(archs)]
-    for key, g in df.groupby(list(by), sort=False):
-        wide = g.pivot_table(
-            index=["params_key", "seed"], columns="arch", values=column, aggfunc="last"
-        )
-        if not all(a in wide for a in archs):
-            continue
-        p = paired_test(wide[archs[0]], wide[archs[1]], direction, archs)
-        out.append({**dict(zip(by, key, strict=True)), "measure": column, **asdict(p)})
-    return pd.DataFrame(out)

@@ -15,8 +15,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats as st
 
-from grubench.analysis.stats import trials_frame
+from grubench.analysis.frames import trials_frame
+from grubench.models.archs import ARCHS
 
+RANK = {a: i for i, a in enumerate(ARCHS)}  # archs in registry order, as in the summary
 UNITS = {
     "seconds": ("time_to_target_s", "train_seconds"),
     "epochs": ("epochs_to_target", "epochs_run"),
@@ -97,7 +99,8 @@ def time_to_target_frame(
     out = []
     for (task, setting), g in df.groupby(["task", "setting"], sort=False):
         time_all, _ = observations(g, unit)
-        per_arch = {a: observations(ga, unit) for a, ga in g.groupby("arch", sort=False)}
+        archs = sorted(dict.fromkeys(g["arch"]), key=lambda a: RANK.get(a, len(RANK)))
+        per_arch = {a: observations(g[g["arch"] == a], unit) for a in archs}
         tau = min(float(t.max()) for t, _ in per_arch.values()) if len(time_all) else math.nan
         for arch, (t, r) in per_arch.items():
             row = asdict(time_to_target(t, r, tau))

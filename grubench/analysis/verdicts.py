@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from grubench.analysis.stats import ALPHA, Paired, bootstrap_ci
+from grubench.analysis.stats import ALPHA, Paired, mean_interval
 
 FOR, AGAINST, NONE = "for", "against", "none"
 SUPPORTED, CONTRADICTED, INCONCLUSIVE, DEPENDS = (
@@ -74,9 +74,9 @@ def from_ratio(condition: str, lo: float, hi: float, what: str) -> Finding:
 
 
 def beats_baseline(values: Any, baseline: float, direction: str) -> bool:
-    """Whether the 95% CI of the mean of ``values`` lies wholly on the better side of the
+    """Whether the 95% interval of the mean of ``values`` lies wholly on the better side of the
     trivial predictor's score: the arch learned something the task can't give away."""
-    lo, hi = bootstrap_ci(values)
+    lo, hi = mean_interval(values)
     return hi < baseline if direction == "min" else lo > baseline
 
 
@@ -107,7 +107,8 @@ def from_paired(
         condition,
         outcome,
         f"{what} GRU {p.mean_a:.4g} vs LSTM {p.mean_b:.4g}{ratio}, "
-        f"p={p.p_perm:.3g}, n={p.n}, P(GRU better)={p.p_a_better:.2f}{note}",
+        f"p={p.p_perm:.3g}, n={p.n}, P(GRU better)={p.p_a_better:.2f} "
+        f"[{p.p_a_better_lo:.2f}, {p.p_a_better_hi:.2f}]{note}",
     )
 
 

@@ -14,8 +14,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from grubench.analysis.stats import bootstrap_ci, trials_frame  # noqa: E402
-from grubench.analysis.survival import time_to_target_frame  # noqa: E402
+from grubench.analysis.frames import trials_frame  # noqa: E402
+from grubench.analysis.stats import mean_interval, summarise  # noqa: E402
+from grubench.analysis.survival import observations, survival_curve  # noqa: E402
+from grubench.models.archs import ARCHS  # noqa: E402
 from grubench.models.archs import arch_color as color  # noqa: E402
 
 STYLE = {
@@ -48,9 +50,10 @@ def save(fig: Figure, path: Path) -> Path:
 
 
 def _band(ax: Any, x: np.ndarray, rows: list[np.ndarray], arch: str) -> None:
-    """Mean line with a 95% bootstrap band over seeds; an epoch counts the seeds that ran it."""
+    """Mean line with a 95% t-interval band over seeds (the range for n ≤ 3); an epoch counts the
+    seeds that ran it."""
     mean = np.array([np.mean(r) for r in rows])
-    ci = np.array([bootstrap_ci(r) for r in rows])
+    ci = np.array([mean_interval(r) for r in rows])
     ax.plot(x, mean, color=color(arch), label=f"{arch} (n={len(rows[0])})", lw=1.6)
     ax.fill_between(x, ci[:, 0], ci[:, 1], color=color(arch), alpha=0.2, lw=0)
 
@@ -78,7 +81,7 @@ def learning_curves(records: list[dict[str, Any]], setting: str) -> Figure:
         for ax in (ax_e, ax_t):
             ax.set_ylabel(f"validation {name}")
             ax.legend(loc="best", fontsize=8)
-        fig.suptitle(f"{setting}: learning curves (mean, 95% bootstrap CI band)")
+        fig.suptitle(f"{setting}: learning curves (mean, 95% t-interval band)")
     return fig
 
 
@@ -91,7 +94,7 @@ def metric_vs_params(records: list[dict[str, Any]], task: str) -> Figure:
         for arch, g in sorted(df.groupby("arch"), key=lambda kv: kv[0]):
             ax.scatter(g["params_total"], g["test_metric"], color=color(arch), alpha=0.35, s=14)
             for (p, _), gs in g.groupby(["params_total", "setting"]):
-                lo, hi = bootstrap_ci(gs["test_metric"])
+                lo, hi = mean_interval(gs["test_metric"])
                 m = gs["test_metric"].mean()
                 err = whiskers([m], [lo], [hi])
                 ax.errorbar([p], [m], yerr=err, color=color(arch), fmt="o")
@@ -100,7 +103,7 @@ def metric_vs_params(records: list[dict[str, Any]], task: str) -> Figure:
         arrow = "lower is better" if len(df) and df["direction"].iloc[0] == "min" else "higher"
         ax.set_xlabel("parameters (total)")
         ax.set_ylabel(f"test {metric} ({arrow})")
-        ax.set_title(f"{task}: final metric against size (dots: seeds; bars: 95% CI)")
+        ax.set_title(f"{task}: final metric against size (dots: seeds; bars: 95% interval)")
         ax.legend(fontsize=8)
     return fig
 
@@ -114,42 +117,6 @@ def _grouped_bars(ax: Any, labels: list[str], archs: list[str], value, err=None)
         ax.bar(x + i * width, vals, width, yerr=errs, color=color(arch), label=arch, capsize=3)
     ax.set_xticks(x + width * (len(archs) - 1) / 2, labels, rotation=15, ha="right")
     ax.legend(fontsize=8)
-
-
-def time_to_target_bars(records: list[dict[str, Any]], task: str) -> Figure:
-    """Kaplan–Meier median time to target per setting and arch; a hatched bar at the longest run
-    where fewer than half the runs reached it (censored: the true median lies beyond)."""
-    tt = time_to_target_frame(records)
-    tt = tt[tt["task"] == task] if len(tt) else tt
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(5.5, 3.6), layout="constrained")
-        labels = list(dict.fromkeys(tt["setting"])) if len(tt) else []
-        archs = sorted(set(tt["arch"])) if len(tt) else []
-        width = 0.8 / max(1, len(archs))
-        handles: dict[str, Any] = {}
-        for r in tt.itertuples() if len(tt) else []:
-            x = labels.index(r.setting) + archs.index(r.arch) * width
-            done = bool(np.isfinite(r.median))
-            height = r.median if done else r.max_time
-            handles[r.arch] = ax.bar(
-                x,
-                height,
-                width,
-                color=color(r.arch),
-                hatch="" if done else "//",
-                alpha=1.0 if done else 0.35,
-                label=r.arch,
-            )
-            note = f"{r.reached}/{r.n}" + ("" if done else " >")
-            ax.annotate(note, (x, height), ha="center", va="bottom", fontsize=7)
-        ax.legend([handles[a] for a in archs if a in handles], archs, fontsize=8)
-        ax.set_xticks(
-            np.arange(len(labels)) + width * (len(archs) - 1) / 2, labels, rotation=15, ha="right"
-        )
-        ax.set_ylim(bottom=0)
-        ax.set_ylabel("median time to target (s, Kaplan–Meier)")
-        ax.set_title(f"{task}: time to target (label: runs that reached it; hatched: censored)")
-    return fig
 
 
 def cost_bars(records: list[dict[str, Any]], task: str) -> Figure:
@@ -171,17 +138,98 @@ def cost_bars(records: list[dict[str, Any]], task: str) -> Figure:
 
             def med(lab: str, arch: str, col: str = col) -> float:
                 v = vals(lab, arch, col)
-                return float(np.median(v)) if len(v) else 0.0
+                return summarise(v).median if len(v) else 0.0
 
             def iqr(lab: str, arch: str, col: str = col) -> tuple[float, float]:
-                v = vals(lab, arch, col)
-                if not len(v):
-                    return (0.0, 0.0)
-                q1, q3 = np.percentile(v, [25, 75])
-                return (med(lab, arch, col) - q1, q3 - med(lab, arch, col))
+                s = summarise(vals(lab, arch, col))
+                return (s.median - s.q1, s.q3 - s.median) if s.n else (0.0, 0.0)
 
             if labels:
                 _grouped_bars(ax, labels, archs, med, iqr)
             ax.set_ylabel(unit)
         fig.suptitle(f"{task}: cost per arch (median over seeds, whiskers: IQR)")
+    return fig
+
+
+def time_to_target_km(records: list[dict[str, Any]], task: str) -> Figure:
+    """Kaplan–Meier step curves of the share of runs that reached the target against training
+    seconds, one panel per setting; ticks mark runs censored (stopped without reaching it),
+    the dotted line the horizon every arch of the setting was observed for."""
+    df = trials_frame(records)
+    df = df[(df["task"] == task) & df["status"].isin(["ok", "diverged"]) & df["target"].notna()]
+    labels = list(dict.fromkeys(df["setting"]))
+    cols = min(3, max(1, len(labels)))
+    rows = -(-max(1, len(labels)) // cols)
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(
+            rows,
+            cols,
+            figsize=(max(5.5, 4.2 * cols), 3.4 * rows),
+            layout="constrained",
+            squeeze=False,
+        )
+        for ax in axes.flat[len(labels) :]:
+            ax.set_visible(False)
+        for ax, label in zip(axes.flat, labels, strict=False):
+            g = df[df["setting"] == label]
+            ends = []
+            for arch in [a for a in ARCHS if a in set(g["arch"])] + sorted(
+                set(g["arch"]) - set(ARCHS)
+            ):
+                time, reached = observations(g[g["arch"] == arch])
+                t, surv = survival_curve(time, reached)
+                runs = g[g["arch"] == arch]["train_seconds"]
+                x = np.append(t, max(time.max(), runs.max()))  # on to the end of the runs
+                y = 1 - np.append(surv, surv[-1])
+                ax.step(x, y, where="post", color=color(arch), lw=1.6)
+                cens = time[~reached]
+                at = 1 - surv[np.searchsorted(t, cens, side="right") - 1]
+                ax.plot(cens, at, "|", color=color(arch), ms=9, mew=1.5)
+                ax.plot([], [], color=color(arch), label=f"{arch} ({reached.sum()}/{len(time)})")
+                ends.append(time.max())
+            ax.axvline(min(ends), color="grey", ls=":", lw=1)
+            ax.set_ylim(-0.03, 1.03)
+            ax.set_xlim(left=0)
+            ax.set_xlabel("training time (s)")
+            ax.set_ylabel("share of runs at target")
+            ax.set_title(label, fontsize=9)
+            ax.legend(loc="best", fontsize=8, title="reached", title_fontsize=8)
+        fig.suptitle(f"{task}: time to target (Kaplan–Meier; |: censored; dotted: shared τ)")
+    return fig
+
+
+def tune_value(r: dict[str, Any]) -> float:
+    """A tuning trial's validation score: its best epoch's, else its last epoch's."""
+    best = r.get("best_val_metric")
+    if best is not None:
+        return float(best)
+    hist = r.get("history") or [{}]
+    return float(hist[-1].get("val_metric", np.nan))
+
+
+def lr_curves(tunes: list[dict[str, Any]], chosen: dict[str, float], setting: str) -> Figure:
+    """Validation metric against learning rate per arch (log x): a dot per tuning seed, the
+    line through the medians over seeds, a ring at the LR each arch's final runs used."""
+    labels = trials_frame(tunes)["setting"]
+    recs = [r for r, s in zip(tunes, labels, strict=True) if s == setting]
+    name = recs[0].get("val_metric_name", "metric") if recs else "metric"
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(5.5, 3.6), layout="constrained")
+        for arch in [a for a in ARCHS if any(r["arch"] == a for r in recs)]:
+            pts = [(float(r["lr"]), tune_value(r)) for r in recs if r["arch"] == arch]
+            lrs = sorted({lr for lr, _ in pts})
+            meds = [summarise([v for lr2, v in pts if lr2 == lr]).median for lr in lrs]
+            ax.scatter(*zip(*pts, strict=True), color=color(arch), alpha=0.35, s=14)
+            ax.plot(lrs, meds, "o-", color=color(arch), label=arch, lw=1.4, ms=4)
+            if arch in chosen and chosen[arch] in lrs:
+                y = meds[lrs.index(chosen[arch])]
+                ax.plot([chosen[arch]], [y], "o", ms=13, mfc="none", mec=color(arch), mew=1.6)
+        ax.set_xscale("log")
+        grid = sorted({float(r["lr"]) for r in recs})
+        ax.set_xticks(grid, [f"{v:g}" for v in grid], minor=False)
+        ax.minorticks_off()  # the grid's own values, written plainly, instead of powers of ten
+        ax.set_xlabel("learning rate (log scale)")
+        ax.set_ylabel(f"validation {name} (median over tuning seeds)")
+        ax.set_title(f"{setting}: learning-rate search (ring: chosen)")
+        ax.legend(fontsize=8)
     return fig

@@ -182,7 +182,7 @@ def finish(
 ) -> tuple[list[dict[str, Any]], pd.DataFrame]:
     """What every finished run gets, whoever ran it: ``summary.csv`` and (unless ``report`` is
     false) the report. Returns the records and the summary table."""
-    from grubench.analysis.stats import summary
+    from grubench.analysis.frames import summary
     from grubench.outputs.report import write_report
 
     records = results(out, skip_bad_lines)

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from fake_records import paired_records
+from fake_records import paired_records, tuning_records
 
 from grubench.outputs import plots
 
@@ -32,15 +32,30 @@ def test_same_records_give_identical_png_bytes(tmp_path: Path):
     assert b"Software" not in a.read_bytes()
 
 
-def test_time_to_target_bars_hatch_the_censored_arch():
+def test_time_to_target_is_drawn_as_kaplan_meier_steps_with_censoring_ticks():
     recs = _recs()
     for r in recs[1::2]:
-        r["time_to_target_s"] = None
-    fig = plots.time_to_target_bars(recs, "adding")
-    bars = fig.axes[0].patches
-    assert [b.get_hatch() or "" for b in bars] == ["", "//"]
-    assert bars[0].get_height() == 2.0  # GRU: KM median of three hits at 2 s
-    assert bars[1].get_height() == 4.0  # LSTM: censored at its 4 s of training
+        r["time_to_target_s"] = None  # the LSTM never gets there: censored at its 4 s
+    ax = plots.time_to_target_km(recs, "adding").axes[0]
+    gru, gru_ticks, _, lstm, lstm_ticks, _, horizon = ax.get_lines()
+    assert list(gru.get_xdata()) == [0.0, 2.0, 4.0]  # all three GRU runs reach it at 2 s
+    assert list(gru.get_ydata()) == [0.0, 1.0, 1.0]
+    assert gru.get_drawstyle() == "steps-post" and len(gru_ticks.get_xdata()) == 0
+    assert list(lstm.get_ydata()) == [0.0, 0.0] and list(lstm_ticks.get_xdata()) == [4.0] * 3
+    assert list(horizon.get_xdata()) == [2.0, 2.0]  # τ of the restricted mean, as in the table
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["gru (3/3)", "lstm (0/3)"]
+    assert ax.get_xlabel() == "training time (s)"
+
+
+def test_lr_curve_has_a_log_axis_medians_and_a_ring_at_the_chosen_lr():
+    tunes = tuning_records("gru", {0.001: [0.3, 0.5, 0.4], 0.01: [0.1, 0.2, 0.3]})
+    tunes += tuning_records("lstm", {0.001: [0.2, 0.2, 0.2], 0.01: [0.6, 0.5, 0.4]})
+    ax = plots.lr_curves(tunes, {"gru": 0.01, "lstm": 0.001}, "adding").axes[0]
+    assert ax.get_xscale() == "log" and ax.get_xlabel().startswith("learning rate")
+    gru, gru_ring, lstm, lstm_ring = ax.get_lines()
+    assert list(gru.get_ydata()) == [0.4, 0.2]  # medians over the tuning seeds
+    assert (list(gru_ring.get_xdata()), list(gru_ring.get_ydata())) == ([0.01], [0.2])
+    assert (list(lstm_ring.get_xdata()), list(lstm_ring.get_ydata())) == ([0.001], [0.2])
 
 
 def test_whiskers_never_go_negative():

@@ -3,9 +3,10 @@
 from pathlib import Path
 
 import pytest
-from fake_records import paired_records, write_folder
+from fake_records import paired_records, tuning_records, write_folder
 
-from grubench.outputs.report import Block, table, to_markdown, write_report
+from grubench.outputs.report import to_markdown, write_report
+from grubench.outputs.sections import Block, table
 
 
 def _folder(tmp_path: Path) -> Path:
@@ -41,10 +42,11 @@ def test_report_is_byte_identical_when_run_twice(twice):
 def test_report_holds_the_summary_paired_test_and_censored_time_to_target(twice):
     (md, page), _ = twice
     text = md.read_text()
-    assert "| adding length=10 | gru | 6 | mse↓ 0.05333 ± 0.01 | [0.0467, 0.0617] |" in text
-    # six seeds all in GRU's favour: exact p = 2/64 and GRU named
+    # the 95% t-interval: 0.05333 ± 2.5706 · 0.01033 / √6
+    assert "| adding length=10 | gru | 6 | ? | mse↓ 0.05333 ± 0.01 | [0.0425, 0.0642] |" in text
+    # six seeds all in GRU's favour: exact p = 2/64, GRU named, P(GRU better) 1 [0.025^(1/6), 1]
     assert "| adding length=10 | test metric | 6 | 0.05333 | 0.1133 |" in text
-    assert "| 0.031 | 0.031 | 1 | gru |" in text
+    assert "| 0.031 | 1 [0.54, 1] | gru |" in text
     # length=20 has identical archs: no winner
     assert "| adding length=20 | test metric | 6 |" in text and "no clear difference" in text
     assert "| adding length=10 | gru | 0.01 | 6/6 | 3 | 3 (τ=3) | 3 |" in text
@@ -53,6 +55,17 @@ def test_report_holds_the_summary_paired_test_and_censored_time_to_target(twice)
     html = page.read_text()
     assert html.count("data:image/png;base64,") == text.count("![")
     assert "<table>" in html and "plots/" not in html.split("<body>")[1]
+
+
+def test_report_opens_with_one_verdict_line_per_setting(twice):
+    (md, _), _ = twice
+    blocks = md.read_text().split("\n\n")
+    assert blocks[0] == "# grubench report: fake"
+    # length=10: GRU wins the test but scores 0.053 against a target of 0.01: not learned
+    assert blocks[1].startswith("**adding length=10**: no winner (not learned). GRU, the better")
+    assert "P(GRU better) = 1 [0.54, 1]." in blocks[1]
+    assert blocks[2].startswith("**adding length=20**: no winner (no clear difference).")
+    assert blocks[3].startswith("Suite `fake`")
 
 
 def test_stale_charts_are_removed(tmp_path: Path):
@@ -73,6 +86,33 @@ def test_a_folder_of_failures_or_of_nothing_still_reports(tmp_path: Path):
     for r in recs:
         r["status"] = "failed"
     md, _ = write_report(write_folder(tmp_path / "failed", recs))
-    assert "| adding | gru | 0 (0 div, 1 fail) | mse↓ – ± – |" in md.read_text()
+    assert "| adding | gru | 0 (0 div, 1 fail) | ? | mse↓ – ± – |" in md.read_text()
     md, _ = write_report(write_folder(tmp_path / "empty", []))
     assert "No trials finished yet." in md.read_text()
+
+
+def test_new_fields_show_lr_grid_lr_curve_eval_memory_and_capped_groups(tmp_path: Path):
+    gru, lstm = [0.005, 0.006, 0.004, 0.005, 0.007, 0.005], [0.009, 0.008, 0.009, 0.007, 0.01, 0.02]
+    recs = paired_records(gru, lstm, converged=True, lr_grid=[0.001, 0.01], peak_eval_mb=30.0)
+    for r in recs:
+        r["lr"] = 0.01 if r["arch"] == "gru" else 0.001
+    recs[-1]["converged"] = False  # one LSTM run stopped at the cap while still improving
+    recs += tuning_records("gru", {0.001: [0.2, 0.3], 0.01: [0.1, 0.1]})
+    recs += tuning_records("lstm", {0.001: [0.1, 0.1], 0.01: [0.3, 0.2]})
+    md, page = write_report(write_folder(tmp_path / "run", recs))
+    text = md.read_text()
+    assert text.split("\n\n")[1].startswith(
+        "**adding**: no winner (not converged). Runs stopped at the budget's cap while still "
+        "improving: LSTM 1/6."
+    )
+    assert " 12 trials and 8 tuning trials." in text
+    assert "| adding | gru | 6 | yes | mse↓ 0.005333 ± 0.001 |" in text
+    assert "| adding | lstm | 6 | no: 1/6 at cap |" in text
+    assert "**Stopped at the cap while still improving**: adding lstm (1/6)." in text
+    assert "| adding | gru | 0.01 | 0.001 0.01 | 4 |" in text  # lr, grid, tuning trials
+    assert "peak train MiB (median) | peak eval MiB (median) |" in text
+    assert "| 20 | 30 |" in text
+    assert "| adding | peak eval MiB | 6 |" in text
+    assert "![lr-adding](plots/lr-adding.png)" in text
+    assert (tmp_path / "run" / "plots" / "lr-adding.png").stat().st_size > 1000
+    assert "<b>adding</b>: no winner (not converged)" in page.read_text()

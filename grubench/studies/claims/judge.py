@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from grubench.analysis.stats import Paired, paired_frame, trials_frame
+from grubench.analysis.frames import paired_frame, trials_frame
+from grubench.analysis.stats import Paired
 from grubench.analysis.survival import logrank_p, time_to_target_frame
 from grubench.analysis.verdicts import (
     NONE,

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from grubench.analysis.stats import bootstrap_ci, trials_frame
+from grubench.analysis.frames import trials_frame
+from grubench.analysis.stats import mean_interval
 from grubench.models.archs import arch_color as color
 from grubench.outputs.plots import STYLE, plt, whiskers
 
@@ -36,7 +37,7 @@ def exact_ratios(rows: list[dict[str, Any]], input_size: int = 12, layers: int =
 
 
 def ratio_forest(rows: list[tuple[str, float, float, float, str]], title: str) -> Figure:
-    """One line per comparison: GRU/LSTM ratio (geometric mean over seeds) with its 95% CI,
+    """One line per comparison: GRU/LSTM ratio (geometric mean over seeds) with its 95% interval,
     on a log axis with 1 marked; the label gives the significant winner, if any."""
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(7.5, 0.5 + 0.45 * max(1, len(rows))), layout="constrained")
@@ -46,14 +47,14 @@ def ratio_forest(rows: list[tuple[str, float, float, float, str]], title: str) -
         ax.set_yticks(range(len(rows)), [r[0] for r in reversed(rows)])
         ax.axvline(1.0, color="grey", lw=0.8)
         ax.set_xscale("log")
-        ax.set_xlabel("GRU / LSTM (geometric mean over paired seeds, 95% bootstrap CI)")
+        ax.set_xlabel("GRU / LSTM (geometric mean over paired seeds, 95% t-interval)")
         ax.set_title(title)
         ax.margins(x=0.25)
     return fig
 
 
 def sweep_panels(panels: list[tuple[list[dict[str, Any]], str | None, str]], title: str) -> Figure:
-    """Test metric (mean, 95% CI, seeds as dots) against the swept parameter, one panel per
+    """Test metric (mean, 95% interval, seeds as dots) against the swept parameter, one panel per
     experiment; an experiment without a swept parameter is a single point."""
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(
@@ -71,7 +72,7 @@ def sweep_panels(panels: list[tuple[list[dict[str, Any]], str | None, str]], tit
             for i, (arch, g) in enumerate(sorted(df.groupby("arch"), key=lambda kv: kv[0])):
                 xs = sorted(set(g["x"]))
                 means = [g[g["x"] == x]["test_metric"].mean() for x in xs]
-                cis = np.array([bootstrap_ci(g[g["x"] == x]["test_metric"]) for x in xs])
+                cis = np.array([mean_interval(g[g["x"] == x]["test_metric"]) for x in xs])
                 shift = (i - 0.5) * 0.04  # keep the two archs' dots apart
                 pos = np.array(xs, dtype=float) * (1 + shift) if param else np.array([i * 0.2])
                 ax.errorbar(

@@ -8,18 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grubench.analysis.stats import ALPHA, paired_frame
+from grubench.analysis.frames import paired_frame
+from grubench.analysis.stats import ALPHA
 from grubench.analysis.verdicts import Verdict
 from grubench.errors import UserError
 from grubench.outputs import plots
-from grubench.outputs.report import (
-    Block,
-    environment_line,
-    table,
-    to_html,
-    to_markdown,
-    write_report,
-)
+from grubench.outputs.report import environment_line, to_html, to_markdown, write_report
+from grubench.outputs.sections import Block, table
 from grubench.run.local import Sink
 from grubench.store import atomic_write, read_run
 from grubench.studies.claims import plots as claim_plots

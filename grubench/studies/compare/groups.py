@@ -8,9 +8,10 @@ from typing import Any
 
 import pandas as pd
 
+from grubench.analysis.stats import Sample, given, summarise
 from grubench.measure.probe import probe_seconds
 from grubench.models.archs import REFERENCE
-from grubench.studies.compare.rows import Group, Stat, stat_of
+from grubench.studies.compare.rows import Group
 
 
 def groups_of(
@@ -41,11 +42,11 @@ def _groups(
         ok = [r for r in recs if r["status"] == "ok"]
         first = next((r for r in recs if r.get("direction")), {})
         stats = {
-            "test_metric": stat_of([r.get("test_metric") for r in ok]),
+            "test_metric": summarise([r.get("test_metric") for r in ok]),
             **_times(ok, [1.0] * len(ok), [1e-3] * len(ok)),  # seconds; latency in ms
-            "peak_mem_mb": stat_of([r.get("peak_mem_mb") for r in ok]),
-            "params": stat_of([r.get("params_total") for r in ok]),
-            "failures": Stat(float(len(recs) - len(ok)), (), None, len(recs)),
+            "peak_mem_mb": summarise([r.get("peak_mem_mb") for r in ok]),
+            "params": summarise([r.get("params_total") for r in ok]),
+            "failures": given(float(len(recs) - len(ok)), len(recs)),
         }
         if probe == "trial":
             per = [trial_probe_seconds(r) for r in ok]
@@ -67,16 +68,16 @@ def _groups(
     return out
 
 
-def _times(ok: list[dict[str, Any]], per: list[Any], per_op: list[Any]) -> dict[str, Stat]:
+def _times(ok: list[dict[str, Any]], per: list[Any], per_op: list[Any]) -> dict[str, Sample]:
     """Time metrics with each record's times divided by its ``per`` (1: seconds; a probe's
     block seconds: probe units) and its latency by its ``per_op`` (single-GEMM seconds)."""
     pairs = list(zip(ok, per, per_op, strict=True))
     return {
-        "sec_per_epoch": stat_of([h["epoch_seconds"] / f for r, f, _ in pairs for h in _hist(r)]),
-        "throughput": stat_of(
+        "sec_per_epoch": summarise([h["epoch_seconds"] / f for r, f, _ in pairs for h in _hist(r)]),
+        "throughput": summarise(
             [_n_train(r) / h["epoch_seconds"] * f for r, f, _ in pairs for h in _hist(r)]
         ),
-        "latency_ms": stat_of(
+        "latency_ms": summarise(
             [
                 r["infer_latency_ms"] / 1e3 / g
                 for r, _, g in pairs
@@ -101,7 +102,7 @@ def _n_train(r: dict[str, Any]) -> float:
     return r["throughput_seq_s"] * r["train_seconds"] / r["epochs_run"]
 
 
-def _paired_ratios(num: list[dict[str, Any]], den: list[dict[str, Any]]) -> dict[str, Stat]:
+def _paired_ratios(num: list[dict[str, Any]], den: list[dict[str, Any]]) -> dict[str, Sample]:
     """ARCH/LSTM ratios paired by seed (and epoch): both ran in the same run on the same data."""
     lstm = {r["seed"]: r for r in den if r["status"] == "ok"}
     times, metrics = [], []
@@ -114,7 +115,7 @@ def _paired_ratios(num: list[dict[str, Any]], den: list[dict[str, Any]]) -> dict
         times += [a["epoch_seconds"] / b["epoch_seconds"] for a, b in pairs]
         if r.get("test_metric") is not None and other.get("test_metric"):
             metrics.append(r["test_metric"] / other["test_metric"])
-    return {"sec_per_epoch": stat_of(times), "test_metric": stat_of(metrics)}
+    return {"sec_per_epoch": summarise(times), "test_metric": summarise(metrics)}
 
 
 def _groups_from_summary(df: pd.DataFrame, run_probe: float | None) -> dict[tuple[str, str], Group]:
@@ -126,12 +127,12 @@ def _groups_from_summary(df: pd.DataFrame, run_probe: float | None) -> dict[tupl
     for _, row in df.iterrows():
         n = int(row["n"])
         stats = {
-            "test_metric": Stat(num(row, "metric_mean"), (), num(row, "metric_std"), n),
-            "sec_per_epoch": Stat(num(row, "sec_per_epoch"), (), None, n),
-            "throughput": Stat(num(row, "throughput_seq_s"), (), None, n),
-            "peak_mem_mb": Stat(num(row, "peak_mem_mb"), (), None, n),
-            "params": Stat(num(row, "params_total"), (), None, n),
-            "failures": Stat(float(row.get("diverged", 0) + row.get("failed", 0)), (), None, n),
+            "test_metric": given(num(row, "metric_mean"), n, num(row, "metric_std")),
+            "sec_per_epoch": given(num(row, "sec_per_epoch"), n),
+            "throughput": given(num(row, "throughput_seq_s"), n),
+            "peak_mem_mb": given(num(row, "peak_mem_mb"), n),
+            "params": given(num(row, "params_total"), n),
+            "failures": given(float(row.get("diverged", 0) + row.get("failed", 0)), n),
         }
         norm = {}
         if run_probe:
@@ -145,7 +146,7 @@ def _groups_from_summary(df: pd.DataFrame, run_probe: float | None) -> dict[tupl
             stats = {}
             for m in ("sec_per_epoch", "test_metric"):
                 a, b = g.stats[m].center, den.stats[m].center
-                stats[m] = Stat(a / b if a is not None and b else None, (), None, g.stats[m].n)
+                stats[m] = given(a / b if a is not None and b else None, g.stats[m].n)
             out[(task, f"{arch}/{REFERENCE}")] = Group(
                 task, f"{arch}/{REFERENCE}", g.direction, g.metric_name, stats
             )

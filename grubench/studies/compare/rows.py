@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from scipy import stats as st
 
+from grubench.analysis.stats import Sample
 from grubench.errors import UserError
 
 VERDICTS = ("regression", "improvement", "inconclusive", "unchanged")
@@ -65,29 +65,6 @@ def thresholds_from(base: Thresholds, values: dict[str, Any], where: str) -> Thr
 
 
 @dataclass(frozen=True)
-class Stat:
-    """One metric of one group: its centre (median, or mean from a summary) and spread."""
-
-    center: float | None
-    samples: tuple[float, ...] = ()
-    std: float | None = None  # only where samples are not known (summary files)
-    n: int = 0
-
-    def scaled(self, factor: float) -> Stat:
-        return Stat(
-            None if self.center is None else self.center * factor,
-            tuple(s * factor for s in self.samples),
-            None if self.std is None else self.std * factor,
-            self.n,
-        )
-
-
-def stat_of(samples: Sequence[float]) -> Stat:
-    clean = tuple(float(s) for s in samples if s is not None and math.isfinite(s))
-    return Stat(statistics.median(clean) if clean else None, clean, None, len(clean))
-
-
-@dataclass(frozen=True)
 class MetricDef:
     """A compared quantity: its unit, threshold kind and direction."""
 
@@ -118,8 +95,8 @@ class Group:
     arch: str
     direction: str  # of the task's test metric
     metric_name: str
-    stats: dict[str, Stat]  # raw, in each metric's unit
-    norm: dict[str, Stat] = field(default_factory=dict)  # time metrics in probe units
+    stats: dict[str, Sample]  # raw, in each metric's unit
+    norm: dict[str, Sample] = field(default_factory=dict)  # time metrics in probe units
 
 
 @dataclass(frozen=True)
@@ -156,9 +133,9 @@ def relative_change(base: float, new: float) -> float:
     return (new - base) / abs(base)
 
 
-def noise_test(base: Stat, new: Stat, th: Thresholds) -> tuple[bool | None, str, float | None]:
+def noise_test(base: Sample, new: Sample, th: Thresholds) -> tuple[bool | None, str, float | None]:
     """Whether NEW differs from BASE beyond their own spread: (beyond, how judged, p-value)."""
-    a, b = base.samples, new.samples
+    a, b = base.values, new.values
     if min(len(a), len(b)) >= th.min_samples:
         if len(set(a) | set(b)) == 1:
             return False, "identical samples", 1.0
@@ -171,7 +148,7 @@ def noise_test(base: Stat, new: Stat, th: Thresholds) -> tuple[bool | None, str,
             return a[0] != b[0], "no spread in either run", None
         p = _finite_p(st.ttest_ind(a, b, equal_var=False).pvalue)
         return p < th.alpha, f"Welch p={p:.2g} (n={len(a)},{len(b)})", p
-    if base.std is not None and new.std is not None and min(base.n, new.n) >= 2:
+    if not math.isnan(base.std) and not math.isnan(new.std) and min(base.n, new.n) >= 2:
         if base.std == 0 and new.std == 0:
             return base.center != new.center, "no spread in either run", None
         t = st.ttest_ind_from_stats(
@@ -267,8 +244,8 @@ def _row(
     name: str,
     d: MetricDef,
     kind: str,
-    s0: Stat,
-    s1: Stat,
+    s0: Sample,
+    s1: Sample,
     normalised: bool,
     th: Thresholds,
 ) -> Row:

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from grubench.analysis.stats import summarise
 from grubench.errors import UserError
 from grubench.measure.clocks import Fn, calibrate, pick_clock, time_calls
 from grubench.models.archs import REFERENCE, get_arch
@@ -20,7 +21,7 @@ from grubench.models.model import SeqModel, count_params
 from grubench.models.sizing import MATCH_RULES, flops_per_step, match_hidden
 from grubench.studies.speed.limits import Gemm, GemmResult, gemm_floor, measure_gemm
 from grubench.studies.speed.memprobe import MemPoint
-from grubench.studies.speed.stats import paired_ratios, percent_of, spread, stop_reason, train_flops
+from grubench.studies.speed.stats import paired_ratios, percent_of, stop_reason, train_flops
 
 MEASURES = ("forward", "train", "infer")
 OUTPUT = 1  # one regression output: the read-out stays a rounding error beside the core
@@ -200,13 +201,13 @@ def measure_point(
         for c in cons:
             fwd = flops_per_step(c.arch, I, c.hidden, L, OUTPUT) * T * B
             flops = train_flops(fwd) if measure == "train" else fwd
-            s = spread(samples[c.label])
+            s = summarise(samples[c.label])
             floor = samples[f"gemm:{c.arch}"]
             gemm_flops = floors[c.arch][1]
             # the model's GFLOP/s over the GEMMs' GFLOP/s, round by round
-            of_limit = spread([f / m for f, m in zip(floor, samples[c.label], strict=True)])
+            of_limit = summarise([f / m for f, m in zip(floor, samples[c.label], strict=True)])
             ref = ref_of(c.label)
-            ratio = spread(paired_ratios(samples[c.label], samples[ref])) if ref else None
+            ratio = summarise(paired_ratios(samples[c.label], samples[ref])) if ref else None
             achieved = flops / s.median / 1e9
             rows.append(
                 {
@@ -226,9 +227,9 @@ def measure_point(
                     "stop": why,
                     "flops": flops,
                     "gflops": achieved,
-                    "gemm_floor_ms": spread(floor).median * 1e3,
+                    "gemm_floor_ms": summarise(floor).median * 1e3,
                     "gemm_flops": gemm_flops,
-                    "step_limit_gflops": gemm_flops / spread(floor).median / 1e9,
+                    "step_limit_gflops": gemm_flops / summarise(floor).median / 1e9,
                     "pct_step_limit": 100 * flops / gemm_flops * of_limit.median,
                     "square_gflops": square_gflops,
                     "pct_square": percent_of(achieved, square_gflops),

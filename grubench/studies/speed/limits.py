@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 import torch
 
+from grubench.analysis.stats import Sample, summarise
 from grubench.measure.clocks import Fn
 from grubench.measure.probe import gemm_operands, time_gemm
-from grubench.studies.speed.stats import Spread, gflops, spread, stop_reason
+from grubench.studies.speed.stats import gflops, stop_reason
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class Gemm:
 @dataclass(frozen=True)
 class GemmResult:
     gemm: Gemm
-    time: Spread  # seconds per call
+    time: Sample  # seconds per call
     rounds: int
     stop: str
 
@@ -98,4 +99,4 @@ def measure_gemm(
         )
 
     samples, _, why = time_gemm((gemm.m, gemm.k, gemm.n), device, until, clock=clock)
-    return GemmResult(gemm, spread(samples), len(samples), why)
+    return GemmResult(gemm, summarise(samples), len(samples), why)

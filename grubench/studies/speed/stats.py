@@ -1,45 +1,16 @@
-"""Pure statistics for the speed benchmark: spread, paired ratios, the stopping rule, GFLOP/s.
+"""Pure statistics for the speed benchmark: paired ratios, the stopping rule, GFLOP/s (sample
+summaries come from ``grubench.analysis.stats``).
 
 Nothing here times anything, so every rule is tested on fixed numbers.
 """
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from grubench.analysis.stats import summarise
 
 CONVERGED, MAX_REPEATS, TIME_CAP = "converged", "max-repeats", "time-cap"
-
-
-@dataclass(frozen=True)
-class Spread:
-    """Median and interquartile range of a set of samples."""
-
-    median: float
-    q1: float
-    q3: float
-    n: int
-
-    @property
-    def iqr(self) -> float:
-        return self.q3 - self.q1
-
-    @property
-    def rel_iqr(self) -> float:
-        """IQR as a fraction of the median: the noise a reader should expect."""
-        return self.iqr / self.median if self.median else float("inf")
-
-
-def spread(samples: Sequence[float]) -> Spread:
-    """Median and quartiles (inclusive method, so 3 samples already have quartiles)."""
-    if not samples:
-        raise ValueError("no samples")
-    if len(samples) == 1:
-        x = float(samples[0])
-        return Spread(x, x, x, 1)
-    q1, med, q3 = statistics.quantiles(samples, n=4, method="inclusive")
-    return Spread(float(med), float(q1), float(q3), len(samples))
 
 
 def paired_ratios(a: Sequence[float], b: Sequence[float]) -> list[float]:
@@ -63,7 +34,7 @@ def stop_reason(
     Converged once every arch's IQR is under ``rel_iqr`` of its median (after ``min_rounds``);
     otherwise the round limit or the time cap ends it, and the result says which.
     """
-    if rounds >= min_rounds and all(spread(s).rel_iqr <= rel_iqr for s in samples.values()):
+    if rounds >= min_rounds and all(summarise(s).rel_iqr <= rel_iqr for s in samples.values()):
         return CONVERGED
     if rounds >= max_rounds:
         return MAX_REPEATS

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from grubench.analysis.stats import Sample, given, summarise
 from grubench.errors import UserError
 from grubench.studies.compare.rows import (
     Group,
-    Stat,
     Thresholds,
     compare_groups,
     holm,
     noise_test,
     regressions,
     relative_change,
-    stat_of,
     thresholds_from,
     verdict,
 )
@@ -22,41 +21,41 @@ from grubench.studies.compare.rows import (
 TH = Thresholds()
 
 
-def group(arch: str = "gru", **stats: Stat) -> Group:
+def group(arch: str = "gru", **stats: Sample) -> Group:
     return Group("adding", arch, "min", "mse", stats)
 
 
 def test_rank_test_separates_six_against_six_at_p_0_002():
-    beyond, how, p = noise_test(stat_of([1, 2, 3, 4, 5, 6]), stat_of([7, 8, 9, 10, 11, 12]), TH)
+    beyond, how, p = noise_test(summarise([1, 2, 3, 4, 5, 6]), summarise([7, 8, 9, 10, 11, 12]), TH)
     assert beyond is True
     assert p == pytest.approx(2 / 924)  # the exact two-sided p of complete separation
     assert how.startswith("Mann–Whitney")
 
 
 def test_interleaved_samples_are_within_noise():
-    beyond, _, p = noise_test(stat_of([1, 3, 5, 7, 9, 11]), stat_of([2, 4, 6, 8, 10, 12]), TH)
+    beyond, _, p = noise_test(summarise([1, 3, 5, 7, 9, 11]), summarise([2, 4, 6, 8, 10, 12]), TH)
     assert beyond is False and p > 0.5
 
 
 def test_few_samples_use_welch():
-    beyond, how, p = noise_test(stat_of([1.0, 1.02, 0.99]), stat_of([1.2, 1.22, 1.19]), TH)
+    beyond, how, p = noise_test(summarise([1.0, 1.02, 0.99]), summarise([1.2, 1.22, 1.19]), TH)
     assert beyond is True and how.startswith("Welch") and p < 0.001
     # Disjoint but barely apart, with a wide spread: not shown to be real.
-    assert noise_test(stat_of([1.0, 1.3]), stat_of([1.31, 1.6]), TH)[0] is False
+    assert noise_test(summarise([1.0, 1.3]), summarise([1.31, 1.6]), TH)[0] is False
 
 
 def test_no_spread_in_either_run_means_any_difference_is_real():
-    assert noise_test(stat_of([2.0, 2.0]), stat_of([3.0, 3.0]), TH)[0] is True
-    assert noise_test(stat_of([2.0, 2.0]), stat_of([2.0, 2.0]), TH)[0] is False
+    assert noise_test(summarise([2.0, 2.0]), summarise([3.0, 3.0]), TH)[0] is True
+    assert noise_test(summarise([2.0, 2.0]), summarise([2.0, 2.0]), TH)[0] is False
 
 
 def test_one_sample_per_run_has_unknown_noise():
-    beyond, how, _ = noise_test(stat_of([1.0]), stat_of([2.0]), TH)
+    beyond, how, _ = noise_test(summarise([1.0]), summarise([2.0]), TH)
     assert beyond is None and "unknown" in how
 
 
 def test_summary_statistics_use_welch():
-    beyond, how, p = noise_test(Stat(1.0, (), 0.01, 3), Stat(1.2, (), 0.01, 3), TH)
+    beyond, how, p = noise_test(given(1.0, 3, 0.01), given(1.2, 3, 0.01), TH)
     assert beyond is True and how.startswith("Welch") and p < 0.01
 
 
@@ -83,12 +82,9 @@ def test_relative_change_handles_zero_base():
 
 
 def test_throughput_drop_is_worse_and_time_rise_is_worse():
-    base = {
-        ("adding", "gru"): group(throughput=stat_of([100.0] * 6), sec_per_epoch=stat_of([1.0] * 6))
-    }
-    new = {
-        ("adding", "gru"): group(throughput=stat_of([80.0] * 6), sec_per_epoch=stat_of([1.25] * 6))
-    }
+    fast = group(throughput=summarise([100.0] * 6), sec_per_epoch=summarise([1.0] * 6))
+    slow = group(throughput=summarise([80.0] * 6), sec_per_epoch=summarise([1.25] * 6))
+    base, new = {("adding", "gru"): fast}, {("adding", "gru"): slow}
     rows = {r.metric: r for r in compare_groups(base, new, TH)}
     assert rows["throughput"].worse_by == pytest.approx(0.20)
     assert rows["sec_per_epoch"].worse_by == pytest.approx(0.25)
@@ -97,11 +93,11 @@ def test_throughput_drop_is_worse_and_time_rise_is_worse():
 
 def test_normalised_times_cancel_a_uniformly_slower_machine():
     raw0, raw1 = [1.0, 1.02, 0.98, 1.01, 0.99, 1.0], [2.0, 2.04, 1.96, 2.02, 1.98, 2.0]
-    g0 = group(sec_per_epoch=stat_of(raw0))
-    g1 = group(sec_per_epoch=stat_of(raw1))
+    g0 = group(sec_per_epoch=summarise(raw0))
+    g1 = group(sec_per_epoch=summarise(raw1))
     # The same samples in probe units: the NEW machine's probe took twice as long too.
-    n0 = Group(**{**g0.__dict__, "norm": {"sec_per_epoch": stat_of([x / 0.005 for x in raw0])}})
-    n1 = Group(**{**g1.__dict__, "norm": {"sec_per_epoch": stat_of([x / 0.010 for x in raw1])}})
+    n0 = Group(**{**g0.__dict__, "norm": {"sec_per_epoch": summarise([x / 0.005 for x in raw0])}})
+    n1 = Group(**{**g1.__dict__, "norm": {"sec_per_epoch": summarise([x / 0.010 for x in raw1])}})
     (raw,) = compare_groups({("adding", "gru"): n0}, {("adding", "gru"): n1}, TH, normalise=False)
     (norm,) = compare_groups({("adding", "gru"): n0}, {("adding", "gru"): n1}, TH)
     assert raw.verdict == "regression" and raw.change == pytest.approx(1.0)
@@ -110,8 +106,8 @@ def test_normalised_times_cancel_a_uniformly_slower_machine():
 
 
 def test_ratio_regressions_gate_only_when_asked():
-    base = {("adding", "gru/lstm"): group("gru/lstm", sec_per_epoch=stat_of([1.0] * 6))}
-    new = {("adding", "gru/lstm"): group("gru/lstm", sec_per_epoch=stat_of([1.3] * 6))}
+    base = {("adding", "gru/lstm"): group("gru/lstm", sec_per_epoch=summarise([1.0] * 6))}
+    new = {("adding", "gru/lstm"): group("gru/lstm", sec_per_epoch=summarise([1.3] * 6))}
     (row,) = compare_groups(base, new, TH)
     assert row.kind == "ratio" and not row.normalised and row.verdict == "regression"
     assert regressions([row]) == []
@@ -120,8 +116,8 @@ def test_ratio_regressions_gate_only_when_asked():
 
 
 def test_a_new_failed_trial_is_a_regression():
-    base = {("adding", "gru"): group(failures=Stat(0.0, (), None, 2))}
-    new = {("adding", "gru"): group(failures=Stat(1.0, (), None, 2))}
+    base = {("adding", "gru"): group(failures=given(0.0, 2))}
+    new = {("adding", "gru"): group(failures=given(1.0, 2))}
     (row,) = compare_groups(base, new, TH)
     assert row.change == 1.0 and row.verdict == "regression"
 
@@ -148,12 +144,12 @@ def test_throughput_shares_the_time_test_in_the_holm_family():
     sec0, sec1 = [1.0, 1.01, 0.99, 1.02, 0.98, 1.03], [1.3, 1.31, 1.29, 1.32, 1.28, 1.33]
     base = {
         ("adding", "gru"): group(
-            sec_per_epoch=stat_of(sec0), throughput=stat_of([1 / x for x in sec0])
+            sec_per_epoch=summarise(sec0), throughput=summarise([1 / x for x in sec0])
         )
     }
     new = {
         ("adding", "gru"): group(
-            sec_per_epoch=stat_of(sec1), throughput=stat_of([1 / x for x in sec1])
+            sec_per_epoch=summarise(sec1), throughput=summarise([1 / x for x in sec1])
         )
     }
     rows = compare_groups(base, new, TH)

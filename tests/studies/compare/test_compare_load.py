@@ -8,7 +8,7 @@ import pytest
 from synthetic_runs import make_run
 
 import grubench.store
-from grubench.analysis.stats import summary
+from grubench.analysis.frames import summary
 from grubench.errors import UserError
 from grubench.store import atomic_write, read_run, write_run
 from grubench.studies.compare.load import compare_runs, differences, load_run, load_thresholds

@@ -3,10 +3,10 @@ import json
 import pandas as pd
 import pytest
 
+from grubench.analysis.stats import summarise
 from grubench.studies.speed.bench import SpeedConfig
 from grubench.studies.speed.limits import Gemm, GemmResult
 from grubench.studies.speed.report import markdown_table, ratio_summary, write_outputs
-from grubench.studies.speed.stats import Spread
 
 
 def _row(label, hidden, seq_len, median, ratio):
@@ -56,7 +56,7 @@ ROWS = [
 
 def _square():
     g = Gemm("square", 64, 64, 64)
-    return GemmResult(g, Spread(1e-4, 9e-5, 1.1e-4, 5), 5, "converged")
+    return GemmResult(g, summarise([8e-5, 9e-5, 1e-4, 1.1e-4, 1.2e-4]), 5, "converged")
 
 
 def test_markdown_table_has_a_line_per_row_with_ratio_and_stop():

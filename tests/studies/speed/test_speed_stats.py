@@ -1,5 +1,6 @@
 import pytest
 
+from grubench.analysis.stats import summarise
 from grubench.studies.speed.stats import (
     CONVERGED,
     MAX_REPEATS,
@@ -7,27 +8,9 @@ from grubench.studies.speed.stats import (
     gflops,
     paired_ratios,
     percent_of,
-    spread,
     stop_reason,
     train_flops,
 )
-
-
-def test_spread_gives_median_and_inclusive_quartiles():
-    s = spread([1.0, 2.0, 3.0, 4.0, 5.0])
-    assert (s.median, s.q1, s.q3, s.n) == (3.0, 2.0, 4.0, 5)
-    assert s.iqr == 2.0
-    assert s.rel_iqr == pytest.approx(2 / 3)
-
-
-def test_spread_of_one_sample_has_zero_width():
-    s = spread([7.0])
-    assert (s.median, s.iqr, s.n) == (7.0, 0.0, 1)
-
-
-def test_spread_refuses_no_samples():
-    with pytest.raises(ValueError):
-        spread([])
 
 
 def test_paired_ratios_divide_round_by_round():
@@ -39,8 +22,8 @@ def test_paired_ratios_divide_round_by_round():
 def test_paired_ratio_cancels_a_slow_spell_that_hits_both_archs():
     # round 3 ran while the machine was busy: both times triple, the ratio does not move
     gru, lstm = [2.0, 2.0, 6.0, 2.0], [1.0, 1.0, 3.0, 1.0]
-    assert spread(paired_ratios(gru, lstm)).iqr == 0.0
-    assert spread(gru).rel_iqr > 0
+    assert summarise(paired_ratios(gru, lstm)).iqr == 0.0
+    assert summarise(gru).rel_iqr > 0
 
 
 def test_stop_reason_converges_only_after_min_rounds_with_tight_iqrs():

@@ -1,0 +1,150 @@
+"""The answer per task setting: the arch that wins the paired comparison on the test metric, or
+why none can be named. A winner needs all four: every run converged (none stopped at the cap
+while still improving), the winner learned the task, enough pairs for the test to reach α, and
+a significant difference. Records that predate ``converged`` leave convergence unknown."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pandas as pd
+
+from grubench.analysis.frames import finals, paired_frame, trials_frame
+from grubench.analysis.stats import ALPHA, NO_WINNER, Paired, summarise
+
+NOT_CONVERGED, NOT_LEARNED, UNDERPOWERED = "not converged", "not learned", "underpowered"
+NO_PAIRS = "no complete pairs"
+LEARN_MARGIN = 0.10  # beating the trivial predictor by less than 10% of its score is not learning
+CAPS = ("epochs", "seconds")  # stop reasons that mean the budget's cap ended training
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One task setting's verdict: ``winner`` (an arch) or ``reason`` why there is none, with
+    the evidence it rests on."""
+
+    task: str
+    setting: str
+    archs: tuple[str, str]
+    winner: str | None
+    reason: str  # "" when there is a winner
+    paired: Paired | None
+    metric: str
+    baseline: float | None
+    target: float | None
+    alpha: float
+    better: str | None = None  # the arch with the better mean, significant or not
+    runs: dict[str, int] = field(default_factory=dict)  # arch -> runs
+    capped: dict[str, int] = field(default_factory=dict)  # arch -> runs capped while improving
+    unknown: dict[str, int] = field(default_factory=dict)  # arch -> runs with no `converged`
+    unknown_at_cap: int = 0  # of those, runs whose stop reason was the cap
+    learned: dict[str, bool] = field(default_factory=dict)
+
+
+def learned(
+    values: Any, baseline: float | None, direction: str, target: float | None = None
+) -> bool:
+    """Whether an arch learned the task: the worse end of its interval of the mean (its range
+    for n ≤ 3) beats the trivial baseline by ``LEARN_MARGIN`` of the baseline's score (by
+    anything when that score is 0), and, where the task sets a target, the mean reaches it."""
+    s = summarise(values)
+    if s.n == 0:
+        return False
+    sign = -1.0 if direction == "min" else 1.0  # positive: better
+    ok = True
+    if baseline is not None and math.isfinite(baseline):
+        edge = s.hi if direction == "min" else s.lo
+        ok = sign * (edge - baseline) > LEARN_MARGIN * abs(baseline)
+    if target is not None and math.isfinite(target):
+        ok = ok and sign * (s.mean - target) >= 0
+    return bool(ok)
+
+
+def answers(
+    records: list[dict[str, Any]], archs: tuple[str, str] = ("gru", "lstm"), alpha: float = ALPHA
+) -> list[Answer]:
+    """One Answer per task setting that ran both archs (tuning trials left out), in suite
+    order."""
+    recs = finals(records)
+    df = trials_frame(recs)
+    if df.empty:
+        return []
+    if "converged" not in df:
+        df["converged"] = None
+    paired = _paired(recs, archs)
+    return [
+        _answer(task, setting, g, paired.get(setting), archs, alpha)
+        for (task, setting), g in df.groupby(["task", "setting"], sort=False)
+        if set(archs) <= set(g["arch"])
+    ]
+
+
+def _paired(recs: list[dict[str, Any]], archs: tuple[str, str]) -> dict[str, Paired]:
+    """Each setting's paired test of the test metric, in its task's direction."""
+    out = {}
+    for d in dict.fromkeys(r.get("direction") for r in recs if r.get("direction")):
+        df = paired_frame([r for r in recs if r.get("direction") == d], "test_metric", d, archs)
+        for row in df.itertuples():
+            out[row.setting] = Paired(**{k: getattr(row, k) for k in Paired.__dataclass_fields__})
+    return out
+
+
+def _answer(
+    task: str, setting: str, g: pd.DataFrame, p: Paired | None, archs: tuple[str, str], alpha: float
+) -> Answer:
+    direction = _first(g, "direction") or "min"
+    baseline, target = _num(g, "baseline"), _num(g, "target")
+    ok = g[g["status"] == "ok"]
+    by = {a: g[g["arch"] == a] for a in archs}
+    stop = g["stop_reason"] if "stop_reason" in g else pd.Series(None, index=g.index)
+    a = Answer(
+        task=task,
+        setting=setting,
+        archs=archs,
+        winner=None,
+        reason=NO_PAIRS,
+        paired=p,
+        metric=_first(g, "metric") or "metric",
+        baseline=baseline,
+        target=target,
+        alpha=alpha,
+        runs={k: len(v) for k, v in by.items()},
+        capped={k: int(v["converged"].eq(False).sum()) for k, v in by.items()},
+        unknown={k: int(v["converged"].isna().sum()) for k, v in by.items()},
+        unknown_at_cap=int(stop[g["converged"].isna()].isin(CAPS).sum()),
+        learned={
+            k: learned(ok[ok["arch"] == k]["test_metric"], baseline, direction, target)
+            for k in archs
+        },
+    )
+    if p is None or p.n == 0:
+        return a
+    better = p.winner if p.winner != NO_WINNER else _better_mean(p, archs, direction)
+    a = replace(a, better=better)
+    if any(a.capped.values()):
+        return replace(a, reason=NOT_CONVERGED)
+    if better is not None and not a.learned[better]:
+        return replace(a, reason=NOT_LEARNED)
+    if p.winner != NO_WINNER:
+        return replace(a, winner=p.winner, reason="")
+    if p.min_p >= alpha and p.ties < p.n:  # every pair tied: no difference, not too few
+        return replace(a, reason=UNDERPOWERED)
+    return replace(a, reason=NO_WINNER)
+
+
+def _first(g: pd.DataFrame, col: str) -> str | None:
+    v = g[col].dropna() if col in g else ()
+    return str(v.iloc[0]) if len(v) else None
+
+
+def _num(g: pd.DataFrame, col: str) -> float | None:
+    v = pd.to_numeric(g[col], errors="coerce").dropna() if col in g else ()
+    return float(v.iloc[0]) if len(v) else None
+
+
+def _better_mean(p: Paired, archs: tuple[str, str], direction: str) -> str | None:
+    if p.diff == 0 or math.isnan(p.diff):
+        return None
+    return archs[0] if (p.diff < 0) == (direction == "min") else archs[1]

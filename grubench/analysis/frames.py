@@ -1,0 +1,173 @@
+"""Trial records as pandas tables: one row per trial, a summary per task setting × arch, and
+the paired GRU/LSTM comparisons. The numbers themselves come from ``grubench.analysis.stats``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+import pandas as pd
+
+from grubench.analysis.stats import paired_test, summarise
+from grubench.models.archs import ARCHS
+
+GROUP = ["task", "setting", "arch"]
+
+
+def _params_key(params: Any) -> str:
+    return json.dumps(params or {}, sort_keys=True, default=str)
+
+
+def finals(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records that answer the question: tuning trials (``role == "tune"``) left out;
+    records older than roles are final."""
+    return [r for r in records if r.get("role", "final") != "tune"]
+
+
+def settings(records: list[dict[str, Any]]) -> list[str]:
+    """A short label per record: the task plus the task parameters that vary within this set of
+    records (``adding length=100``), so a sweep's points are told apart and nothing else is."""
+    values: dict[str, dict[str, set[str]]] = {}
+    for r in records:
+        for k, v in (r.get("task_params") or {}).items():
+            values.setdefault(r["task"], {}).setdefault(k, set()).add(json.dumps(v, default=str))
+    out = []
+    for r in records:
+        varying = values.get(r["task"], {})
+        parts = [f"{k}={v}" for k, v in sorted((r.get("task_params") or {}).items())]
+        parts = [p for p in parts if len(varying.get(p.split("=")[0], ())) > 1]
+        out.append(" ".join([r["task"], *parts]))
+    return out
+
+
+NUMERIC = (
+    "test_metric",
+    "seconds_per_epoch",
+    "throughput_seq_s",
+    "peak_mem_mb",
+    "peak_eval_mb",
+    "params_total",
+    "hidden",
+    "train_seconds",
+    "time_to_target_s",
+    "epochs_to_target",
+    "epochs_run",
+    "baseline",
+    "flops_per_step",
+    "lr",
+)
+
+
+def trials_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per trial with the scalar fields (history and nested specs left out)."""
+    rows = [{k: v for k, v in r.items() if not isinstance(v, dict | list)} for r in records]
+    df = pd.DataFrame(rows)
+    for col in NUMERIC:
+        df[col] = pd.to_numeric(df[col], errors="coerce") if col in df else float("nan")
+    if records:
+        df["setting"] = settings(records)
+        df["params_key"] = [_params_key(r.get("task_params")) for r in records]
+        df["lr_grid"] = [_grid(r) for r in records]
+        if "lr" not in {k for r in records for k in r}:  # older records: the suite's one lr
+            df["lr"] = pd.to_numeric([_spec_lr(r) for r in records], errors="coerce")
+    return df
+
+
+def _spec_lr(r: dict[str, Any]) -> Any:
+    return ((r.get("spec") or {}).get("train") or {}).get("lr")
+
+
+def _grid(r: dict[str, Any]) -> str:
+    grid = r.get("lr_grid")
+    return " ".join(f"{float(v):g}" for v in grid) if isinstance(grid, list) and grid else ""
+
+
+def summary(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Per task setting × arch of the final trials: test metric summary over the seeds that
+    finished, the LR and its grid, convergence, sizes and costs. Failed and diverged trials are
+    counted, never averaged in silently."""
+    df = trials_frame(finals(records))
+    if df.empty:
+        return pd.DataFrame()
+    # Rows in suite order (task and setting as first run, archs in registry order), not
+    # completion order.
+    df["_arch_rank"] = df["arch"].map({a: i for i, a in enumerate(ARCHS)}).fillna(len(ARCHS))
+    df["_task_rank"] = df["task"].map({t: i for i, t in enumerate(dict.fromkeys(df["task"]))})
+    df["_setting_rank"] = df["setting"].map(
+        {t: i for i, t in enumerate(dict.fromkeys(df["setting"]))}
+    )
+    df = df.sort_values(["_task_rank", "_setting_rank", "_arch_rank"], kind="stable")
+    conv = df["converged"] if "converged" in df else pd.Series(None, index=df.index)
+    out = []
+    for (task, setting, arch), g in df.groupby(GROUP, sort=False):
+        ok = g[g["status"] == "ok"]
+        s = summarise(ok["test_metric"])
+        c = conv[ok.index]
+        out.append(
+            {
+                "task": task,
+                "setting": setting,
+                "arch": arch,
+                "metric": _first(g, "metric"),
+                "direction": _first(g, "direction"),
+                "n": len(ok),
+                "diverged": int((g["status"] == "diverged").sum()),
+                "failed": int((g["status"] == "failed").sum()),
+                "metric_mean": s.mean,
+                "metric_std": s.std,
+                "metric_median": s.median,
+                "metric_q1": s.q1,
+                "metric_q3": s.q3,
+                "metric_lo": s.lo,
+                "metric_hi": s.hi,
+                "interval": s.interval,
+                "converged": int(c.eq(True).sum()),  # missing in older records: unknown
+                "capped": int(c.eq(False).sum()),  # hit the cap while still improving
+                "lr": ok["lr"].median(),
+                "lr_grid": _first(g, "lr_grid") or "",
+                "baseline": _first(g, "baseline"),
+                "hidden": _first(ok, "hidden"),
+                "params_total": _first(ok, "params_total"),
+                "sec_per_epoch": ok["seconds_per_epoch"].median(),
+                "throughput_seq_s": ok["throughput_seq_s"].median(),
+                "peak_mem_mb": ok["peak_mem_mb"].median(),
+                "peak_eval_mb": ok["peak_eval_mb"].median(),
+                "target": _first(g, "target"),
+                "time_to_target_s": ok["time_to_target_s"].median(),
+                "reached_target": int(ok["time_to_target_s"].notna().sum()),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def _first(g: pd.DataFrame, col: str) -> Any:
+    if col not in g or g[col].dropna().empty:
+        return None
+    return g[col].dropna().iloc[0]
+
+
+def paired_frame(
+    records: list[dict[str, Any]],
+    column: str,
+    direction: str,
+    archs: tuple[str, str] = ("gru", "lstm"),
+    by: tuple[str, ...] = ("task", "setting"),
+) -> pd.DataFrame:
+    """Per group in ``by``: the paired test of ``column`` between two archs, matched by
+    (task, task parameters, seed); trials that are not ``ok``, tuning trials and trials without
+    a partner drop out."""
+    df = trials_frame(finals(records))
+    out = []
+    if df.empty or column not in df:
+        return pd.DataFrame(out)
+    df = df[(df["status"] == "ok") & df["arch"].isin(archs)]
+    for key, g in df.groupby(list(by), sort=False):
+        wide = g.pivot_table(
+            index=["params_key", "seed"], columns="arch", values=column, aggfunc="last"
+        )
+        if not all(a in wide for a in archs):
+            continue
+        p = paired_test(wide[archs[0]], wide[archs[1]], direction, archs)
+        out.append({**dict(zip(by, key, strict=True)), "measure": column, **asdict(p)})
+    return pd.DataFrame(out)

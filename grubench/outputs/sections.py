@@ -1,0 +1,288 @@
+"""A report's sections as lists of Blocks, each built from the records alone: the answer (one
+verdict line per task setting), the summary table, learning rates, paired tests, and time to
+target. ``grubench.outputs.report`` puts them in order and writes them out."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from grubench.analysis.answer import NOT_CONVERGED, NOT_LEARNED, UNDERPOWERED, Answer, answers
+from grubench.analysis.frames import paired_frame, summary, trials_frame
+from grubench.analysis.stats import ALPHA, LEVEL, RANGE, pairs_needed
+from grubench.analysis.survival import logrank_p, time_to_target_frame
+from grubench.outputs import plots
+from grubench.outputs.render import fmt
+
+
+@dataclass(frozen=True)
+class Block:
+    """One piece of a report: kind is h1, h2, h3, p, table or img; ``**bold**`` in p text."""
+
+    kind: str
+    text: str = ""
+    headers: tuple[str, ...] = ()
+    rows: tuple[tuple[str, ...], ...] = ()
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> Block:
+    return Block("table", headers=tuple(headers), rows=tuple(tuple(map(str, r)) for r in rows))
+
+
+def ci(lo: float, hi: float, digits: int = 3, kind: str = "") -> str:
+    """An interval cell; ``kind`` "range" says it is the min–max of n ≤ 3 values."""
+    if lo is None or math.isnan(lo):
+        return "–"
+    return ("range " if kind == RANGE else "") + f"[{fmt(lo, digits)}, {fmt(hi, digits)}]"
+
+
+def pair_archs(records: list[dict[str, Any]]) -> tuple[str, str] | None:
+    """The two archs a paired section compares: gru vs lstm when present, else the first two."""
+    archs = list(dict.fromkeys(r["arch"] for r in records))
+    if {"gru", "lstm"} <= set(archs):
+        return ("gru", "lstm")
+    return (archs[0], archs[1]) if len(archs) >= 2 else None
+
+
+# --- the answer -------------------------------------------------------------------------------
+
+
+def verdict_line(a: Answer) -> str:
+    """One line: the winner, or why there is none, then the evidence it rests on."""
+    x, y = (s.upper() for s in a.archs)
+    head = f"**{a.setting}**: " + (
+        f"{a.winner.upper()} wins." if a.winner else f"no winner ({a.reason})."
+    )
+    p = a.paired
+    if p is None or p.n == 0:
+        return f"{head} No complete {x}/{y} pairs."
+    parts = [head]
+    if a.reason == NOT_CONVERGED:
+        runs = ", ".join(f"{k.upper()} {v}/{a.runs[k]}" for k, v in a.capped.items() if v)
+        parts.append(f"Runs stopped at the budget's cap while still improving: {runs}.")
+    elif a.reason == NOT_LEARNED and a.better:
+        target = "" if a.target is None else f", or its mean misses the target {fmt(a.target)}"
+        parts.append(
+            f"{a.better.upper()}, the better of the two, has not learned the task: its interval "
+            f"does not beat the trivial {fmt(a.baseline)} by 10%{target}."
+        )
+    elif a.reason == UNDERPOWERED:
+        parts.append(
+            f"{p.n - p.ties} pairs that differ can give p ≥ {fmt(p.min_p, 2)} at best; "
+            f"α = {a.alpha} needs {pairs_needed(a.alpha)}."
+        )
+    ratio = "" if math.isnan(p.ratio) else f" (×{fmt(p.ratio, 3)} {ci(p.ratio_lo, p.ratio_hi)})"
+    parts.append(
+        f"Test {a.metric}: {x} {fmt(p.mean_a)} vs {y} {fmt(p.mean_b)}{ratio}; sign-flip "
+        f"p = {fmt(p.p_perm, 2)} over {p.n} pairs; P({x} better) = {fmt(p.p_a_better, 2)} "
+        f"{ci(p.p_a_better_lo, p.p_a_better_hi, 2)}."
+    )
+    unknown = sum(a.unknown.values())
+    if unknown:
+        at_cap = f" ({a.unknown_at_cap} stopped at the budget's cap)" if a.unknown_at_cap else ""
+        parts.append(f"Convergence not recorded for {unknown}/{sum(a.runs.values())} runs{at_cap}.")
+    return " ".join(parts)
+
+
+def answer_blocks(records: list[dict[str, Any]], pair: tuple[str, str] | None) -> list[Block]:
+    """One verdict line per task setting that ran both archs of ``pair``."""
+    if pair is None:
+        return [Block("p", "Only one arch ran: there is nothing to compare.")]
+    return [Block("p", verdict_line(a)) for a in answers(records, pair)]
+
+
+# --- tables -----------------------------------------------------------------------------------
+
+
+def _converged(r: Any) -> str:
+    if r.capped:
+        return f"no: {r.capped}/{r.n} at cap"
+    if r.converged == 0:
+        return "?"
+    return "yes" if r.converged == r.n else f"{r.converged}/{r.n}"
+
+
+def summary_blocks(records: list[dict[str, Any]]) -> list[Block]:
+    df = summary(records)
+    has_eval = bool(df["peak_eval_mb"].notna().any())
+    rows = []
+    for r in df.itertuples():
+        arrow = {"min": "↓", "max": "↑"}.get(r.direction, "")
+        n = f"{r.n}" + (f" ({r.diverged} div, {r.failed} fail)" if r.diverged or r.failed else "")
+        row = [
+            r.setting,
+            r.arch,
+            n,
+            _converged(r),
+            f"{r.metric or ''}{arrow} {fmt(r.metric_mean)} ± {fmt(r.metric_std, 2)}",
+            ci(r.metric_lo, r.metric_hi, kind=r.interval),
+            fmt(r.baseline),
+            fmt(r.lr, 3),
+            fmt(r.hidden),
+            fmt(r.params_total),
+            fmt(r.sec_per_epoch, 3),
+            fmt(r.throughput_seq_s, 4),
+            fmt(r.peak_mem_mb, 3),
+        ]
+        rows.append(row + ([fmt(r.peak_eval_mb, 3)] if has_eval else []))
+    mem = "peak train MiB (median)" if has_eval else "peak MiB (median, incl. eval)"
+    headers = ["setting", "arch", "seeds", "converged", "test metric (mean ± std)"]
+    headers += [f"{LEVEL:.0%} interval", "trivial", "lr", "hidden", "params", "s/epoch (median)"]
+    headers += ["seq/s (median)", mem] + (["peak eval MiB (median)"] if has_eval else [])
+    note = (
+        f"Interval: the {LEVEL:.0%} Student-t interval of the mean over seeds; with 3 seeds or "
+        "fewer, their range (min–max), marked so. Converged: runs that stopped on patience or "
+        "the target, not the budget's cap (?: not recorded). Memory is MiB above the process's "
+        "baseline" + (", training and evaluation apart." if has_eval else ".")
+    )
+    blocks = [Block("h2", "Test metric and cost per task × arch"), Block("p", note)]
+    blocks.append(table(headers, rows))
+    capped = [f"{r.setting} {r.arch} ({r.capped}/{r.n})" for r in df.itertuples() if r.capped]
+    if capped:
+        blocks.append(
+            Block("p", "**Stopped at the cap while still improving**: " + ", ".join(capped) + ".")
+        )
+    return blocks
+
+
+def lr_blocks(finals: list[dict[str, Any]], tunes: list[dict[str, Any]], out: Path) -> list[Block]:
+    """The learning rate each arch used and the grid it was chosen from, with a validation
+    against LR curve per setting where tuning trials are in the folder."""
+    df = summary(finals)
+    blocks = [Block("h2", "Learning rate")]
+    if df["lr"].isna().all():
+        return blocks + [Block("p", "Not recorded in these trials.")]
+    if not (df["lr_grid"] != "").any():
+        used = ", ".join(
+            f"{r.arch} {fmt(r.lr, 3)}" for r in df.drop_duplicates("arch").itertuples()
+        )
+        return blocks + [
+            Block("p", f"Not tuned: every trial used the suite's learning rate ({used}).")
+        ]
+    tf = trials_frame(tunes) if tunes else pd.DataFrame()
+    counts = tf.groupby(["setting", "arch"]).size() if len(tf) else pd.Series(dtype=int)
+    rows = [
+        [r.setting, r.arch, fmt(r.lr, 3), r.lr_grid or "–", int(counts.get((r.setting, r.arch), 0))]
+        for r in df.itertuples()
+    ]
+    note = (
+        "Each arch was tuned over the same grid with the same number of trials and chose on "
+        "validation only (median over tuning seeds); tuning seeds are not the final seeds."
+    )
+    blocks += [Block("p", note), table(["setting", "arch", "lr", "grid", "tuning trials"], rows)]
+    for setting in dict.fromkeys(tf["setting"]) if len(tf) else []:
+        chosen = {r.arch: r.lr for r in df[df["setting"] == setting].itertuples()}
+        fig = plots.lr_curves(tunes, chosen, setting)
+        path = plots.save(fig, out / "plots" / f"lr-{plots.slug(setting)}.png")
+        blocks.append(Block("img", str(path.relative_to(out))))
+    return blocks
+
+
+MEASURES = [
+    ("test_metric", None, "test metric"),
+    ("seconds_per_epoch", "min", "s/epoch"),
+    ("throughput_seq_s", "max", "train seq/s"),
+    ("peak_mem_mb", "min", "peak train MiB"),
+    ("peak_eval_mb", "min", "peak eval MiB"),
+]
+
+
+def paired_rows(records: list[dict[str, Any]], a: str, b: str) -> pd.DataFrame:
+    """Every paired test of the report: each measure per setting (metric in its task's
+    direction), ordered by setting; measures no pair has are left out."""
+    frames = []
+    with_eval = any(r.get("peak_eval_mb") is not None for r in records)
+    for col, fixed, label in MEASURES:
+        if col == "peak_mem_mb" and not with_eval:
+            label = "peak MiB (incl. eval)"  # older records: one peak over training and eval
+        if fixed:
+            groups = [(fixed, records)]
+        else:
+            dirs = dict.fromkeys(r["direction"] for r in records if r.get("direction"))
+            groups = [(d, [r for r in records if r.get("direction") == d]) for d in dirs]
+        for direction, subset in groups:
+            f = paired_frame(subset, col, direction, (a, b))
+            if len(f):
+                frames.append(f[f["n"] > 0].assign(label=label))
+    if not frames:
+        return pd.DataFrame()
+    df = pd.concat(frames, ignore_index=True)
+    order = {s: i for i, s in enumerate(dict.fromkeys(trials_frame(records)["setting"]))}
+    return df.sort_values("setting", key=lambda c: c.map(order), kind="stable")
+
+
+def paired_blocks(records: list[dict[str, Any]], a: str, b: str) -> list[Block]:
+    rows = [
+        [
+            p.setting,
+            p.label,
+            p.n,
+            fmt(p.mean_a),
+            fmt(p.mean_b),
+            f"{fmt(p.diff, 3)} {ci(p.diff_lo, p.diff_hi, kind=p.interval)}",
+            f"{fmt(p.ratio, 3)} {ci(p.ratio_lo, p.ratio_hi, kind=p.interval)}",
+            fmt(p.p_perm, 2) + (f" ({p.ties} tie{'s' * (p.ties > 1)})" if p.ties else ""),
+            f"{fmt(p.p_a_better, 2)} {ci(p.p_a_better_lo, p.p_a_better_hi, 2)}",
+            p.winner,
+        ]
+        for p in paired_rows(records, a, b).itertuples()
+    ]
+    note = (
+        f"Pairs share task parameters, seed, data and batch order. diff = {a} − {b} with the "
+        f"{LEVEL:.0%} t-interval of the mean difference; ratio = geometric mean of {a}/{b} with "
+        f"the t-interval of the mean log-ratio (with 3 pairs or fewer: the range). p: exact "
+        f"sign-flip permutation test; a winner is named only when p < {ALPHA}. Pairs with no "
+        f"difference (ties) cannot flip, so {pairs_needed()} pairs that differ are the fewest "
+        f"that can name one. P({a} better): the share of pairs {a} wins (ties count half), "
+        f"with an exact Clopper–Pearson interval."
+    )
+    headers = ["setting", "measure", "pairs", a, b, "diff [interval]", "ratio [interval]"]
+    headers += ["p (sign-flip)", f"P({a} better) [95%]", "winner"]
+    return [Block("h2", f"{a.upper()} vs {b.upper()}, paired by seed"), Block("p", note)] + (
+        [table(headers, rows)] if rows else [Block("p", "No complete pairs.")]
+    )
+
+
+def target_blocks(
+    records: list[dict[str, Any]], pair: tuple[str, str] | None, out: Path
+) -> list[Block]:
+    """The censored time-to-target table and a Kaplan–Meier chart per task."""
+    secs, epochs = time_to_target_frame(records), time_to_target_frame(records, "epochs")
+    if secs.empty:
+        return []
+    lr = logrank_p(records, *pair) if pair else pd.DataFrame()
+    p_by = dict(zip(lr.get("setting", []), lr.get("p_logrank", []), strict=False))
+    frame = trials_frame(records)
+    targets = dict(zip(frame["setting"], frame["target"], strict=True))
+    rows = []
+    for s, e in zip(secs.itertuples(), epochs.itertuples(), strict=True):
+        rows.append(
+            [
+                s.setting,
+                s.arch,
+                fmt(targets.get(s.setting)),
+                f"{s.reached}/{s.n}",
+                fmt(s.median, 3) if s.reached else "not reached",
+                f"{fmt(s.rmst, 3)} (τ={fmt(s.tau, 3)})",
+                fmt(e.median, 3),
+                fmt(p_by.get(s.setting), 2),
+            ]
+        )
+    note = (
+        "Runs that never reach the target are censored at the time they stopped (Kaplan–Meier), "
+        "not dropped. Restricted mean: area under the not-yet-reached curve up to τ, the "
+        "shortest run of the setting. No median (– or 'not reached') when fewer than half "
+        "the runs got there."
+    )
+    headers = ["setting", "arch", "target", "reached", "median s (KM)", "restricted mean s"]
+    headers += ["median epochs (KM)", "log-rank p"]
+    blocks = [Block("h2", "Time to target (censored)"), Block("p", note), table(headers, rows)]
+    for task in dict.fromkeys(secs["task"]):
+        fig = plots.time_to_target_km(records, task)
+        path = plots.save(fig, out / "plots" / f"target-{plots.slug(task)}.png")
+        blocks.append(Block("img", str(path.relative_to(out))))
+    return blocks

@@ -1,0 +1,115 @@
+"""The per-task answer: a winner only where the evidence holds, and every reason there is none."""
+
+import pytest
+from fake_records import paired_records, record, tuning_records
+
+from grubench.analysis.answer import (
+    LEARN_MARGIN,
+    NO_PAIRS,
+    NOT_CONVERGED,
+    NOT_LEARNED,
+    UNDERPOWERED,
+    answers,
+    learned,
+)
+from grubench.analysis.stats import NO_WINNER
+
+GRU = [0.05, 0.06, 0.04, 0.05, 0.07, 0.05]
+LSTM = [0.10, 0.12, 0.11, 0.10, 0.13, 0.12]
+
+
+def _one(recs):
+    (a,) = answers(recs)
+    return a
+
+
+def test_a_clear_converged_learned_difference_names_the_winner():
+    a = _one(paired_records(GRU, LSTM, converged=True, target=None))
+    assert (a.winner, a.reason, a.better) == ("gru", "", "gru")
+    assert a.paired.p_perm == pytest.approx(2 / 64)
+    assert a.learned == {"gru": True, "lstm": True}
+    assert a.capped == {"gru": 0, "lstm": 0} and a.unknown == {"gru": 0, "lstm": 0}
+
+
+def test_one_run_capped_while_improving_withholds_the_winner():
+    recs = paired_records(GRU, LSTM, converged=True, target=None)
+    recs[-1]["converged"] = False
+    a = _one(recs)
+    assert (a.winner, a.reason, a.capped) == (None, NOT_CONVERGED, {"gru": 0, "lstm": 1})
+
+
+def test_a_winner_that_does_not_beat_the_trivial_baseline_by_the_margin_has_not_learned():
+    # baseline 0.167: the GRU's interval must end below 0.167 × 0.9 = 0.150
+    near = [0.155, 0.156, 0.154, 0.155, 0.157, 0.155]
+    a = _one(paired_records(near, [0.2] * 6, converged=True, target=None))
+    assert (a.winner, a.reason, a.better) == (None, NOT_LEARNED, "gru")
+    assert a.paired.winner == "gru"  # the test alone would have named it
+    assert a.learned["gru"] is False
+
+
+def test_a_target_the_winners_mean_misses_means_not_learned():
+    a = _one(paired_records(GRU, LSTM, converged=True, target=0.01))
+    assert a.reason == NOT_LEARNED and a.target == 0.01
+    assert _one(paired_records(GRU, LSTM, converged=True, target=0.06)).winner == "gru"
+
+
+def test_four_pairs_are_underpowered_however_consistent():
+    a = _one(paired_records(GRU[:4], LSTM[:4], converged=True, target=None))
+    assert (a.winner, a.reason) == (None, UNDERPOWERED)
+    assert a.paired.min_p == 2 / 16 and a.paired.p_perm == pytest.approx(2 / 16)
+
+
+def test_ties_make_six_pairs_underpowered():
+    lstm = [0.05, 0.06, 0.10, 0.10, 0.13, 0.12]  # two pairs equal: four left to flip
+    a = _one(paired_records(GRU, lstm, converged=True, target=None))
+    assert (a.reason, a.paired.ties, a.paired.min_p) == (UNDERPOWERED, 2, 2 / 16)
+
+
+def test_mixed_signs_over_six_pairs_give_no_clear_difference():
+    lstm = [0.06, 0.05, 0.05, 0.04, 0.08, 0.04]
+    a = _one(paired_records(GRU, lstm, converged=True, target=None))
+    assert (a.winner, a.reason) == (None, NO_WINNER)
+    assert a.paired.min_p < 0.05 < a.paired.p_perm
+
+
+def test_no_shared_seeds_give_no_complete_pairs():
+    recs = [record("gru", s, 0.05, target=None) for s in range(3)]
+    recs += [record("lstm", s, 0.1, target=None) for s in range(3, 6)]
+    assert _one(recs).reason == NO_PAIRS
+
+
+def test_older_records_leave_convergence_unknown_but_still_answer():
+    recs = paired_records(GRU, LSTM, target=None, stop_reason="epochs")
+    a = _one(recs)
+    assert a.winner == "gru"
+    assert a.unknown == {"gru": 6, "lstm": 6} and a.unknown_at_cap == 12
+
+
+def test_tuning_trials_do_not_enter_the_answer():
+    recs = paired_records(GRU, LSTM, converged=True, target=None)
+    recs += tuning_records("lstm", {0.1: [0.0] * 6}, converged=False, target=None)
+    a = _one(recs)
+    assert a.winner == "gru" and a.runs == {"gru": 6, "lstm": 6}
+
+
+def test_each_setting_answers_in_its_own_direction():
+    recs = paired_records([0.9] * 6, [0.6] * 6, task="acc", direction="max", target=None)
+    recs = [{**r, "converged": True} for r in recs]
+    recs += paired_records(GRU, LSTM, converged=True, target=None)
+    assert [(a.setting, a.winner) for a in answers(recs)] == [("acc", "gru"), ("adding", "gru")]
+
+
+def test_learned_needs_the_margin_the_target_and_beats_a_zero_baseline_by_anything():
+    assert LEARN_MARGIN == 0.10
+    assert learned([0.149, 0.149, 0.149, 0.149], 0.167, "min")
+    assert not learned([0.151, 0.151, 0.151, 0.151], 0.167, "min")
+    assert learned([0.6, 0.6, 0.6], 0.5, "max") and not learned([0.54, 0.6, 0.6], 0.5, "max")
+    assert learned([1.0, 1.0, 2.0], 0.0, "max") and not learned([0.0, 1.0, 2.0], 0.0, "max")
+    assert not learned([0.02] * 4, 0.167, "min", target=0.01)
+    assert not learned([], 0.167, "min")
+
+
+def test_pairs_that_all_tie_show_no_difference_rather_than_too_few_pairs():
+    a = _one(paired_records(GRU, GRU, converged=True, target=None))
+    assert (a.winner, a.reason, a.better) == (None, NO_WINNER, None)
+    assert a.paired.ties == 6
