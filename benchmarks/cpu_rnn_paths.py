@@ -17,7 +17,7 @@ from collections import Counter
 import torch
 from torch import nn
 
-from grubench.analysis.stats import summarise as spread
+from grubench.analysis.stats import summarise
 from grubench.measure.clocks import interleaved_rounds, pick_clock
 from grubench.studies.speed.stats import paired_ratios
 
@@ -76,8 +76,8 @@ def main() -> None:
     for mkldnn in (True, False):
         torch.backends.mkldnn.enabled = mkldnn
         t = interleaved_rounds(fns, a.rounds, clock, warmup=2)
-        r = spread(paired_ratios(t["gru"], t["lstm"]))
-        g, m = spread(t["gru"]), spread(t["lstm"])
+        r = summarise(paired_ratios(t["gru"], t["lstm"]))
+        g, m = summarise(t["gru"]), summarise(t["lstm"])
         print(
             f"mkldnn {'on ' if mkldnn else 'off'}: GRU {g.median * 1e3:.2f} ms, "
             f"LSTM {m.median * 1e3:.2f} ms, GRU/LSTM {r.median:.3f} [{r.q1:.3f}–{r.q3:.3f}]"

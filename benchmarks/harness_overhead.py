@@ -14,7 +14,7 @@ import copy
 import torch
 from torch import nn
 
-from grubench.analysis.stats import summarise as spread
+from grubench.analysis.stats import summarise
 from grubench.config import Budget, Train, Trial
 from grubench.measure.clocks import interleaved_rounds, pick_clock
 from grubench.models.model import SeqModel
@@ -59,10 +59,10 @@ def compare(arch: str, hidden: int, rounds: int, clock: str) -> dict[str, float]
 
     fns = {"harness": harness, "bare": bare}
     times = interleaved_rounds(fns, rounds, clock)  # one warm-up epoch each
-    r = spread(paired_ratios(times["harness"], times["bare"]))
+    r = summarise(paired_ratios(times["harness"], times["bare"]))
     return {
-        "harness_s": spread(times["harness"]).median,
-        "bare_s": spread(times["bare"]).median,
+        "harness_s": summarise(times["harness"]).median,
+        "bare_s": summarise(times["bare"]).median,
         "ratio": r.median,
         "ratio_q1": r.q1,
         "ratio_q3": r.q3,

@@ -15,7 +15,7 @@ import time
 import torch
 from torch import nn
 
-from grubench.analysis.stats import summarise as spread
+from grubench.analysis.stats import summarise
 from grubench.measure.clocks import interleaved_rounds, pick_clock
 from grubench.models.model import SeqModel
 from grubench.studies.speed.stats import paired_ratios
@@ -73,8 +73,8 @@ def main() -> None:
         f"clock {clock}"
     )
     for k, t in times.items():
-        s = spread(t)
-        r = spread(paired_ratios(t, times["nn.GRU"]))
+        s = summarise(t)
+        r = summarise(paired_ratios(t, times["nn.GRU"]))
         print(
             f"{k:18} {s.median * 1e3:8.1f} ms [{s.q1 * 1e3:.1f}–{s.q3 * 1e3:.1f}]  "
             f"/nn.GRU {r.median:.3f} [{r.q1:.3f}–{r.q3:.3f}]"
