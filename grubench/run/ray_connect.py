@@ -149,7 +149,9 @@ def connect(address: str | None) -> bool:
         return False
     if address:
         use_token_if_available()
-    with stderr_aside() as logs, _bounded(address is not None):
+    # Only while joining: a local start spawns Ray's processes, which would inherit the file.
+    aside = stderr_aside() if address else contextlib.nullcontext([])
+    with aside as logs, _bounded(address is not None):
         try:
             ray.init(
                 address=address,

@@ -16,9 +16,7 @@ from typing import Any
 from grubench.config import Trial, trial_from_dict, trial_to_dict
 from grubench.errors import UserError
 from grubench.run.local import Event, Sink, drive, feed, spawn, worker_events
-from grubench.run.ray_connect import check_reachable, connect, preflight
-
-__all__ = ["check_fits", "check_reachable", "in_flight", "preflight", "resources", "run_ray"]
+from grubench.run.ray_connect import connect
 
 
 def trial_stream(spec: dict[str, Any], env: dict[str, str]) -> Iterator[Event]:

@@ -11,7 +11,8 @@ from grubench.config import suite_from_dict
 from grubench.errors import UserError
 from grubench.run import faults
 from grubench.run import plan as runs
-from grubench.run.ray_exec import check_fits, check_reachable, in_flight, resources
+from grubench.run.ray_connect import check_reachable
+from grubench.run.ray_exec import check_fits, in_flight, resources
 
 
 def _trials(**over):
