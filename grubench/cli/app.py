@@ -74,14 +74,21 @@ def _suite_source(suite: str | None, tasks: list[str] | None) -> dict[str, Any]:
 
 
 def _progress_events(bar, overall) -> Any:  # noqa: ANN001
-    """An event sink that shows each running trial's epochs and advances ``overall``."""
+    """An event sink that shows each running trial's epochs (and, on Ray, its node), advances
+    ``overall`` and, on Ray, prints which node ran each finished trial."""
     current: dict[str, Any] = {}
+    nodes: dict[str, str] = {}
 
     def on_event(ev: dict[str, Any]) -> None:
         t = ev["trial"]
         label = f"  {t.task} {t.arch} seed {t.seed}"
+        if t.id in nodes:
+            label += f" on {nodes[t.id]}"
         if ev["event"] == "start":
             current[t.id] = bar.add_task(label, total=t.budget.epochs)
+        elif ev["event"] == "node":
+            nodes[t.id] = ev["node"]
+            bar.update(current[t.id], description=f"{label} on {ev['node']}")
         elif ev["event"] == "epoch":
             bar.update(
                 current[t.id],
@@ -91,5 +98,8 @@ def _progress_events(bar, overall) -> Any:  # noqa: ANN001
         elif ev["event"] == "finish":
             bar.remove_task(current.pop(t.id))
             bar.advance(overall)
+            if t.id in nodes:
+                bar.console.print(f"{label.strip()}: ended", markup=False, highlight=False)
+                del nodes[t.id]
 
     return on_event

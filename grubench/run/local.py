@@ -145,6 +145,7 @@ def drive(trials: list[Trial], limit: int, launch: Launch, on_record: Sink, on_e
     its trial ends. On KeyboardInterrupt the trials in flight are stopped and it re-raises."""
     pending = deque(enumerate(trials))
     running: dict[int, tuple[Trial, Callable[[], None]]] = {}
+    nodes: dict[int, str] = {}  # the node an executor said a trial runs on (Ray; none locally)
     events: queue.Queue = queue.Queue()
     try:
         while pending or running:
@@ -155,13 +156,18 @@ def drive(trials: list[Trial], limit: int, launch: Launch, on_record: Sink, on_e
             index, event = events.get()
             trial, _ = running[index]
             kind = event["event"]
-            if kind == "epoch":
+            where = {"node": nodes[index]} if index in nodes else {}
+            if kind == "node":
+                nodes[index] = event["node"]
+                on_event({**event, "trial": trial})
+            elif kind == "epoch":
                 on_event({**event, "trial": trial})
             elif kind == "result":
-                on_record(event["record"])
+                on_record({**event["record"], **where})
             elif kind == "failed":
-                on_record(failed_record(trial, event["error"]))
+                on_record({**failed_record(trial, event["error"]), **where})
             elif kind == "end":
+                nodes.pop(index, None)
                 del running[index]
                 on_event({"event": "finish", "trial": trial})
     except KeyboardInterrupt:

@@ -108,7 +108,7 @@ def start(plan: Plan, executor: Executor = Executor()) -> None:
     machine-speed probe (on the trials' thread count, while nothing else of ours runs) before
     any trial runs."""
     if executor.kind == "ray":
-        from grubench.run.ray_exec import preflight
+        from grubench.run.ray_connect import preflight
 
         preflight(executor.address)
     plan.out.mkdir(parents=True, exist_ok=True)

@@ -2,27 +2,51 @@
 
 Each trial is one Ray task that asks for ``threads`` CPUs (and a GPU for cuda) and runs the same
 ``python -m grubench.run.worker`` as the local executor in a fresh subprocess, so its peak memory is
-its own. The task is a Ray generator: the worker's events stream back as they happen.
+its own. The task is a Ray generator: the worker's events stream back as they happen, after a
+first event naming the node it runs on (shown while it runs, and kept as the record's ``node``).
 """
 
 from __future__ import annotations
 
 import os
 import queue
-import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from grubench.config import Trial, trial_from_dict, trial_to_dict
 from grubench.errors import UserError
 from grubench.run.local import Event, Sink, drive, feed, spawn, worker_events
-
-INSTALL = "pip install 'grubench[ray]'"
+from grubench.run.ray_connect import connect
 
 
 def trial_stream(spec: dict[str, Any], env: dict[str, str]) -> Iterator[Event]:
-    """The body of a trial's Ray task: the worker's events, on whichever node Ray chose."""
+    """The body of a trial's Ray task: which node Ray chose, then the worker's events."""
+    import ray
+
+    yield {"event": "node", "node_id": ray.get_runtime_context().get_node_id()}
     yield from worker_events(spawn(trial_from_dict(spec), env))
+
+
+class NodeNames:
+    """Ray node id -> the name a person knows it by (``ray start --node-name``; by default the
+    node's IP address). Asked of the cluster again when a node joins mid-run."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+
+    def __call__(self, node_id: str) -> str:
+        if node_id not in self.names:
+            import ray
+
+            self.names = {
+                n["NodeID"]: n.get("NodeName") or n["NodeManagerAddress"] for n in ray.nodes()
+            }
+        return self.names.get(node_id, node_id[:12])
+
+    def named(self, event: Event) -> Event:
+        if event.get("event") != "node":
+            return event
+        return {"event": "node", "node": self(event["node_id"])}
 
 
 def resources(trial: Trial) -> dict[str, Any]:
@@ -55,45 +79,6 @@ def check_fits(trials: list[Trial], cluster: dict[str, float]) -> None:
             raise UserError(f"device '{t.device}' needs a GPU and the Ray cluster has none")
 
 
-def check_reachable(address: str, timeout: float = 5.0) -> None:
-    """Fail fast on a ``host:port`` nobody listens on (Ray itself retries for minutes)."""
-    host, sep, port = address.removeprefix("ray://").rpartition(":")
-    if not sep or not port.isdigit():
-        if address in ("auto", "local"):
-            return
-        raise UserError(f"--address '{address}' is not HOST:PORT, ray://HOST:PORT, auto or local")
-    try:
-        socket.create_connection((host, int(port)), timeout=timeout).close()
-    except OSError as e:
-        raise UserError(f"cannot reach Ray at '{address}': {e.strerror or e}") from None
-
-
-def preflight(address: str | None) -> None:
-    """Check before a run starts that Ray is installed and the cluster answers."""
-    try:
-        import ray  # noqa: F401
-    except ImportError:
-        raise UserError(f"--executor ray needs the ray package: {INSTALL}") from None
-    if address:
-        check_reachable(address)
-
-
-def _connect(address: str | None) -> bool:
-    """Join the cluster at ``address`` (or start a local instance); True if we started Ray."""
-    preflight(address)
-    import ray
-
-    if ray.is_initialized():
-        return False
-    try:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False)
-    except (ConnectionError, ValueError, RuntimeError) as e:
-        where = f"at '{address}'" if address else "locally"
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise UserError(f"cannot start or reach Ray {where}: {first}") from None
-    return True
-
-
 def run_ray(
     trials: list[Trial],
     on_record: Sink,
@@ -102,7 +87,7 @@ def run_ray(
     serial: bool = False,
 ) -> None:
     """Run every trial as a Ray task; records and events arrive as they do from run_local."""
-    started = _connect(address)
+    started = connect(address)
     import ray
 
     try:
@@ -111,6 +96,7 @@ def run_ray(
         task = ray.remote(trial_stream)
         # Test hooks such as GRUBENCH_FAULT travel with the task: remote nodes have their own env.
         env = {k: v for k, v in os.environ.items() if k.startswith("GRUBENCH_")}
+        names = NodeNames()
 
         def launch(index: int, trial: Trial, events: queue.Queue) -> Callable[[], None]:
             gen = task.options(
@@ -118,7 +104,7 @@ def run_ray(
                 max_retries=0,  # a failed trial is recorded; --resume decides to try again
                 name=f"grubench {trial.task} {trial.arch} seed {trial.seed}",
             ).remote(trial_to_dict(trial), env)
-            feed(index, (ray.get(ref) for ref in gen), events)
+            feed(index, (names.named(ray.get(ref)) for ref in gen), events)
             return lambda: ray.cancel(gen, force=True)
 
         drive(trials, in_flight(trials, cluster, serial), launch, on_record, on_event)

@@ -11,7 +11,8 @@ from grubench.config import suite_from_dict
 from grubench.errors import UserError
 from grubench.run import faults
 from grubench.run import plan as runs
-from grubench.run.ray_exec import check_fits, check_reachable, in_flight, resources
+from grubench.run.ray_connect import check_reachable
+from grubench.run.ray_exec import check_fits, in_flight, resources
 
 
 def _trials(**over):
@@ -61,8 +62,10 @@ def test_ray_run_streams_the_same_results_as_local_processes(local_ray, tmp_path
     assert records["gru"]["status"] == records["lstm"]["status"] == "ok"
     assert records["rnn"]["status"] == "failed"
     assert records["rnn"]["error"].startswith("worker killed by SIGKILL")
+    # Each record names the Ray node that ran it (a local instance: this machine's node).
+    assert len({r["node"] for r in records.values()}) == 1 and records["gru"]["node"]
     kinds = [ev["event"] for ev in events]
-    assert kinds.count("start") == kinds.count("finish") == 3
+    assert kinds.count("start") == kinds.count("finish") == kinds.count("node") == 3
     assert kinds.count("epoch") == 4  # two epochs each for gru and lstm, streamed as they ran
     info = runs.read_run(tmp_path / "ray")
     assert info["executor"] == {"kind": "ray", "address": None}
