@@ -20,7 +20,7 @@ from grubench.analysis.stats import ALPHA, paired_frame, summary, trials_frame
 from grubench.analysis.survival import logrank_p, time_to_target_frame
 from grubench.outputs import plots
 from grubench.outputs.render import fmt
-from grubench.store import atomic_write, latest_per_trial, read_run, read_trials
+from grubench.store import atomic_write, finals_only, latest_per_trial, read_run, read_trials
 
 
 @dataclass(frozen=True)
@@ -254,7 +254,7 @@ def environment_line(info: dict[str, Any]) -> str:
 
 def build(run_dir: Path) -> list[Block]:
     """The report's blocks for a results folder (draws the charts as a side effect)."""
-    records = latest_per_trial(read_trials(run_dir)[0])
+    records = finals_only(latest_per_trial(read_trials(run_dir)[0]))
     info = read_run(run_dir)
     pair = pair_archs(records)
     blocks = [
