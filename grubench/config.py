@@ -26,6 +26,10 @@ class Budget:
     # Early stopping: this many epochs without a validation improvement end the run. It is what
     # lets a trial end when it has learned what it will, so every budget has one by default.
     patience: int | None = 5
+    # What counts as an improvement for patience: beating the best so far by more than this
+    # fraction of it. A smooth curve that creeps down 0.1% an epoch has stopped learning in
+    # any sense that matters; without a threshold it would never stop before the cap.
+    min_delta: float = 0.01
 
 
 @dataclass(frozen=True)
@@ -272,8 +276,8 @@ def _positive(where: str, value: Any, kind: type = int) -> Any:
 def _budget(where: str, table: dict[str, Any], base: Budget) -> Budget:
     b = {}
     for key in BUDGET_KEYS & table.keys():
-        if key == "target":
-            b[key] = float(_check_type(f"{where}.target", table[key], (int, float)))
+        if key in ("target", "min_delta"):
+            b[key] = float(_check_type(f"{where}.{key}", table[key], (int, float)))
         else:
             b[key] = _positive(f"{where}.{key}", table[key], float if key == "seconds" else int)
     return replace(base, **b)

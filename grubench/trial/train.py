@@ -25,7 +25,7 @@ from grubench.measure.probe import gemm_probe, trial_probe
 from grubench.models.model import SeqModel, count_params
 from grubench.models.sizing import flops_per_step, match_hidden, params_recurrent, params_total
 from grubench.tasks import get_task, resolve_params
-from grubench.tasks.base import Split, TaskData, TaskDef, better, generator, reached
+from grubench.tasks.base import Split, TaskData, TaskDef, better, generator, improved, reached
 from grubench.trial.peaks import MIB, Peaks
 from grubench.trial.result import CONVERGED_STOPS, TrialResult
 from grubench.trial.stream import first_batch, one_sequence, sequences_per_epoch, train_stream_epoch
@@ -179,7 +179,13 @@ def fit(
             }
         )
         if f.best_val is None or better(value, f.best_val, task.val_dir):
-            f.best_val, f.best_epoch, stale = value, epoch, 0
+            # Patience counts from the last epoch that improved by more than min_delta; the
+            # weights kept are those of the best epoch, however small its lead.
+            if f.best_val is None or improved(value, f.best_val, task.val_dir, budget.min_delta):
+                stale = 0
+            else:
+                stale += 1
+            f.best_val, f.best_epoch = value, epoch
             f.best_state = None  # free the old copy before taking the new one
             f.best_state = copy.deepcopy(model.state_dict())
             peaks.hold(f.best_state)

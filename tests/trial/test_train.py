@@ -165,3 +165,14 @@ def test_the_record_carries_the_learning_rate_and_its_grid():
     trial = replace(tiny(epochs=1), role="tune", lr_grid=(0.001, 0.01))
     r = run_trial(trial)
     assert r.role == "tune" and r.lr == trial.train.lr and r.lr_grid == [0.001, 0.01]
+
+
+def test_patience_ignores_improvements_smaller_than_min_delta(monkeypatch):
+    base = get_task("adding")
+    # The warm-up's evaluation first, then epochs that creep after each big drop.
+    values = iter([9.0, 1.0, 0.999, 0.998, 0.5, 0.4999, 0.4998, 0.4997])
+    creep = replace(base, evaluate=lambda out, split: {"mse": next(values, 0.4997)})
+    monkeypatch.setitem(registry.TASKS, "adding", creep)
+    r = run_trial(tiny(budget=Budget(epochs=50, patience=3, min_delta=0.01)))
+    assert r.stop_reason == "patience" and r.epochs_run == 7
+    assert r.best_epoch == 7  # the best weights are still the best epoch's
