@@ -36,7 +36,9 @@ def run(
         False, "--skip-bad-lines", help="with --resume: skip torn or corrupt trials.jsonl lines"
     ),
     no_tune: bool = typer.Option(
-        False, "--no-tune", help="skip the suite's [tune] search: every arch trains at train.lr"
+        False,
+        "--no-tune",
+        help="skip the suite's learning-rate tuning: every arch trains at train.lr",
     ),
     executor: str = typer.Option("local", help="local (processes here) or ray (a Ray cluster)"),
     address: str = typer.Option(
