@@ -20,10 +20,16 @@ from grubench.tasks import get_task, resolve_params
 class Budget:
     """When training stops: whichever of epochs, seconds or the target comes first."""
 
-    epochs: int = 10
-    seconds: float | None = None
+    epochs: int = 10  # the cap: a run that ends here while still improving has not converged
+    seconds: float | None = None  # a cap too, on training seconds
     target: float | None = None  # on the validation metric; None: the task's default
-    patience: int | None = None  # early stopping: epochs without validation improvement
+    # Early stopping: this many epochs without a validation improvement end the run. It is what
+    # lets a trial end when it has learned what it will, so every budget has one by default.
+    patience: int | None = 5
+    # What counts as an improvement for patience: beating the best so far by more than this
+    # fraction of it. A smooth curve that creeps down 0.1% an epoch has stopped learning in
+    # any sense that matters; without a threshold it would never stop before the cap.
+    min_delta: float = 0.01
 
 
 @dataclass(frozen=True)
@@ -31,13 +37,17 @@ class Train:
     """Optimisation settings shared by every arch of a comparison."""
 
     batch_size: int = 64
-    lr: float = 3e-3
+    lr: float = 3e-3  # the learning rate when the suite does not tune it
     clip: float = 1.0  # max global gradient norm
-    forget_bias: float | None = None  # LSTM forget-gate bias (1.0: Jozefowicz et al. 2015)
+    # The LSTM's forget-gate bias starts at 1 (0 keeps torch's own uniform initialisation, whose
+    # mean is 0). Jozefowicz, Zaremba & Sutskever 2015 found that a forget gate starting near
+    # sigmoid(0) = 0.5 halves the cell state every step, so gradients vanish early in training,
+    # and that a bias of 1 closes most of the gap between the LSTM and the GRU.
+    forget_bias: float = 1.0
     optimizer: str = "adam"  # one of OPTIMIZERS (torch defaults apart from lr)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True)
 class Trial:
     """One model trained once with one seed: the unit of work, of storage and of --resume."""
 
@@ -52,6 +62,8 @@ class Trial:
     train: Train
     device: str = "cpu"
     threads: int = 1
+    role: str = "final"  # "tune": a learning-rate search trial on a tuning seed
+    lr_grid: tuple[float, ...] | None = None  # the grid train.lr was (or is being) chosen from
 
     @property
     def id(self) -> str:
@@ -61,12 +73,18 @@ class Trial:
         for key, default in LATER_TRAIN_FIELDS.items():
             if d["train"].get(key) == default:
                 del d["train"][key]
+        for key, default in LATER_TRIAL_FIELDS.items():
+            if d.get(key) == default:
+                del d[key]
         blob = json.dumps(d, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 LATER_TRAIN_FIELDS = {"optimizer": "adam"}
-OPTIMIZERS = ("adam", "rmsprop")
+LATER_TRIAL_FIELDS = {"role": "final", "lr_grid": None}
+# The one optimiser table: suite name -> torch.optim class name (looked up when a trial runs,
+# so reading a suite never imports torch). torch defaults apart from the learning rate.
+OPTIMIZERS = {"adam": "Adam", "rmsprop": "RMSprop"}
 
 
 def trial_to_dict(t: Trial) -> dict[str, Any]:
@@ -75,32 +93,41 @@ def trial_to_dict(t: Trial) -> dict[str, Any]:
     return d
 
 
-def record_head(trial: Trial) -> dict[str, Any]:
-    """The fields every result record starts with, whether the trial finished or failed."""
-    from grubench import SCHEMA_VERSION
-
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "trial_id": trial.id,
-        "spec": trial_to_dict(trial),
-        "task": trial.task,
-        "task_params": dict(trial.task_params),
-        "arch": trial.arch,
-        "seed": trial.seed,
-        "match": trial.match,
-        "hidden_requested": trial.hidden,
-        "layers": trial.layers,
-        "device": trial.device,
-        "threads": trial.threads,
-    }
-
-
 def trial_from_dict(d: dict[str, Any]) -> Trial:
     d = dict(d)
     d["task_params"] = tuple(sorted(d["task_params"].items()))
     d["budget"] = Budget(**d["budget"])
     d["train"] = Train(**d["train"])
+    if d.get("lr_grid") is not None:
+        d["lr_grid"] = tuple(d["lr_grid"])
     return Trial(**d)
+
+
+# Tuning trials use seeds from here on, so they never share a seed (data draw and initial
+# weights) with a final trial; suites may use at most this many final seeds.
+TUNE_SEED0 = 1000
+
+
+@dataclass(frozen=True)
+class Tune:
+    """The learning-rate search each arch gets before its final trials: every value of ``lr``
+    on ``seeds`` tuning seeds, the same count for every arch; the choice is made on validation."""
+
+    lr: tuple[float, ...]
+    seeds: int = 2
+
+    def seed_list(self) -> range:
+        return range(TUNE_SEED0, TUNE_SEED0 + self.seeds)
+
+
+def log_grid(low: float, high: float, count: int) -> tuple[float, ...]:
+    """``count`` learning rates evenly spaced in log between ``low`` and ``high`` (both in),
+    to three significant digits: deterministic, and spread over the range as random
+    log-uniform draws are only on average."""
+    if count == 1:
+        return (float(f"{low:.3g}"),)
+    ratio = (high / low) ** (1 / (count - 1))
+    return tuple(float(f"{low * ratio**i:.3g}") for i in range(count))
 
 
 @dataclass(frozen=True)
@@ -136,36 +163,57 @@ class Suite:
     # Each arch's own fixed hidden size (e.g. Chung et al. 2014's tanh 100, GRU 46, LSTM 36):
     # when set, it names every arch and trials use the "hidden" rule with these sizes.
     arch_hidden: tuple[tuple[str, int], ...] = ()
+    tune: Tune | None = None  # None: every arch trains at train.lr
 
     @property
     def parallel(self) -> int:
         """How many trials run at once."""
         return 1 if self.serial else self.workers
 
-    def trials(self) -> list[Trial]:
-        """Expand to trials ordered task → seed → arch, so the archs of a pair run side by side."""
-        threads = self.threads or default_threads(self.parallel)
+    def _trial(self, index: int, arch: str, seed: int, lr: float, role: str) -> Trial:
+        entry = self.tasks[index]
         fixed = dict(self.arch_hidden)
-        out = []
-        for entry in self.tasks:
-            for seed in range(self.seeds):
-                for arch in self.archs:
-                    out.append(
-                        Trial(
-                            task=entry.name,
-                            task_params=entry.params,
-                            arch=arch,
-                            seed=seed,
-                            hidden=fixed.get(arch, entry.hidden or self.hidden),
-                            layers=self.layers,
-                            match="hidden" if fixed else self.match,
-                            budget=entry.budget or self.budget,
-                            train=self.train,
-                            device=self.device,
-                            threads=threads,
-                        )
-                    )
-        return out
+        return Trial(
+            task=entry.name,
+            task_params=entry.params,
+            arch=arch,
+            seed=seed,
+            hidden=fixed.get(arch, entry.hidden or self.hidden),
+            layers=self.layers,
+            match="hidden" if fixed else self.match,
+            budget=entry.budget or self.budget,
+            train=replace(self.train, lr=lr),
+            device=self.device,
+            threads=self.threads or default_threads(self.parallel),
+            role=role,
+            lr_grid=self.tune.lr if self.tune else None,
+        )
+
+    def trials(self, chosen: dict[tuple[int, str], float] | None = None) -> list[Trial]:
+        """The final trials, ordered task → seed → arch so the archs of a pair run side by side;
+        each at its chosen learning rate (``chosen[(task index, arch)]``), else train.lr."""
+        chosen = chosen or {}
+        return [
+            self._trial(i, arch, seed, chosen.get((i, arch), self.train.lr), "final")
+            for i in range(len(self.tasks))
+            for seed in range(self.seeds)
+            for arch in self.archs
+        ]
+
+    def tuning(self) -> dict[tuple[int, str], list[Trial]]:
+        """The tuning trials of each (task index, arch): every grid value on every tuning seed,
+        so each arch gets the same number. Empty when the suite does not tune."""
+        if self.tune is None:
+            return {}
+        return {
+            (i, arch): [
+                self._trial(i, arch, seed, lr, "tune")
+                for seed in self.tune.seed_list()
+                for lr in self.tune.lr
+            ]
+            for i in range(len(self.tasks))
+            for arch in self.archs
+        }
 
 
 def usable_cores() -> int:
@@ -196,10 +244,18 @@ SUITE_KEYS = {
     "train",
     "task",
     "arch_hidden",
+    "tune",
 }
+TUNE_KEYS = {"lr", "lr_range", "count", "seeds"}
 BUDGET_KEYS = {f.name for f in fields(Budget)}
 TRAIN_KEYS = {f.name for f in fields(Train)}
 DEVICES = ("cpu", "cuda", "mps", "auto")
+
+
+def _default(name: str) -> Any:
+    """A Suite field's default, read from the dataclass (defaults live in one place)."""
+    f = Suite.__dataclass_fields__[name]
+    return f.default
 
 
 def _check_type(where: str, value: Any, kinds: tuple[type, ...], bools: bool = False) -> Any:
@@ -220,8 +276,8 @@ def _positive(where: str, value: Any, kind: type = int) -> Any:
 def _budget(where: str, table: dict[str, Any], base: Budget) -> Budget:
     b = {}
     for key in BUDGET_KEYS & table.keys():
-        if key == "target":
-            b[key] = float(_check_type(f"{where}.target", table[key], (int, float)))
+        if key in ("target", "min_delta"):
+            b[key] = float(_check_type(f"{where}.{key}", table[key], (int, float)))
         else:
             b[key] = _positive(f"{where}.{key}", table[key], float if key == "seconds" else int)
     return replace(base, **b)
@@ -257,42 +313,89 @@ def suite_from_dict(raw: dict[str, Any], where: str = "suite") -> Suite:
         raise UserError(f"{where}: unknown key 'train.{sorted(bad)[0]}'")
     budget = _budget(f"{where}: train", train_table, Budget())
     tr = {}
-    for key in TRAIN_KEYS & train_table.keys() - {"optimizer"}:
+    for key in TRAIN_KEYS & train_table.keys() - {"optimizer", "forget_bias"}:
         kind = int if key == "batch_size" else float
         tr[key] = _positive(f"{where}: train.{key}", train_table[key], kind)
+    if "forget_bias" in train_table:
+        value = train_table["forget_bias"]
+        tr["forget_bias"] = float(_check_type(f"{where}: train.forget_bias", value, (int, float)))
     if "optimizer" in train_table:
         tr["optimizer"] = _check_type(f"{where}: train.optimizer", train_table["optimizer"], (str,))
         if tr["optimizer"] not in OPTIMIZERS:
             raise UserError(
                 f"{where}: unknown optimizer '{tr['optimizer']}' (known: {', '.join(OPTIMIZERS)})"
             )
-    archs = raw.get("archs", ["gru", "lstm"])
+    archs = raw.get("archs", list(_default("archs")))
     if not isinstance(archs, list) or not archs:
         raise UserError(f"{where}: archs must be a non-empty list of names, got {archs!r}")
     archs = tuple(get_arch(_check_type(f"{where}: archs", a, (str,))).name for a in archs)
-    match = raw.get("match", "params")
+    match = raw.get("match", _default("match"))
     if match not in MATCH_RULES:
         raise UserError(f"{where}: unknown matching rule '{match}' (known: params, hidden)")
     tasks = tuple(_task_entry(where, t, budget) for t in _task_tables(where, raw))
     arch_hidden = _arch_hidden(where, raw, archs, tasks)
     threads = raw.get("threads")
+    seeds = _positive(f"{where}: seeds", raw.get("seeds", _default("seeds")))
+    if seeds > TUNE_SEED0:
+        raise UserError(f"{where}: seeds must be at most {TUNE_SEED0} (tuning seeds follow)")
+    device = _check_type(f"{where}: device", raw.get("device", _default("device")), (str,))
     return Suite(
         name=str(_check_type(f"{where}: name", raw.get("name", "suite"), (str,))),
-        description=str(raw.get("description", "")),
+        description=str(raw.get("description", _default("description"))),
         tasks=tasks,
         archs=archs,
-        seeds=_positive(f"{where}: seeds", raw.get("seeds", 3)),
-        hidden=_positive(f"{where}: hidden", raw.get("hidden", 64)),
-        layers=_positive(f"{where}: layers", raw.get("layers", 1)),
+        seeds=seeds,
+        hidden=_positive(f"{where}: hidden", raw.get("hidden", _default("hidden"))),
+        layers=_positive(f"{where}: layers", raw.get("layers", _default("layers"))),
         match=match,
         budget=budget,
         train=Train(**tr),
-        device=check_device(_check_type(f"{where}: device", raw.get("device", "cpu"), (str,))),
+        device=check_device(device),
         threads=None if threads is None else _positive(f"{where}: threads", threads),
-        workers=_positive(f"{where}: workers", raw.get("workers", 1)),
-        serial=_check_type(f"{where}: serial", raw.get("serial", False), (bool,), bools=True),
+        workers=_positive(f"{where}: workers", raw.get("workers", _default("workers"))),
+        serial=_check_type(
+            f"{where}: serial", raw.get("serial", _default("serial")), (bool,), bools=True
+        ),
         arch_hidden=arch_hidden,
+        tune=_tune(where, raw["tune"]) if "tune" in raw else None,
     )
+
+
+def _tune(where: str, table: Any) -> Tune:
+    """Validate ``[tune]``: ``lr = [...]``, or ``lr_range = [low, high]`` with ``count``."""
+    table = _check_type(f"{where}: [tune]", table, (dict,))
+    bad = table.keys() - TUNE_KEYS
+    if bad:
+        raise UserError(f"{where}: unknown key 'tune.{sorted(bad)[0]}'")
+    if ("lr" in table) == ("lr_range" in table):
+        raise UserError(f"{where}: [tune] needs lr = [...] or lr_range = [low, high], not both")
+    if "lr" in table:
+        if "count" in table:
+            raise UserError(f"{where}: tune.count goes with lr_range, not with a list lr")
+        values = _check_type(f"{where}: tune.lr", table["lr"], (list,))
+        if not values:
+            raise UserError(f"{where}: tune.lr must list at least one learning rate")
+        grid = tuple(_positive(f"{where}: tune.lr", v, float) for v in values)
+        if len(set(grid)) != len(grid):
+            raise UserError(f"{where}: tune.lr lists a learning rate twice")
+    else:
+        bounds = _check_type(f"{where}: tune.lr_range", table["lr_range"], (list,))
+        if len(bounds) != 2:
+            raise UserError(f"{where}: tune.lr_range must be [low, high], got {bounds!r}")
+        low, high = (_positive(f"{where}: tune.lr_range", v, float) for v in bounds)
+        if low >= high:
+            raise UserError(f"{where}: tune.lr_range must have low < high, got {bounds!r}")
+        if "count" not in table:
+            raise UserError(f"{where}: tune.lr_range needs count = N (how many rates)")
+        grid = log_grid(low, high, _positive(f"{where}: tune.count", table["count"]))
+    seeds = _positive(f"{where}: tune.seeds", table.get("seeds", Tune.seeds))
+    return Tune(lr=grid, seeds=seeds)
+
+
+def without_tuning(source: dict[str, Any]) -> dict[str, Any]:
+    """A raw suite with its ``[tune]`` section dropped (``run --no-tune``): every arch trains
+    at train.lr."""
+    return {k: v for k, v in source.items() if k != "tune"}
 
 
 def _arch_hidden(

@@ -15,6 +15,7 @@ from typing import Any
 
 from grubench import SCHEMA_VERSION
 from grubench.errors import UserError
+from grubench.trial.result import TrialResult
 
 TRIALS = "trials.jsonl"
 RUN = "run.json"
@@ -36,10 +37,13 @@ def atomic_write(path: Path, text: str) -> None:
         raise
 
 
-def append_trial(run_dir: Path, record: dict[str, Any]) -> None:
+def append_trial(run_dir: Path, record: TrialResult | dict[str, Any]) -> None:
     """Append one result as a single JSON line (one write, O_APPEND, fsync); a torn last line
-    left by a crash stays a line of its own."""
-    line = (json.dumps(record, allow_nan=False, default=str) + "\n").encode()
+    left by a crash stays a line of its own. A dict is read as a TrialResult first, so every
+    line has the same shape."""
+    if isinstance(record, dict):
+        record = TrialResult.from_dict(record)
+    line = (json.dumps(record.to_dict(), allow_nan=False, default=str) + "\n").encode()
     fd = os.open(run_dir / TRIALS, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         size = os.fstat(fd).st_size
@@ -85,7 +89,17 @@ class BadLine:
 def read_trials(
     run_dir: Path, skip_bad_lines: bool = False
 ) -> tuple[list[dict[str, Any]], list[BadLine]]:
-    """Every complete trial record, in file order; a bad line is an error unless skipped."""
+    """Every complete trial record as a dict, in file order, upgraded to this schema (fields an
+    older file lacks hold their defaults); a bad line is an error unless skipped."""
+    results, bad = read_results(run_dir, skip_bad_lines)
+    return [r.to_dict() for r in results], bad
+
+
+def read_results(
+    run_dir: Path, skip_bad_lines: bool = False
+) -> tuple[list[TrialResult], list[BadLine]]:
+    """Every complete trial record as a TrialResult, in file order; a bad line is an error
+    unless skipped."""
     path = _trials_path(run_dir)
     records, bad = [], []
     try:
@@ -117,7 +131,7 @@ def read_trials(
                 raise UserError(f"{path}:{number}: {problem} (use --skip-bad-lines to skip it)")
             bad.append(BadLine(number, problem))
         else:
-            records.append(rec)
+            records.append(TrialResult.from_dict(rec))
     return records, bad
 
 
@@ -154,3 +168,9 @@ def latest_per_trial(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for r in records:
         by_id[r["trial_id"]] = r
     return list(by_id.values())
+
+
+def finals_only(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records of final trials: tuning trials only chose a learning rate and are not
+    results (a record without ``role`` predates tuning and is final)."""
+    return [r for r in records if r.get("role", "final") != "tune"]

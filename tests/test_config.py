@@ -2,7 +2,14 @@ from pathlib import Path
 
 import pytest
 
-from grubench.config import Budget, load_suite, suite_from_dict, trial_from_dict, trial_to_dict
+from grubench.config import (
+    Budget,
+    Train,
+    load_suite,
+    suite_from_dict,
+    trial_from_dict,
+    trial_to_dict,
+)
 from grubench.errors import UserError
 
 
@@ -71,3 +78,12 @@ def test_suite_files_missing_directory_or_not_toml(tmp_path: Path):
 def test_repository_suites_load():
     for path in Path(__file__).parent.parent.glob("tasks/*.toml"):
         assert load_suite(path).trials(), path
+
+
+def test_forget_bias_defaults_to_one_and_zero_or_negative_values_are_allowed():
+    base = {"task": [{"name": "adding"}]}
+    assert Train().forget_bias == 1.0 == suite_from_dict(base).train.forget_bias
+    for value in (0, -1.5):
+        suite = suite_from_dict({**base, "train": {"forget_bias": value}})
+        assert suite.train.forget_bias == float(value)
+    assert suite_from_dict({**base, "train": {"min_delta": 0}}).budget.min_delta == 0.0

@@ -50,11 +50,13 @@ def test_optimizer_is_validated_and_reaches_the_trials():
         suite_from_dict({"task": [{"name": "adding"}], "train": {"optimizer": "sgd"}})
 
 
-def test_trial_ids_of_default_optimizer_trials_are_those_from_before_the_field():
+def test_trial_ids_of_default_optimizer_and_role_trials_are_those_from_before_the_fields():
     trial = suite_from_dict({"task": [{"name": "adding"}]}).trials()[0]
     old = trial_to_dict(trial)
-    del old["train"]["optimizer"]
+    del old["train"]["optimizer"], old["role"], old["lr_grid"]
     expected = hashlib.sha256(json.dumps(old, sort_keys=True, default=str).encode()).hexdigest()
     assert trial.id == expected[:16]
     rms = trial.__class__(**{**trial.__dict__, "train": Train(optimizer="rmsprop")})
     assert rms.id != trial.id
+    tune = trial.__class__(**{**trial.__dict__, "role": "tune"})
+    assert tune.id != trial.id

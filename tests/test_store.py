@@ -63,3 +63,50 @@ def test_atomic_write_replaces_whole_files_and_leaves_no_temporaries(tmp_path: P
 def test_latest_record_per_trial_wins():
     out = latest_per_trial([rec(0, "failed"), rec(1), rec(0, "ok")])
     assert {r["trial_id"]: r["status"] for r in out} == {"t0": "ok", "t1": "ok"}
+
+
+def test_a_trial_result_round_trips_through_the_store(tmp_path: Path):
+    from grubench.config import suite_from_dict
+    from grubench.store import read_results
+    from grubench.trial.result import TrialResult
+
+    trial = suite_from_dict({"task": [{"name": "adding"}]}).trials()[0]
+    result = TrialResult.of(
+        trial,
+        "ok",
+        test_metric=0.01,
+        converged=True,
+        stop_reason="patience",
+        peak_mem_mb=4.5,
+        peak_eval_mb=20.25,
+        node="host-a",
+        history=[{"epoch": 1, "val_metric": 0.02}],
+    )
+    append_trial(tmp_path, result)
+    (back,), bad = read_results(tmp_path)
+    assert back == result and bad == []
+    assert back.lr == trial.train.lr and back.role == "final" and back.lr_grid is None
+    failed = TrialResult.failed(trial, "worker killed by SIGKILL", node="host-b")
+    append_trial(tmp_path, failed)
+    assert read_results(tmp_path)[0][1] == failed
+
+
+def test_a_schema_1_record_is_read_with_the_new_fields_at_their_defaults(tmp_path: Path):
+    old = {
+        **rec(0),
+        "schema_version": 1,
+        "spec": {"train": {"lr": 0.005}},
+        "peak_mem_mb": 36.7,
+        "stop_reason": "epochs",
+    }
+    (tmp_path / "trials.jsonl").write_text(json.dumps(old) + "\n")
+    (r,), _ = read_trials(tmp_path)
+    assert r["role"] == "final" and r["lr"] == 0.005 and r["lr_grid"] is None
+    assert r["converged"] is None and r["peak_eval_mb"] is None and r["node"] is None
+    assert r["peak_mem_mb"] == 36.7 and r["schema_version"] == 1
+
+
+def test_a_newer_schema_is_refused_in_one_line(tmp_path: Path):
+    (tmp_path / "trials.jsonl").write_text(json.dumps({**rec(0), "schema_version": 99}) + "\n")
+    with pytest.raises(UserError, match=r"schema version 99 is newer .* upgrade grubench$"):
+        read_trials(tmp_path)

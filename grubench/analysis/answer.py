@@ -11,8 +11,9 @@ from typing import Any
 
 import pandas as pd
 
-from grubench.analysis.frames import finals, paired_frame, trials_frame
+from grubench.analysis.frames import paired_frame, trials_frame
 from grubench.analysis.stats import ALPHA, NO_WINNER, Paired, summarise
+from grubench.store import finals_only
 
 NOT_CONVERGED, NOT_LEARNED, UNDERPOWERED = "not converged", "not learned", "underpowered"
 NO_PAIRS = "no complete pairs"
@@ -67,7 +68,7 @@ def answers(
 ) -> list[Answer]:
     """One Answer per task setting that ran both archs (tuning trials left out), in suite
     order."""
-    recs = finals(records)
+    recs = finals_only(records)
     df = trials_frame(recs)
     if df.empty:
         return []

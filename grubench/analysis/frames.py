@@ -11,18 +11,13 @@ import pandas as pd
 
 from grubench.analysis.stats import paired_test, summarise
 from grubench.models.archs import ARCHS
+from grubench.store import finals_only
 
 GROUP = ["task", "setting", "arch"]
 
 
 def _params_key(params: Any) -> str:
     return json.dumps(params or {}, sort_keys=True, default=str)
-
-
-def finals(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The records that answer the question: tuning trials (``role == "tune"``) left out;
-    records older than roles are final."""
-    return [r for r in records if r.get("role", "final") != "tune"]
 
 
 def settings(records: list[dict[str, Any]]) -> list[str]:
@@ -87,7 +82,7 @@ def summary(records: list[dict[str, Any]]) -> pd.DataFrame:
     """Per task setting × arch of the final trials: test metric summary over the seeds that
     finished, the LR and its grid, convergence, sizes and costs. Failed and diverged trials are
     counted, never averaged in silently."""
-    df = trials_frame(finals(records))
+    df = trials_frame(finals_only(records))
     if df.empty:
         return pd.DataFrame()
     # Rows in suite order (task and setting as first run, archs in registry order), not
@@ -157,7 +152,7 @@ def paired_frame(
     """Per group in ``by``: the paired test of ``column`` between two archs, matched by
     (task, task parameters, seed); trials that are not ``ok``, tuning trials and trials without
     a partner drop out."""
-    df = trials_frame(finals(records))
+    df = trials_frame(finals_only(records))
     out = []
     if df.empty or column not in df:
         return pd.DataFrame(out)

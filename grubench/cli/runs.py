@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from grubench.cli.app import _positive, _progress_events, _suite_source, app, console, err
-from grubench.config import with_overrides
+from grubench.config import with_overrides, without_tuning
 from grubench.errors import UserError
 from grubench.outputs import render
 
@@ -34,6 +34,11 @@ def run(
     resume: Path = typer.Option(None, help="finish an interrupted run in this folder"),
     skip_bad_lines: bool = typer.Option(
         False, "--skip-bad-lines", help="with --resume: skip torn or corrupt trials.jsonl lines"
+    ),
+    no_tune: bool = typer.Option(
+        False,
+        "--no-tune",
+        help="skip the suite's learning-rate tuning: every arch trains at train.lr",
     ),
     executor: str = typer.Option("local", help="local (processes here) or ray (a Ray cluster)"),
     address: str = typer.Option(
@@ -73,6 +78,7 @@ def run(
                 ("--device", device),
                 ("--threads", threads),
                 ("--out", out),
+                ("--no-tune", no_tune or None),
             ]
             if v not in (None, [], ())
         ]
@@ -96,6 +102,8 @@ def run(
             seconds=seconds,
             target=target,
         )
+        if no_tune:
+            source = without_tuning(source)
         plan = runs.plan_new(source, out)
     _execute(plan, how, skip_bad_lines)
 

@@ -22,7 +22,7 @@ class SeqModel(nn.Module):
     ):
         super().__init__()
         self.core = get_arch(arch).build(input_size, hidden, layers)
-        if forget_bias is not None:
+        if forget_bias:  # 0 (or None) keeps torch's own initialisation
             set_forget_bias(self.core, forget_bias)
         self.head = nn.Linear(hidden, output)
         self.per_step = per_step

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from grubench.analysis.frames import finals, trials_frame
+from grubench.analysis.frames import trials_frame
 from grubench.outputs import plots
 from grubench.outputs.sections import (
     Block,
@@ -25,7 +25,7 @@ from grubench.outputs.sections import (
     summary_blocks,
     target_blocks,
 )
-from grubench.store import atomic_write, latest_per_trial, read_run, read_trials
+from grubench.store import atomic_write, finals_only, latest_per_trial, read_run, read_trials
 
 
 def to_markdown(blocks: list[Block]) -> str:
@@ -113,7 +113,7 @@ def environment_line(info: dict[str, Any]) -> str:
 def build(run_dir: Path) -> list[Block]:
     """The report's blocks for a results folder (draws the charts as a side effect)."""
     everything = latest_per_trial(read_trials(run_dir)[0])
-    records, tunes = finals(everything), [r for r in everything if r.get("role") == "tune"]
+    records, tunes = finals_only(everything), [r for r in everything if r.get("role") == "tune"]
     info = read_run(run_dir)
     pair = pair_archs(records)
     blocks = [Block("h1", f"grubench report: {info.get('suite', {}).get('name', run_dir.name)}")]

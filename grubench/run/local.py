@@ -17,34 +17,18 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import IO, Any
 
-from grubench.config import Trial, record_head, trial_to_dict
+from grubench.config import Trial, trial_to_dict
 from grubench.run.worker import PARENT_ENV, PREFIX
-from grubench.tasks import get_task
+from grubench.trial.result import TrialResult
 
 Sink = Callable[[dict[str, Any]], None]
+RecordSink = Callable[[TrialResult], None]
 Event = dict[str, Any]
 # Starts trial ``index`` feeding its events into the queue; returns how to stop it.
 Launch = Callable[[int, Trial, queue.Queue], Callable[[], None]]
 TERMINAL = ("result", "failed")
-
-
-def failed_record(trial: Trial, error: str, status: str = "failed") -> dict[str, Any]:
-    """The record of a trial that produced no result (crash, OOM, killed)."""
-    task = get_task(trial.task)
-    return {
-        **record_head(trial),
-        "metric": task.metric,
-        "direction": task.direction,
-        "status": status,
-        "error": error,
-        "diverged": False,
-        "history": [],
-        "test_metric": None,
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
 
 
 def spawn(trial: Trial, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
@@ -140,7 +124,9 @@ def feed(index: int, source: Iterator[Event], events: queue.Queue) -> threading.
     return thread
 
 
-def drive(trials: list[Trial], limit: int, launch: Launch, on_record: Sink, on_event: Sink) -> None:
+def drive(
+    trials: list[Trial], limit: int, launch: Launch, on_record: RecordSink, on_event: Sink
+) -> None:
     """Run every trial with at most ``limit`` in flight; each record goes to ``on_record`` as
     its trial ends. On KeyboardInterrupt the trials in flight are stopped and it re-raises."""
     pending = deque(enumerate(trials))
@@ -163,9 +149,10 @@ def drive(trials: list[Trial], limit: int, launch: Launch, on_record: Sink, on_e
             elif kind == "epoch":
                 on_event({**event, "trial": trial})
             elif kind == "result":
-                on_record({**event["record"], **where})
+                on_record(TrialResult.from_dict({**event["record"], **where}))
             elif kind == "failed":
-                on_record({**failed_record(trial, event["error"]), **where})
+                node = nodes.get(index, event.get("node"))
+                on_record(TrialResult.failed(trial, event["error"], node=node))
             elif kind == "end":
                 nodes.pop(index, None)
                 del running[index]
@@ -187,6 +174,6 @@ def _launch_local(index: int, trial: Trial, events: queue.Queue) -> Callable[[],
     return stop
 
 
-def run_local(trials: list[Trial], workers: int, on_record: Sink, on_event: Sink) -> None:
+def run_local(trials: list[Trial], workers: int, on_record: RecordSink, on_event: Sink) -> None:
     """Run every trial in its own process on this machine, ``workers`` at once."""
     drive(trials, workers, _launch_local, on_record, on_event)

@@ -13,18 +13,22 @@ from grubench.config import Suite, Trial, default_threads, suite_from_dict
 from grubench.errors import UserError
 from grubench.measure.env import environment
 from grubench.measure.probe import measure as measure_probe
-from grubench.run.local import Sink, run_local
+from grubench.run.local import RecordSink, Sink, run_local
+from grubench.run.tune import as_json as tune_json
+from grubench.run.tune import choose, tuning_trials
 from grubench.store import (
     TRIALS,
     BadLine,
     append_trial,
     atomic_write,
+    finals_only,
     latest_per_trial,
     read_run,
     read_trials,
     write_run,
 )
 from grubench.tasks import get_task
+from grubench.trial.result import TrialResult
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,13 +54,39 @@ class Executor:
 
 @dataclass(frozen=True)
 class Plan:
-    """What a run will do: where it writes, every trial, and those still to run."""
+    """What a run will do: where it writes, every trial (tuning first), and those still to run.
+
+    While tuning is unfinished the final trials' learning rates are not known yet: ``trials``
+    and ``todo`` then hold them at the suite's rate as placeholders (right in number, not in id),
+    and ``execute`` replaces them once the choice is made."""
 
     suite: Suite
     source: dict[str, Any]  # the validated suite as plain data, so --resume can rebuild it
     out: Path
     trials: tuple[Trial, ...]
     todo: tuple[Trial, ...]
+    settled: bool = True  # the final trials' learning rates are chosen (or not tuned)
+
+
+def expand(suite: Suite, records: list[dict[str, Any]]) -> tuple[list[Trial], list[Trial], bool]:
+    """The tuning trials, the final trials and whether the finals are settled, given the
+    records already written: finals take their chosen rates once every tuning trial has a
+    final record (ok or diverged; a failed one is tried again first)."""
+    tuning = tuning_trials(suite)
+    if not tuning:
+        return [], suite.trials(), True
+    by_id = {r["trial_id"]: r for r in latest_per_trial(records)}
+    if any(by_id.get(t.id, {}).get("status") not in FINAL for t in tuning):
+        return tuning, suite.trials(), False
+    chosen = {key: c.lr for key, c in choose(suite, by_id).items()}
+    return tuning, suite.trials(chosen), True
+
+
+def _plan(suite: Suite, source: dict[str, Any], out: Path, records: list[dict[str, Any]]) -> Plan:
+    tuning, finals, settled = expand(suite, records)
+    done = {r["trial_id"] for r in latest_per_trial(records) if r["status"] in FINAL}
+    trials = tuple(tuning + finals)
+    return Plan(suite, source, out, trials, tuple(t for t in trials if t.id not in done), settled)
 
 
 def default_out(suite: Suite) -> Path:
@@ -76,8 +106,7 @@ def plan_new(source: dict[str, Any], out: Path | None) -> Plan:
         raise UserError(f"--out '{out}' exists and is not a directory")
     if (out / TRIALS).exists():
         raise UserError(f"'{out}' already holds results: use --resume {out} or another --out")
-    trials = tuple(suite.trials())
-    return Plan(suite, source, out, trials, trials)
+    return _plan(suite, source, out, [])
 
 
 def plan_resume(out: Path, skip_bad_lines: bool = False, workers: int | None = None) -> Plan:
@@ -94,13 +123,8 @@ def plan_resume(out: Path, skip_bad_lines: bool = False, workers: int | None = N
     if workers is not None:
         source["workers"] = workers
     suite = suite_from_dict(source, where=f"{out}/run.json")
-    done: set[str] = set()
-    if (out / TRIALS).exists():
-        records, _ = read_trials(out, skip_bad_lines)
-        done = {r["trial_id"] for r in latest_per_trial(records) if r["status"] in FINAL}
-    trials = tuple(suite.trials())
-    todo = tuple(t for t in trials if t.id not in done)
-    return Plan(suite, source, out, trials, todo)
+    records = read_trials(out, skip_bad_lines)[0] if (out / TRIALS).exists() else []
+    return _plan(suite, source, out, records)
 
 
 def start(plan: Plan, executor: Executor = Executor()) -> None:
@@ -116,7 +140,8 @@ def start(plan: Plan, executor: Executor = Executor()) -> None:
     info = {
         "suite": asdict(plan.suite),
         "suite_source": plan.source,
-        "trial_ids": [t.id for t in plan.trials],
+        "trial_ids": _known_ids(plan),
+        "planned": len(plan.trials),
         "environment": environment(),
         "probe": probe,
         "executor": asdict(executor),
@@ -153,23 +178,48 @@ def prepare(plan: Plan, on_progress: Callable[[str, int, int], None] | None = No
         task.prepare(dict(t.task_params), report)
 
 
+def _known_ids(plan: Plan) -> list[str]:
+    """The ids of the planned trials that are fixed already (placeholders left out)."""
+    return [t.id for t in plan.trials if plan.settled or t.role == "tune"]
+
+
 def execute(
-    plan: Plan, on_event: Sink, on_record: Sink | None = None, executor: Executor = Executor()
+    plan: Plan,
+    on_event: Sink,
+    on_record: RecordSink | None = None,
+    executor: Executor = Executor(),
 ) -> None:
     """Run what is left, appending each result as it lands (an interrupt loses only trials in
-    flight)."""
+    flight): the tuning trials first, then the final trials at the rates they chose."""
 
-    def record(rec: dict[str, Any]) -> None:
+    def record(rec: TrialResult) -> None:
         append_trial(plan.out, rec)
         if on_record:
             on_record(rec)
 
-    if executor.kind == "ray":
-        from grubench.run.ray_exec import run_ray
+    def run(trials: list[Trial]) -> None:
+        if executor.kind == "ray":
+            from grubench.run.ray_exec import run_ray
 
-        run_ray(list(plan.todo), record, on_event, executor.address, plan.suite.serial)
+            run_ray(trials, record, on_event, executor.address, plan.suite.serial)
+        else:
+            run_local(trials, plan.suite.parallel, record, on_event)
+
+    run([t for t in plan.todo if t.role == "tune"])
+    info = read_run(plan.out)
+    records = read_trials(plan.out)[0] if (plan.out / TRIALS).exists() else []
+    if plan.suite.tune is not None:
+        # Failed tuning trials count as the worst score; --resume would retry them first.
+        by_id = {r["trial_id"]: r for r in latest_per_trial(records)}
+        choices = choose(plan.suite, by_id)
+        info["tuning"] = tune_json(choices)
+        finals = plan.suite.trials({key: c.lr for key, c in choices.items()})
+        info["trial_ids"] = [t.id for t in tuning_trials(plan.suite) + finals]
     else:
-        run_local(list(plan.todo), plan.suite.parallel, record, on_event)
+        finals = plan.suite.trials()
+    write_run(plan.out, info)
+    done = {r["trial_id"] for r in latest_per_trial(records) if r["status"] in FINAL}
+    run([t for t in finals if t.id not in done])
     # The probe again once the trials are done: with the start's, it brackets the run, so a
     # machine whose speed drifted (other load on a shared runner) is seen and averaged.
     info = read_run(plan.out)
@@ -181,11 +231,12 @@ def finish(
     out: Path, skip_bad_lines: bool = False, report: bool = True
 ) -> tuple[list[dict[str, Any]], pd.DataFrame]:
     """What every finished run gets, whoever ran it: ``summary.csv`` and (unless ``report`` is
-    false) the report. Returns the records and the summary table."""
+    false) the report. Returns the final trials' records (tuning trials left out) and the
+    summary table."""
     from grubench.analysis.frames import summary
     from grubench.outputs.report import write_report
 
-    records = results(out, skip_bad_lines)
+    records = finals_only(results(out, skip_bad_lines))
     table = summary(records)
     atomic_write(out / "summary.csv", table.to_csv(index=False))
     if report:
@@ -194,7 +245,7 @@ def finish(
 
 
 def results(out: Path, skip_bad_lines: bool = False) -> list[dict[str, Any]]:
-    """The final record of every trial in a results folder."""
+    """The latest record of every trial in a results folder, tuning trials included."""
     records, _ = read_trials(out, skip_bad_lines)
     return latest_per_trial(records)
 
@@ -221,10 +272,12 @@ def progress(out: Path, skip_bad_lines: bool = False) -> Progress:
     records, bad = read_trials(out, skip_bad_lines) if (out / TRIALS).exists() else ([], [])
     latest = latest_per_trial(records)
     ids = info.get("trial_ids")
-    planned = set(ids) if isinstance(ids, list) else {r["trial_id"] for r in latest}
+    known = set(ids) if isinstance(ids, list) else {r["trial_id"] for r in latest}
+    # Final trials whose learning rate tuning has not chosen yet have no id: only a count.
+    planned = max(len(known), info.get("planned", 0))
     counts: dict[str, int] = {}
     for r in latest:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
     problems = tuple(r for r in latest if r["status"] not in ("ok",))
-    missing = len(planned - {r["trial_id"] for r in latest})
-    return Progress(out, len(planned), counts, missing, problems, tuple(bad))
+    missing = len(known - {r["trial_id"] for r in latest}) + planned - len(known)
+    return Progress(out, planned, counts, missing, problems, tuple(bad))

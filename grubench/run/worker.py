@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 import traceback
 
@@ -56,12 +57,12 @@ def main() -> int:
         from grubench.config import trial_from_dict
         from grubench.trial.train import run_trial
 
-        record = run_trial(trial_from_dict(spec), on_event=emit)
+        record = run_trial(trial_from_dict(spec), on_event=emit).with_node(socket.gethostname())
     except Exception as e:  # a crash inside one trial is recorded; the sweep goes on
         traceback.print_exc()
-        emit({"event": "failed", "error": failure(e)})
+        emit({"event": "failed", "error": failure(e), "node": socket.gethostname()})
         return 1
-    emit({"event": "result", "record": record})
+    emit({"event": "result", "record": record.to_dict()})
     return 0
 
 

@@ -99,6 +99,12 @@ def better(a: float, b: float, direction: str) -> bool:
     return a < b if direction == "min" else a > b
 
 
+def improved(a: float, best: float, direction: str, min_delta: float) -> bool:
+    """Whether ``a`` beats ``best`` by more than the fraction ``min_delta`` of it."""
+    margin = min_delta * abs(best)
+    return a < best - margin if direction == "min" else a > best + margin
+
+
 def reached(value: float, target: float, direction: str) -> bool:
     """Whether ``value`` meets ``target`` under ``direction``."""
     return value <= target if direction == "min" else value >= target

@@ -13,47 +13,41 @@ import platform
 import statistics
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
 from torch import nn
 
-from grubench.config import Trial, record_head, trial_to_dict
+from grubench.config import OPTIMIZERS, Trial, trial_to_dict
 from grubench.measure.clocks import median_time, sync
-from grubench.measure.memory import (
-    peak_rss_bytes,
-    release_free_memory,
-    reset_peak_rss,
-    rss_bytes,
-)
+from grubench.measure.memory import release_free_memory
 from grubench.measure.probe import gemm_probe, trial_probe
 from grubench.models.model import SeqModel, count_params
 from grubench.models.sizing import flops_per_step, match_hidden, params_recurrent, params_total
 from grubench.tasks import get_task, resolve_params
-from grubench.tasks.base import Split, TaskData, TaskDef, better, generator, reached
+from grubench.tasks.base import Split, TaskData, TaskDef, better, generator, improved, reached
+from grubench.trial.peaks import MIB, Peaks
+from grubench.trial.result import CONVERGED_STOPS, TrialResult
 from grubench.trial.stream import first_batch, one_sequence, sequences_per_epoch, train_stream_epoch
 
 Event = Callable[[dict[str, Any]], None]
 EVAL_BATCH = 512
-OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
-    "adam": torch.optim.Adam,
-    "rmsprop": torch.optim.RMSprop,
-}
 
 
 def make_optimizer(trial: Trial, params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
     """The trial's optimiser (torch defaults apart from the learning rate)."""
-    return OPTIMIZERS[trial.train.optimizer](params, lr=trial.train.lr)
+    return getattr(torch.optim, OPTIMIZERS[trial.train.optimizer])(params, lr=trial.train.lr)
 
 
 class Diverged(Exception):
     """Training produced a non-finite loss or metric."""
 
 
-def forward_split(model: nn.Module, split: Split, batch: int = EVAL_BATCH) -> torch.Tensor:
-    """Model outputs for a whole split, in evaluation mode and without gradients."""
+def forward_split(model: nn.Module, split: Split, batch: int | None = None) -> torch.Tensor:
+    """Model outputs for a whole split, in evaluation mode and without gradients, ``batch``
+    (default EVAL_BATCH) sequences at a time."""
+    batch = batch or EVAL_BATCH
     model.eval()
     outs = []
     with torch.no_grad():
@@ -82,7 +76,13 @@ def _train_epoch(
     order: torch.Generator,
     epoch: int,
 ) -> float:
-    """One pass in a seeded order (so paired archs see identical batches); mean loss."""
+    """One pass in a seeded order (so paired archs see identical batches), or one pass over the
+    stream for a stateful task; its mean loss."""
+    if data.stateful:
+        loss = train_stream_epoch(model, task, data, opt, trial)
+        if not math.isfinite(loss):
+            raise Diverged(f"non-finite training loss in epoch {epoch}")
+        return loss
     n = len(data.train)
     perm = torch.randperm(n, generator=order)
     total = torch.zeros((), device=trial.device)
@@ -119,8 +119,105 @@ def _warm_up(model: nn.Module, task: TaskDef, data: TaskData, trial: Trial) -> N
     release_free_memory()
 
 
-def run_trial(trial: Trial, on_event: Event | None = None) -> dict[str, Any]:
-    """Train and measure one trial; returns the result record (a JSON-ready dict)."""
+@dataclass
+class Fit:
+    """What the epoch loop leaves behind."""
+
+    history: list[dict[str, Any]] = field(default_factory=list)
+    best_val: float | None = None
+    best_epoch: int = 0
+    best_state: dict[str, torch.Tensor] | None = None
+    train_seconds: float = 0.0
+    to_target: tuple[float | None, int | None] = (None, None)  # seconds, epoch
+    stop_reason: str = "epochs"
+    diverged_reason: str | None = None
+
+
+def fit(
+    model: nn.Module,
+    task: TaskDef,
+    data: TaskData,
+    trial: Trial,
+    target: float | None,
+    peaks: Peaks,
+    on_event: Event | None,
+    started: float,
+) -> Fit:
+    """Train until patience, the target or a cap ends it. Each epoch's training is a memory
+    window of its own, closed before validation runs; the best weights are copied outside."""
+    opt = make_optimizer(trial, model.parameters())
+    order = generator(trial.seed, 99)
+    budget = trial.budget
+    f = Fit()
+    stale = 0
+    for epoch in range(1, budget.epochs + 1):
+        t0 = time.perf_counter()
+        try:
+            with peaks.window("train"):
+                loss = _train_epoch(model, task, data, opt, trial, order, epoch)
+        except Diverged as e:
+            f.diverged_reason, f.stop_reason = str(e), "diverged"
+            break
+        sync(trial.device)
+        epoch_seconds = time.perf_counter() - t0
+        f.train_seconds += epoch_seconds
+        with peaks.window("eval"):
+            metrics = task.evaluate(forward_split(model, data.val), data.val)
+        value = metrics[task.val_key]
+        if not math.isfinite(value):
+            f.diverged_reason = f"non-finite validation {task.val_key} at epoch {epoch}"
+            f.stop_reason = "diverged"
+            break
+        f.history.append(
+            {
+                "epoch": epoch,
+                "train_loss": loss,
+                "val_metric": value,
+                "val": metrics,
+                "epoch_seconds": epoch_seconds,
+                "seconds": f.train_seconds,
+                "wall": time.perf_counter() - started,
+            }
+        )
+        if f.best_val is None or better(value, f.best_val, task.val_dir):
+            # Patience counts from the last epoch that improved by more than min_delta; the
+            # weights kept are those of the best epoch, however small its lead.
+            if f.best_val is None or improved(value, f.best_val, task.val_dir, budget.min_delta):
+                stale = 0
+            else:
+                stale += 1
+            f.best_val, f.best_epoch = value, epoch
+            f.best_state = None  # free the old copy before taking the new one
+            f.best_state = copy.deepcopy(model.state_dict())
+            peaks.hold(f.best_state)
+        else:
+            stale += 1
+        if on_event:
+            on_event(
+                {
+                    "event": "epoch",
+                    "epoch": epoch,
+                    "epochs": budget.epochs,
+                    "val_metric": value,
+                    "seconds": f.train_seconds,
+                }
+            )
+        if target is not None and f.to_target[1] is None and reached(value, target, task.val_dir):
+            f.to_target = (f.train_seconds, epoch)
+            if budget.target is not None:
+                f.stop_reason = "target"
+                break
+        if budget.seconds is not None and f.train_seconds >= budget.seconds:
+            f.stop_reason = "seconds"
+            break
+        if budget.patience is not None and stale >= budget.patience:
+            f.stop_reason = "patience"
+            break
+    return f
+
+
+def run_trial(trial: Trial, on_event: Event | None = None) -> TrialResult:
+    """Train and measure one trial; returns its result record."""
     started = time.perf_counter()
     torch.set_num_threads(trial.threads)
     task = get_task(trial.task)
@@ -141,152 +238,70 @@ def run_trial(trial: Trial, on_event: Event | None = None) -> dict[str, Any]:
     # The speed probe in this process, under whatever else the machine runs, before and after
     # training: compare normalises this trial's times by it (see grubench.measure.probe).
     probe_start = gemm_probe(trial.threads) if trial.device == "cpu" else None
-    cuda = trial.device.startswith("cuda")
-    if cuda:
-        torch.cuda.reset_peak_memory_stats()
-        mem_base = torch.cuda.memory_allocated()
-    else:
-        reset_peak_rss()
-        mem_base = rss_bytes()
-
-    opt = make_optimizer(trial, model.parameters())
-    order = generator(trial.seed, 99)
-    budget = trial.budget
-    target = budget.target if budget.target is not None else task.target
-    history: list[dict[str, Any]] = []
-    best_val, best_epoch, best_state = None, 0, None
-    train_seconds, stale = 0.0, 0
-    to_target: dict[str, Any] = {"seconds": None, "epoch": None}
-    diverged_reason = None
-    stop_reason = "epochs"
-    for epoch in range(1, budget.epochs + 1):
-        t0 = time.perf_counter()
-        try:
-            if data.stateful:
-                loss = train_stream_epoch(model, task, data, opt, trial)
-                if not math.isfinite(loss):
-                    raise Diverged(f"non-finite training loss in epoch {epoch}")
-            else:
-                loss = _train_epoch(model, task, data, opt, trial, order, epoch)
-        except Diverged as e:
-            diverged_reason = str(e)
-            stop_reason = "diverged"
-            break
-        sync(trial.device)
-        epoch_seconds = time.perf_counter() - t0
-        train_seconds += epoch_seconds
-        metrics = task.evaluate(forward_split(model, data.val), data.val)
-        value = metrics[task.val_key]
-        if not math.isfinite(value):
-            diverged_reason = f"non-finite validation {task.val_key} at epoch {epoch}"
-            stop_reason = "diverged"
-            break
-        history.append(
-            {
-                "epoch": epoch,
-                "train_loss": loss,
-                "val_metric": value,
-                "val": metrics,
-                "epoch_seconds": epoch_seconds,
-                "seconds": train_seconds,
-                "wall": time.perf_counter() - started,
-            }
-        )
-        if best_val is None or better(value, best_val, task.val_dir):
-            best_val, best_epoch, stale = value, epoch, 0
-            best_state = copy.deepcopy(model.state_dict())
-        else:
-            stale += 1
-        if on_event:
-            on_event(
-                {
-                    "event": "epoch",
-                    "epoch": epoch,
-                    "epochs": budget.epochs,
-                    "val_metric": value,
-                    "seconds": train_seconds,
-                }
-            )
-        if (
-            target is not None
-            and to_target["epoch"] is None
-            and reached(value, target, task.val_dir)
-        ):
-            to_target = {"seconds": train_seconds, "epoch": epoch}
-            if budget.target is not None:
-                stop_reason = "target"
-                break
-        if budget.seconds is not None and train_seconds >= budget.seconds:
-            stop_reason = "seconds"
-            break
-        if budget.patience is not None and stale >= budget.patience:
-            stop_reason = "patience"
-            break
-
-    if best_state is not None:
-        model.load_state_dict(best_state)
-        test_metrics = task.evaluate(forward_split(model, data.test), data.test)
-    else:
-        test_metrics = {}
-    sync(trial.device)
-    if cuda:
-        peak = torch.cuda.max_memory_allocated() - mem_base
-    else:
-        peak = peak_rss_bytes() - mem_base
+    peaks = Peaks(trial.device)
+    target = trial.budget.target if trial.budget.target is not None else task.target
+    f = fit(model, task, data, trial, target, peaks, on_event, started)
+    test_metrics: dict[str, float] = {}
+    if f.best_state is not None:
+        model.load_state_dict(f.best_state)
+        with peaks.window("eval"):
+            test_metrics = task.evaluate(forward_split(model, data.test), data.test)
 
     probe = trial_probe(probe_start, gemm_probe(trial.threads)) if probe_start else None
     one = one_sequence(data)
     latency, latency_iqr = median_time(lambda: forward_split(model, one), trial.device)
-    epochs_run = len(history)
-    seconds_per_epoch = statistics.median(h["epoch_seconds"] for h in history) if history else None
-    record = {
-        **record_head(trial),
-        "hidden": hidden,
-        "input_size": I,
-        "output_size": O,
-        "params_total": n_params,
-        "params_recurrent": params_recurrent(trial.arch, I, hidden, trial.layers),
-        "flops_per_step": flops_per_step(trial.arch, I, hidden, trial.layers, O),
-        "init": _init_name(trial),
-        "budget": trial_to_dict(trial)["budget"],
-        "metric": task.metric,
-        "direction": task.direction,
-        "val_metric_name": task.val_key,
-        "test_metric": _finite(test_metrics.get(task.metric, math.nan)),
-        "test_metrics": {k: _finite(v) for k, v in test_metrics.items()},
-        "baseline": data.baseline,
-        "baseline_name": data.baseline_name,
-        "target": target,
-        "time_to_target_s": to_target["seconds"],
-        "epochs_to_target": to_target["epoch"],
-        "best_epoch": best_epoch,
-        "best_val_metric": best_val,
-        "epochs_run": epochs_run,
-        "stop_reason": stop_reason,
-        "train_seconds": train_seconds,
-        "seconds_per_epoch": seconds_per_epoch,
-        "throughput_seq_s": (
-            sequences_per_epoch(data, trial) * epochs_run / train_seconds if train_seconds else None
+    epochs_run = len(f.history)
+    seconds = [h["epoch_seconds"] for h in f.history]
+    return TrialResult.of(
+        trial,
+        "diverged" if f.diverged_reason else "ok",
+        hidden=hidden,
+        input_size=I,
+        output_size=O,
+        params_total=n_params,
+        params_recurrent=params_recurrent(trial.arch, I, hidden, trial.layers),
+        flops_per_step=flops_per_step(trial.arch, I, hidden, trial.layers, O),
+        init=init_name(trial),
+        budget=trial_to_dict(trial)["budget"],
+        metric=task.metric,
+        direction=task.direction,
+        val_metric_name=task.val_key,
+        test_metric=_finite(test_metrics.get(task.metric, math.nan)),
+        test_metrics={k: _finite(v) for k, v in test_metrics.items()},
+        baseline=data.baseline,
+        baseline_name=data.baseline_name,
+        target=target,
+        time_to_target_s=f.to_target[0],
+        epochs_to_target=f.to_target[1],
+        best_epoch=f.best_epoch,
+        best_val_metric=f.best_val,
+        epochs_run=epochs_run,
+        stop_reason=f.stop_reason,
+        converged=f.stop_reason in CONVERGED_STOPS,
+        train_seconds=f.train_seconds,
+        seconds_per_epoch=statistics.median(seconds) if seconds else None,
+        throughput_seq_s=(
+            sequences_per_epoch(data, trial) * epochs_run / f.train_seconds
+            if f.train_seconds
+            else None
         ),
-        "infer_latency_ms": latency * 1e3,
-        "infer_latency_iqr_ms": latency_iqr * 1e3,
-        "peak_mem_mb": peak / 2**20,
-        "probe": probe,
-        "mem_baseline_mb": mem_base / 2**20,
-        "history": history,
-        "diverged": diverged_reason is not None,
-        "diverged_reason": diverged_reason,
-        "status": "diverged" if diverged_reason else "ok",
-        "error": None,
-        "versions": {"torch": torch.__version__, "python": platform.python_version()},
-        "data_info": data.info,
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "wall_seconds": time.perf_counter() - started,
-    }
-    return record
+        infer_latency_ms=latency * 1e3,
+        infer_latency_iqr_ms=latency_iqr * 1e3,
+        peak_mem_mb=peaks.train / MIB,
+        peak_eval_mb=peaks.eval / MIB,
+        probe=probe,
+        mem_baseline_mb=peaks.base_mib,
+        history=f.history,
+        diverged=f.diverged_reason is not None,
+        diverged_reason=f.diverged_reason,
+        versions={"torch": torch.__version__, "python": platform.python_version()},
+        data_info=data.info,
+        wall_seconds=time.perf_counter() - started,
+    )
 
 
-def _init_name(trial: Trial) -> str:
-    if trial.arch == "lstm" and trial.train.forget_bias is not None:
+def init_name(trial: Trial) -> str:
+    """How the weights started, as every record states it."""
+    if trial.arch == "lstm" and trial.train.forget_bias:
         return f"torch default, forget-gate bias {trial.train.forget_bias:g}"
     return "torch default (uniform ±1/sqrt(H))"

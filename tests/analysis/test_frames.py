@@ -6,7 +6,8 @@ import math
 import pytest
 from fake_records import paired_records, record, tuning_records
 
-from grubench.analysis.frames import finals, paired_frame, settings, summary
+from grubench.analysis.frames import paired_frame, settings, summary
+from grubench.store import finals_only
 
 
 def test_paired_frame_matches_by_seed_and_setting_not_by_order():
@@ -50,7 +51,7 @@ def test_summary_reports_the_interval_and_counts_failures_without_averaging_them
 def test_tuning_trials_never_enter_the_summary_or_the_pairs():
     recs = paired_records([0.1] * 6, [0.2] * 6, lr=0.01, lr_grid=[0.001, 0.01])
     recs += tuning_records("gru", {0.001: [9.0, 9.0], 0.01: [9.0, 9.0]})
-    assert len(finals(recs)) == 12
+    assert len(finals_only(recs)) == 12
     s = summary(recs).set_index("arch")
     assert s.loc["gru", "n"] == 6 and s.loc["gru", "metric_mean"] == pytest.approx(0.1)
     assert (s.loc["gru", "lr"], s.loc["gru", "lr_grid"]) == (0.01, "0.001 0.01")

@@ -158,7 +158,7 @@ CASES: list[tuple[str, Setup, str]] = [
     (
         "run-json-newer",
         run_dir(edit_run(lambda i: i.update(schema_version=99))),
-        "schema version 99 is newer than this grubench understands (1)",
+        "schema version 99 is newer than this grubench understands (2)",
     ),
     (
         "run-json-no-version",

@@ -135,9 +135,10 @@ def test_bad_inputs_exit_2_with_one_line(base, tmp_path, monkeypatch, setup, arg
     elif setup == "schema":
         import grubench.store
 
-        # NEW written (and read) by a grubench whose schema is 2, BASE by one whose schema is 1.
-        monkeypatch.setattr(grubench.store, "SCHEMA_VERSION", 2)
-        make_run(tmp_path / "schema", 1, schema=2)
+        # NEW written (and read) by a grubench one schema newer than the one that wrote BASE.
+        now = grubench.store.SCHEMA_VERSION
+        monkeypatch.setattr(grubench.store, "SCHEMA_VERSION", now + 1)
+        make_run(tmp_path / "schema", 1, schema=now + 1)
     elif setup == "other":
         make_run(tmp_path / "other", 1)
         path = tmp_path / "other" / "trials.jsonl"

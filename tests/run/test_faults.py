@@ -37,9 +37,10 @@ def test_each_fault_is_recorded_with_its_reason_and_the_others_finish(monkeypatc
         faults.ENV,
         "lstm:0=sigkill,lstm:1=memory,rnn:0=alloc,rnn:1=crash,gru:1=exit",
     )
-    records: list[dict] = []
+    results: list = []
     events: list[dict] = []
-    run_local(trials, 2, records.append, events.append)
+    run_local(trials, 2, results.append, events.append)
+    records = [r.to_dict() for r in results]
 
     by = {(r["arch"], r["seed"]): r for r in records}
     assert len(records) == len(trials) == 7
@@ -58,4 +59,7 @@ def test_each_fault_is_recorded_with_its_reason_and_the_others_finish(monkeypatc
         assert by[key]["status"] == "failed", key
         assert by[key]["error"].startswith(reason), by[key]["error"]
         assert by[key]["metric"] == "mse" and by[key]["test_metric"] is None
+    # A worker that reports its own failure names its host; one killed or gone silent cannot.
+    assert all(by[k]["node"] for k in [("gru", 0), ("lstm", 1), ("rnn", 0), ("rnn", 1)])
+    assert by[("lstm", 0)]["node"] is None and by[("gru", 1)]["node"] is None
     assert sum(ev["event"] == "finish" for ev in events) == 7

@@ -39,6 +39,35 @@ def test_copy_perfect_prediction_scores_zero_ce_and_full_accuracy():
     assert m["ce"] < 1e-6 and m["recall_acc"] == 1.0 and m["seq_acc"] == 1.0
 
 
+@pytest.mark.parametrize("symbols", [4, 9])
+def test_copy_delimiter_is_a_symbol_of_its_own_for_any_alphabet(symbols):
+    task, d = build("copy", delay=6, symbols=symbols, n_train=200, n_test=50)
+    tokens = d.train.x.argmax(-1)
+    assert d.input_size == symbols + 2 and d.train.x.shape[-1] == symbols + 2
+    cue = tokens[:, 10 + 6 - 1]
+    assert torch.all(cue == symbols + 1)  # after blank (0) and the data symbols 1..symbols
+    data = tokens[:, :10]
+    assert int(data.min()) >= 1 and int(data.max()) <= symbols  # no data symbol is the cue
+    assert int((tokens == symbols + 1).sum()) == 200  # the cue appears once per sequence
+
+
+def test_anbn_follows_weiss_et_al_training_to_n_100_and_testing_far_beyond():
+    task, d = build("anbn", n_train=400, n_val=50)
+    i = d.train.x[..., 0].sum(1)
+    assert int(i.max()) <= 100 and int(i.max()) > 90  # trained on n up to about 100
+    assert int(d.test.lengths.max()) == 2 * 300 + 1  # tested up to n = 300 (and its misses)
+    assert "Deviations" in task.citation and "Weiss, Goldberg & Yahav 2018" in task.citation
+
+
+def test_anbn_scores_the_largest_n_up_to_which_every_string_is_right():
+    task, d = build("anbn", max_n=5, max_n_test=200)
+    i = d.test.x[..., 0].sum(1)
+    j = d.test.x[..., 1].sum(1)
+    out = torch.where(d.test.y > 0, 5.0, -5.0)
+    out[(i == 151) & (j == 150)] = 5.0  # accepts a^151 b^150: group 150 has a mistake
+    assert task.evaluate(out, d.test)["max_n"] == 149
+
+
 def test_anbn_test_set_holds_every_n_with_its_near_misses():
     task, d = build("anbn", max_n=5, max_n_test=12)
     i = d.test.x[..., 0].sum(1).long()

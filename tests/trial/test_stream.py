@@ -74,12 +74,12 @@ def test_a_stateful_trial_trains_and_records_the_corpus_hash():
         train=Train(batch_size=8, lr=0.01),
     )
     r = run_trial(trial)
-    assert r["status"] == "ok" and r["epochs_run"] == 2
-    assert len(r["data_info"]["corpus_sha256"]) == 64
-    assert r["history"][1]["train_loss"] < r["history"][0]["train_loss"]
-    assert r["test_metric"] < math.log2(r["data_info"]["alphabet"])  # beats a uniform guess
+    assert r.status == "ok" and r.epochs_run == 2
+    assert len(r.data_info["corpus_sha256"]) == 64
+    assert r.history[1]["train_loss"] < r.history[0]["train_loss"]
+    assert r.test_metric < math.log2(r.data_info["alphabet"])  # beats a uniform guess
     task = get_task("charlm:pydoc")
     data = task.build(dict(trial.task_params), 0)
     # 2700 training characters give a 2699-step stream: 8 rows of 337, 14 windows of 25 each
     assert sequences_per_epoch(data, trial) == 8 * 14
-    assert r["throughput_seq_s"] == pytest.approx(8 * 14 * 2 / r["train_seconds"])
+    assert r.throughput_seq_s == pytest.approx(8 * 14 * 2 / r.train_seconds)

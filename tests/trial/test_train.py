@@ -35,6 +35,13 @@ DESIGN_KEYS = [  # "What every result records" in DESIGN.md
     "versions",
     "schema_version",
     "init",
+    "lr",
+    "lr_grid",
+    "role",
+    "converged",
+    "stop_reason",
+    "peak_eval_mb",
+    "node",
 ]
 
 
@@ -59,22 +66,22 @@ def tiny(arch: str = "gru", task: str = "adding", epochs: int = 2, **kw) -> Tria
 
 def test_result_records_everything_design_asks_for():
     r = run_trial(tiny())
-    missing = [k for k in DESIGN_KEYS if k not in r]
+    missing = [k for k in DESIGN_KEYS if k not in r.to_dict()]
     assert not missing
-    assert r["status"] == "ok" and r["epochs_run"] == 2 and len(r["history"]) == 2
-    h = r["history"][-1]
+    assert r.status == "ok" and r.epochs_run == 2 and len(r.history) == 2
+    h = r.history[-1]
     assert {"train_loss", "val_metric", "seconds", "epoch_seconds"} <= h.keys()
-    assert r["history"][0]["seconds"] < h["seconds"] == pytest.approx(r["train_seconds"])
-    assert r["throughput_seq_s"] == pytest.approx(64 * 2 / r["train_seconds"])
-    epoch_s = [e["epoch_seconds"] for e in r["history"]]
-    assert r["seconds_per_epoch"] == pytest.approx(sum(epoch_s) / 2)  # median of two epochs
-    assert r["peak_mem_mb"] >= 0 and r["infer_latency_ms"] > 0
+    assert r.history[0]["seconds"] < h["seconds"] == pytest.approx(r.train_seconds)
+    assert r.throughput_seq_s == pytest.approx(64 * 2 / r.train_seconds)
+    epoch_s = [e["epoch_seconds"] for e in r.history]
+    assert r.seconds_per_epoch == pytest.approx(sum(epoch_s) / 2)  # median of two epochs
+    assert r.peak_mem_mb >= 0 and r.infer_latency_ms > 0
 
 
 def test_training_is_deterministic_on_cpu_for_a_seed():
     a, b = run_trial(tiny("lstm")), run_trial(tiny("lstm"))
-    assert [h["train_loss"] for h in a["history"]] == [h["train_loss"] for h in b["history"]]
-    assert a["test_metric"] == b["test_metric"]
+    assert [h["train_loss"] for h in a.history] == [h["train_loss"] for h in b.history]
+    assert a.test_metric == b.test_metric
 
 
 def test_paired_archs_see_the_same_batches_in_the_same_order(monkeypatch):
@@ -97,19 +104,19 @@ def test_paired_archs_see_the_same_batches_in_the_same_order(monkeypatch):
 
 def test_params_matching_sizes_each_arch_to_the_lstm_budget():
     g, m = run_trial(tiny("gru", epochs=1)), run_trial(tiny("lstm", epochs=1))
-    assert m["hidden"] == 8 and g["hidden"] == 9
-    assert abs(g["params_total"] - m["params_total"]) / m["params_total"] < 0.1
+    assert m.hidden == 8 and g.hidden == 9
+    assert abs(g.params_total - m.params_total) / m.params_total < 0.1
 
 
 def test_a_target_stops_training_and_records_time_to_target():
     r = run_trial(tiny(budget=Budget(epochs=50, target=10.0)))  # MSE below 10 at once
-    assert r["stop_reason"] == "target" and r["epochs_run"] == 1
-    assert r["epochs_to_target"] == 1 and r["time_to_target_s"] == r["train_seconds"]
+    assert r.stop_reason == "target" and r.epochs_run == 1
+    assert r.epochs_to_target == 1 and r.time_to_target_s == r.train_seconds
 
 
 def test_a_time_budget_stops_training():
-    r = run_trial(tiny(budget=Budget(epochs=10_000, seconds=0.5)))
-    assert r["stop_reason"] == "seconds" and 1 <= r["epochs_run"] < 10_000
+    r = run_trial(tiny(budget=Budget(epochs=10_000, seconds=0.5, patience=None)))
+    assert r.stop_reason == "seconds" and 1 <= r.epochs_run < 10_000
 
 
 def test_a_nan_loss_is_recorded_as_diverged_not_raised(monkeypatch):
@@ -117,13 +124,55 @@ def test_a_nan_loss_is_recorded_as_diverged_not_raised(monkeypatch):
     nan_loss = replace(base, loss=lambda out, y, lengths: (out - y).mean() * math.nan)
     monkeypatch.setitem(registry.TASKS, "adding", nan_loss)
     r = run_trial(tiny())
-    assert r["diverged"] and r["status"] == "diverged"
-    assert "non-finite training loss in epoch 1" in r["diverged_reason"]
-    assert r["test_metric"] is None
+    assert r.diverged and r.status == "diverged"
+    assert "non-finite training loss in epoch 1" in r.diverged_reason
+    assert r.test_metric is None
 
 
 def test_anbn_reports_accuracy_for_validation_and_largest_n_for_test():
     r = run_trial(tiny("lstm", task="anbn", params={"max_n": 4, "max_n_test": 8}))
-    assert r["metric"] == "max_n" and r["val_metric_name"] == "accuracy"
-    assert 0 <= r["test_metric"] <= 8 and "accuracy" in r["test_metrics"]
+    assert r.metric == "max_n" and r.val_metric_name == "accuracy"
+    assert 0 <= r.test_metric <= 8 and "accuracy" in r.test_metrics
     assert torch.get_num_threads() == 1
+
+
+def test_the_epoch_cap_is_not_convergence_but_patience_and_target_are():
+    capped = run_trial(tiny(budget=Budget(epochs=2, patience=None)))
+    assert capped.stop_reason == "epochs" and capped.converged is False
+    target = run_trial(tiny(budget=Budget(epochs=50, target=10.0)))
+    assert target.stop_reason == "target" and target.converged is True
+
+
+def test_patience_stops_a_run_whose_validation_stopped_improving(monkeypatch):
+    base = get_task("adding")
+    # A validation metric that never improves after the first epoch.
+    flat = replace(base, evaluate=lambda out, split: {"mse": 1.0})
+    monkeypatch.setitem(registry.TASKS, "adding", flat)
+    r = run_trial(tiny(budget=Budget(epochs=50, patience=3)))
+    assert r.stop_reason == "patience" and r.converged is True
+    assert r.epochs_run == 4 and r.best_epoch == 1
+
+
+def test_lstm_forget_bias_starts_at_one_and_is_recorded():
+    r = run_trial(tiny("lstm", epochs=1))
+    assert r.init == "torch default, forget-gate bias 1"
+    plain = run_trial(tiny("lstm", epochs=1, train=Train(batch_size=16, forget_bias=0.0)))
+    assert plain.init == "torch default (uniform ±1/sqrt(H))"
+    assert plain.test_metric != r.test_metric
+
+
+def test_the_record_carries_the_learning_rate_and_its_grid():
+    trial = replace(tiny(epochs=1), role="tune", lr_grid=(0.001, 0.01))
+    r = run_trial(trial)
+    assert r.role == "tune" and r.lr == trial.train.lr and r.lr_grid == [0.001, 0.01]
+
+
+def test_patience_ignores_improvements_smaller_than_min_delta(monkeypatch):
+    base = get_task("adding")
+    # The warm-up's evaluation first, then epochs that creep after each big drop.
+    values = iter([9.0, 1.0, 0.999, 0.998, 0.5, 0.4999, 0.4998, 0.4997])
+    creep = replace(base, evaluate=lambda out, split: {"mse": next(values, 0.4997)})
+    monkeypatch.setitem(registry.TASKS, "adding", creep)
+    r = run_trial(tiny(budget=Budget(epochs=50, patience=3, min_delta=0.01)))
+    assert r.stop_reason == "patience" and r.epochs_run == 7
+    assert r.best_epoch == 7  # the best weights are still the best epoch's

@@ -27,10 +27,11 @@ def test_differences_name_sizes_environment_and_missing_groups(tmp_path):
 
 
 def test_different_schema_versions_are_refused(tmp_path, monkeypatch):
+    now = grubench.store.SCHEMA_VERSION
     a = load_run(make_run(tmp_path / "a", 0), "BASE")
-    monkeypatch.setattr(grubench.store, "SCHEMA_VERSION", 2)
-    b = load_run(make_run(tmp_path / "b", 1, schema=2), "NEW")
-    with pytest.raises(UserError, match=r"different schema versions: BASE \[1\], NEW \[2\]"):
+    monkeypatch.setattr(grubench.store, "SCHEMA_VERSION", now + 1)
+    b = load_run(make_run(tmp_path / "b", 1, schema=now + 1), "NEW")
+    with pytest.raises(UserError, match=rf"schema versions: BASE \[{now}\], NEW \[{now + 1}\]"):
         compare_runs(a, b, TH, absolute=False)
 
 
