@@ -146,6 +146,12 @@ class SeedGRU(nn.Module):
         return out, state[-1], state
 
 
+def _seed_lstm(i: int, h: int, layers: int) -> nn.Module:
+    from grubench.models.seed_lstm import SeedLSTM  # kept apart: archs.py stays short
+
+    return SeedLSTM(i, h, layers)
+
+
 def _torch(kind: type[nn.RNNBase]) -> Callable[[int, int, int], nn.Module]:
     return lambda i, h, layers: TorchCore(kind, i, h, layers)
 
@@ -182,6 +188,15 @@ ARCHS: dict[str, Arch] = {
             "gru-seed with its time loop compiled by TorchScript (same numbers, less Python)",
             lambda i, h, layers: SeedGRU(i, h, layers, scripted=True),
         ),
+        Arch(
+            "lstm-seed",
+            4,
+            1,
+            17,
+            "an LSTM written like gru-seed (one input matmul, a per-step loop): the same code "
+            "path for both archs when timing",
+            _seed_lstm,
+        ),
     ]
 }
 ALIASES = {"gru-v1": "gru-seed", "gru-v1-jit": "gru-seed-jit"}
@@ -199,6 +214,9 @@ def get_arch(name: str) -> Arch:
 
 def set_forget_bias(core: nn.Module, value: float) -> None:
     """Give every LSTM layer a total forget-gate bias of ``value`` (Jozefowicz et al. 2015)."""
+    if hasattr(core, "set_forget_bias"):  # lstm-seed: one bias per gate
+        core.set_forget_bias(value)
+        return
     rnn = getattr(core, "rnn", None)
     if not isinstance(rnn, nn.LSTM):
         return
