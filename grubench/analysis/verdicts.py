@@ -6,7 +6,9 @@ The rules, in order:
    seed reaches it on test; without one, the end of the mean's 95% t-interval beats the trivial
    baseline by the task's ``learned_margin``. When no arch learned, the condition reads "not
    learned within budget", counts for nothing and leaves the multiple-testing family.
-2. Holm within each claim: a condition counts when its Holm-adjusted p is below ALPHA.
+2. Holm within each claim, over its decisive conditions: one counts when its Holm-adjusted p
+   is below ALPHA. Context conditions (e.g. the full training set for a limited-data claim) are
+   shown with their raw p and never count.
 3. A condition is "underpowered" when even its smallest attainable p, times the family size,
    cannot go below ALPHA (few seeds with the exact sign-flip test).
 4. A hedged claim ("may", "can") is supported by one decisive condition for it and contradicted
@@ -117,9 +119,14 @@ def holm(p_values: list[float]) -> list[float]:
 
 
 def adjust(findings: list[Finding]) -> list[Finding]:
-    """Holm over the tested findings that can count (p known, not "not learned"); each then
-    counts for its lean when its adjusted p is below ALPHA and its winner learned the task."""
-    family = [i for i, f in enumerate(findings) if f.p is not None and f.note != NOT_LEARNED]
+    """Holm over the tested findings that can decide the claim (decisive, p known, not "not
+    learned"); each then counts for its lean when its adjusted p is below ALPHA and its winner
+    learned the task. Context conditions keep their raw p and count for nothing."""
+    family = [
+        i
+        for i, f in enumerate(findings)
+        if f.decisive and f.p is not None and f.note != NOT_LEARNED
+    ]
     adjusted = dict(zip(family, holm([findings[i].p or 1.0 for i in family]), strict=True))
     out = []
     for i, f in enumerate(findings):

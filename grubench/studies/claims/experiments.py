@@ -4,10 +4,12 @@ matched by a rule. Each becomes an ordinary suite in its own results folder, so 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from grubench import config
 from grubench.errors import UnavailableTask, UserError
 from grubench.run import plan as runs
 from grubench.run.local import Sink
@@ -31,6 +33,13 @@ class Sweep:
     patience: int | None = None
     archs: tuple[str, ...] = ("gru", "lstm")
     workers: int = 2
+    # Fair training: a learning rate searched per arch on validation (``[tune]``), LSTM
+    # forget-gate bias 1, and training to an end (patience, with ``epochs`` as the cap).
+    lr_grid: tuple[float, ...] = (1e-3, 3e-3, 1e-2)
+    tune_seeds: int = 1
+    forget_bias: float = 1.0
+    # Equal optimiser steps: a swept training fraction f gets epochs/f and patience/f.
+    equal_steps: bool = False
 
     def source(self) -> dict[str, Any]:
         """The suite as raw data, exactly as a TOML file would give it."""
@@ -39,12 +48,19 @@ class Sweep:
             t = {"name": self.task, **dict(self.fixed)}
             if self.param:
                 t[self.param] = v
+            if self.equal_steps and isinstance(v, float) and v < 1:
+                t["epochs"] = math.ceil(self.epochs / v)
+                if self.patience is not None:
+                    t["patience"] = math.ceil(self.patience / v)
             tasks.append(t)
-        train: dict[str, Any] = {"epochs": self.epochs}
+        train: dict[str, Any] = {"epochs": self.epochs, "forget_bias": self.forget_bias}
         if self.target is not None:
             train["target"] = self.target
         if self.patience is not None:
             train["patience"] = self.patience
+        extra: dict[str, Any] = {}
+        if tuning_available():
+            extra["tune"] = {"lr": list(self.lr_grid), "seeds": self.tune_seeds}
         return {
             "name": self.name,
             "description": f"grubench claims experiment {self.name}",
@@ -56,7 +72,14 @@ class Sweep:
             "workers": self.workers,
             "train": train,
             "task": tasks,
+            **extra,
         }
+
+
+def tuning_available() -> bool:
+    """Whether this build's suites take a ``[tune]`` section (per-arch learning-rate search);
+    without it every arch trains at the suite's one learning rate, and the scope says so."""
+    return "tune" in config.SUITE_KEYS
 
 
 def scaled(sweep: Sweep, **changes: Any) -> Sweep:

@@ -16,7 +16,7 @@ import json
 import math
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +107,7 @@ def measure(impl: Impl, match: str, hidden: int, seq_len: int, grid: Grid) -> di
         "ratio_lo": float(math.exp(ci[0])),
         "ratio_hi": float(math.exp(ci[1])),
         "rounds": len(logs),
+        "log_ratios": [float(v) for v in logs],
         "flop_ratio": flop_ratio(match, hidden, grid),
     }
 
@@ -123,6 +124,17 @@ def environment() -> dict[str, Any]:
     }
 
 
+def load_or_run(grid: Grid, out: Path, execute: bool = True) -> dict[str, Any] | None:
+    """The grid's results in ``out``: reused when they were measured on this very grid,
+    measured now otherwise (or None when ``execute`` is off)."""
+    path = out / "timing.json"
+    if path.exists():
+        kept = json.loads(path.read_text())
+        if kept.get("grid") == json.loads(json.dumps(asdict(grid))):
+            return kept
+    return run(grid, out) if execute else None
+
+
 def run(grid: Grid, out: Path) -> dict[str, Any]:
     """Measure every point serially and write ``timing.json`` and the crossover chart."""
     torch.set_num_threads(1)
@@ -137,7 +149,7 @@ def run(grid: Grid, out: Path) -> dict[str, Any]:
     ]
     result = {
         "environment": environment(),
-        "grid": {"batch": grid.batch, "input_size": grid.input_size, "rounds": grid.rounds},
+        "grid": asdict(grid),
         "wall_seconds": time.perf_counter() - t0,
         "load_after": list(_load()),  # 1, 5, 15 min load averages
         "rows": rows,
