@@ -202,6 +202,7 @@ def from_ratio(condition: str, lo: float, hi: float, what: str) -> Finding:
         condition,
         outcome,
         f"{what} GRU/LSTM {span} (exact)",
+        note=f"exact: {what} GRU/LSTM {span} over the sizes (the interval is that range)",
         lean=outcome,
         effect=math.sqrt(lo * hi),
         interval=(lo, hi),

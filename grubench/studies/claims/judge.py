@@ -130,11 +130,13 @@ EXACT_SCOPE = {"evidence": "closed forms", "sizes": "input 1/12/64, hidden 16-10
 
 def judge_params(_: dict[str, Any]) -> Verdict:
     rows = param_ratios()
-    cond = f"equal hidden size, {len(rows)} sizes"
+    cond = f"at equal hidden ({len(rows)} sizes)"
     return judge(
         [
-            from_ratio(cond, *_span(rows, "params_total"), "total params"),
-            from_ratio(cond, *_span(rows, "params_recurrent"), "recurrent params"),
+            from_ratio(f"total params {cond}", *_span(rows, "params_total"), "total params"),
+            from_ratio(
+                f"recurrent params {cond}", *_span(rows, "params_recurrent"), "recurrent params"
+            ),
         ],
         CLAIMS_TEXT["a"],
         EXACT_SCOPE,
