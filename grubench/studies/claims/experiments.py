@@ -31,6 +31,7 @@ class Sweep:
     epochs: int = 10
     target: float | None = None  # stop at this validation metric (and time it)
     patience: int | None = None
+    seconds: float | None = None  # training-time cap per trial, the same for every arch
     archs: tuple[str, ...] = ("gru", "lstm")
     workers: int = 2
     # Fair training: a learning rate searched per arch on validation (``[tune]``), LSTM
@@ -58,6 +59,8 @@ class Sweep:
             train["target"] = self.target
         if self.patience is not None:
             train["patience"] = self.patience
+        if self.seconds is not None:
+            train["seconds"] = self.seconds
         extra: dict[str, Any] = {}
         if tuning_available():
             extra["tune"] = {"lr": list(self.lr_grid), "seeds": self.tune_seeds}

@@ -31,8 +31,8 @@ from grubench.studies.claims.judge import (
 )
 
 NOISE = np.array([0.01, -0.01, 0.02, -0.02, 0.005, -0.005, 0.015, -0.015, 0.0, 0.012])
-JV = next(s for s in DATA if s.name == "data-jv")
-ADDING, COPY, ANBN = LONG
+JV = replace(next(s for s in DATA if s.name == "data-jv"), values=(0.1, 0.25, 1.0))
+ADDING = replace(LONG[0], values=(50, 100))
 
 
 def outcome(sweep, records):
