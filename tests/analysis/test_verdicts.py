@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from grubench.analysis.findings import from_ratio, learned, paired_finding, ratio_finding
 from grubench.analysis.verdicts import (
     AGAINST,
     CONTRADICTED,
@@ -17,13 +18,9 @@ from grubench.analysis.verdicts import (
     Finding,
     adjust,
     combine,
-    from_ratio,
     hedged,
     holm,
     judge,
-    learned,
-    paired_finding,
-    ratio_finding,
 )
 
 NOISE = np.array([0.01, -0.01, 0.02, -0.02, 0.005, -0.005, 0.015, -0.015, 0.0, 0.012])

@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from grubench.analysis.findings import learned, paired_finding, ratio_finding
 from grubench.analysis.stats import trials_frame
-from grubench.analysis.verdicts import Finding, learned, paired_finding, ratio_finding
+from grubench.analysis.verdicts import Finding
 from grubench.errors import UserError
 from grubench.studies.claims.experiments import Outcome, tuning_available
 

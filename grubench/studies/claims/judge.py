@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from grubench.analysis.verdicts import NOT_RUN, Finding, Verdict, from_ratio, judge
+from grubench.analysis.findings import from_ratio
+from grubench.analysis.verdicts import NOT_RUN, Finding, Verdict, judge
 from grubench.models.sizing import flops_per_step, match_hidden, params_recurrent, params_total
 from grubench.studies.claims import evidence as ev
 from grubench.studies.claims.experiments import Outcome, Sweep, scaled
