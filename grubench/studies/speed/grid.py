@@ -15,6 +15,7 @@ import contextlib
 import json
 import math
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -64,8 +65,11 @@ QUICK = Grid(hidden=(64, 256), seq_len=(50,), rounds=5)
 
 @contextlib.contextmanager
 def kernels(impl: Impl) -> Iterator[None]:
-    with torch.backends.mkldnn.flags(enabled=impl.mkldnn):
-        yield
+    with warnings.catch_warnings():
+        # torch warns about TF32 on Intel GPUs whenever these flags are set; not our case
+        warnings.simplefilter("ignore", UserWarning)
+        with torch.backends.mkldnn.flags(enabled=impl.mkldnn):
+            yield
 
 
 def flop_ratio(match: str, hidden: int, grid: Grid) -> float:

@@ -62,3 +62,28 @@ def test_finished_trials_are_reused_on_the_second_call(tmp_path: Path):
     assert [e["event"] for e in events].count("finish") == 2
     unrun = run_sweep(one, tmp_path / "fresh", events.append, execute=False)
     assert unrun.records == () and unrun.error is None
+
+
+def test_fair_training_keys_and_equal_steps_per_fraction(monkeypatch):
+    from grubench.studies.claims import experiments
+
+    frac = Sweep(
+        "f",
+        "ucr:JapaneseVowels",
+        "train_fraction",
+        (0.25, 1.0),
+        (("subset", "seed"),),
+        epochs=10,
+        patience=3,
+        seconds=5.0,
+        equal_steps=True,
+    )
+    src = frac.source()
+    assert src["train"] == {"epochs": 10, "forget_bias": 1.0, "patience": 3, "seconds": 5.0}
+    quarter, full = src["task"]
+    assert (quarter["epochs"], quarter["patience"]) == (40, 12)  # 4× the epochs of 1/4 the data
+    assert "epochs" not in full and full["subset"] == "seed"
+    monkeypatch.setattr(experiments, "tuning_available", lambda: True)
+    assert frac.source()["tune"] == {"lr": [1e-3, 3e-3, 1e-2], "seeds": 1}
+    monkeypatch.setattr(experiments, "tuning_available", lambda: False)
+    assert "tune" not in frac.source()  # a build without [tune] would refuse the suite
