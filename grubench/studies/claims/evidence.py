@@ -90,7 +90,8 @@ def sweep_findings(
     """One paired GRU/LSTM test-metric finding per swept value, named ``task param=value``;
     ``decisive(value)`` says whether that value decides the claim or is context."""
     sweep = outcome.sweep
-    records = list(outcome.records)
+    # Tuning trials (``role = "tune"``) chose the learning rate; they are not evidence.
+    records = [r for r in outcome.records if r.get("role", "final") == "final"]
     out = []
     for value in sweep.values if sweep.param else (None,):
         sub = [r for r in records if value is None or r["task_params"].get(sweep.param) == value]

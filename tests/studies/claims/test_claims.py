@@ -143,7 +143,10 @@ def test_long_claim_is_not_decided_by_models_that_never_learned():
 def test_long_claim_supported_by_a_learned_lstm_win_at_the_long_lag():
     solved, stuck = 0.005 + NOISE / 10, 0.15 + NOISE
     adding = sweep_records(ADDING, {50: (solved, solved), 100: (stuck, solved)})
-    v = judge_long({"long-adding": outcome(ADDING, adding)})
+    tuning = sweep_records(ADDING, {100: (solved, stuck)})  # the other way round: ignored
+    for r in tuning:
+        r["role"], r["seed"] = "tune", r["seed"] + 100
+    v = judge_long({"long-adding": outcome(ADDING, adding + tuning)})
     assert v.verdict == SUPPORTED and v.condition == "holds for adding length=100"
     f = v.findings[1]
     assert f.learned == {"gru": False, "lstm": True} and f.p_holm == pytest.approx(2 / 2**10)
