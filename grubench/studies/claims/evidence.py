@@ -137,7 +137,8 @@ def training_scope(outcomes: list[Outcome]) -> dict[str, Any]:
             f"{o.sweep.name}: hidden {o.sweep.hidden} ({o.sweep.match})" for o in outcomes
         ),
         "budget": ", ".join(
-            f"{o.sweep.name}: ≤{o.sweep.epochs} epochs, patience {o.sweep.patience}"
+            f"{o.sweep.name}: ≤{o.sweep.epochs} epochs, ≤{o.sweep.seconds} s training, "
+            f"patience {o.sweep.patience}"
             for o in outcomes
         ),
         "seeds": seeds[0] if len(seeds) == 1 else seeds,
