@@ -70,12 +70,12 @@ def learned(
         return False
     if target is not None:
         med = float(np.median(x))
-        return med <= target if direction == "min" else med >= target
+        return bool(med <= target if direction == "min" else med >= target)
     if baseline is None or not math.isfinite(baseline):
         return False
     lo, hi = mean_interval(x)
     m = margin or 0.0
-    return hi < baseline - m if direction == "min" else lo > baseline + m
+    return bool(hi < baseline - m if direction == "min" else lo > baseline + m)
 
 
 def paired_finding(

@@ -70,7 +70,31 @@ def run_claims(
         if n != "timing":
             got[n] = run_sweep(defs[n], folder / n, on_event, execute)
     verdicts = tuple((c, c.judge(got)) for c in chosen)
-    return ClaimsResult(folder, verdicts, got, time.perf_counter() - started)
+    return ClaimsResult(folder, verdicts, got, measured_wall(got) or time.perf_counter() - started)
+
+
+def measured_wall(got: dict[str, Any]) -> float:
+    """Wall time the results took to make, read from the results themselves (so a resumed or
+    ``--no-run`` invocation reports the run, not itself): the timing grid's wall time plus the
+    span from the first trial's start to the last trial's end."""
+    recs = [r for o in got.values() if isinstance(o, Outcome) for r in o.records]
+    ends = [_stamp(r.get("finished_at")) for r in recs]
+    spans = [
+        (e - float(r.get("wall_seconds") or 0.0), e)
+        for r, e in zip(recs, ends, strict=True)
+        if e is not None
+    ]
+    trained = max(e for _, e in spans) - min(s for s, _ in spans) if spans else 0.0
+    return trained + float((got.get("timing") or {}).get("wall_seconds") or 0.0)
+
+
+def _stamp(text: str | None) -> float | None:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(text)).timestamp()
+    except ValueError:
+        return None
 
 
 def verdict_label(v: Verdict) -> str:

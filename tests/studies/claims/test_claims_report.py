@@ -94,3 +94,14 @@ def test_an_experiment_that_ran_trials_gets_its_own_report(tmp_path: Path):
     )
     write_claims(result)
     assert (folder / "report.md").exists() and (folder / "report.html").exists()
+
+
+def test_wall_time_is_read_from_the_results_not_from_the_invocation():
+    from grubench.studies.claims.report import measured_wall
+
+    recs = paired_records([0.1], [0.2], params={"length": 100})
+    recs[0].update(finished_at="2026-01-01T00:01:00+00:00", wall_seconds=30.0)
+    recs[1].update(finished_at="2026-01-01T00:02:00+00:00", wall_seconds=20.0)
+    got = {"long-adding": Outcome(ADDING, Path("/x"), tuple(recs)), "timing": {"wall_seconds": 5}}
+    assert measured_wall(got) == pytest.approx(90.0 + 5.0)  # 00:00:30 → 00:02:00, plus the grid
+    assert measured_wall({}) == 0.0
