@@ -39,8 +39,21 @@ class Sweep:
     lr_grid: tuple[float, ...] = (1e-3, 3e-3, 1e-2)
     tune_seeds: int = 1
     forget_bias: float = 1.0
-    # Equal optimiser steps: a swept training fraction f gets epochs/f and patience/f.
+    # Equal optimiser steps: a swept training fraction f gets its epochs and patience scaled
+    # by (steps per epoch on the full set) / (steps per epoch on f of it), from
+    # ``train_examples`` (the full training split's size) and the batch size; 1/f without them.
     equal_steps: bool = False
+    train_examples: int | None = None
+    batch_size: int | None = None
+
+    def step_factor(self, fraction: float) -> float:
+        """How many more epochs ``fraction`` of the training set needs for the same steps: a
+        set smaller than a batch is one step per epoch however small it gets."""
+        if self.train_examples is None:
+            return 1 / fraction
+        batch = self.batch_size or 64  # the suite default
+        small = max(1, math.ceil(fraction * self.train_examples))
+        return _steps(self.train_examples, batch) / _steps(small, batch)
 
     def source(self) -> dict[str, Any]:
         """The suite as raw data, exactly as a TOML file would give it."""
@@ -50,11 +63,14 @@ class Sweep:
             if self.param:
                 t[self.param] = v
             if self.equal_steps and isinstance(v, float) and v < 1:
-                t["epochs"] = math.ceil(self.epochs / v)
+                factor = self.step_factor(v)
+                t["epochs"] = math.ceil(self.epochs * factor)
                 if self.patience is not None:
-                    t["patience"] = math.ceil(self.patience / v)
+                    t["patience"] = math.ceil(self.patience * factor)
             tasks.append(t)
         train: dict[str, Any] = {"epochs": self.epochs, "forget_bias": self.forget_bias}
+        if self.batch_size is not None:
+            train["batch_size"] = self.batch_size
         if self.target is not None:
             train["target"] = self.target
         if self.patience is not None:
@@ -77,6 +93,10 @@ class Sweep:
             "task": tasks,
             **extra,
         }
+
+
+def _steps(examples: int, batch: int) -> int:
+    return max(1, math.ceil(examples / batch))
 
 
 def tuning_available() -> bool:

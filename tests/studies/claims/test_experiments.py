@@ -87,3 +87,11 @@ def test_fair_training_keys_and_equal_steps_per_fraction(monkeypatch):
     assert frac.source()["tune"] == {"lr": [1e-3, 3e-3, 1e-2], "seeds": 1}
     monkeypatch.setattr(experiments, "tuning_available", lambda: False)
     assert "tune" not in frac.source()  # a build without [tune] would refuse the suite
+
+
+def test_equal_steps_count_batches_so_a_set_smaller_than_a_batch_is_not_over_trained():
+    tiny = Sweep("t", "ucr:X", "train_fraction", (0.25, 1.0), (), equal_steps=True)
+    assert tiny.step_factor(0.25) == 4  # without sizes: 1/f
+    sized = replace(tiny, train_examples=216, batch_size=16)
+    assert sized.step_factor(0.25) == 14 / 4  # 216/16 → 14 steps; 54/16 → 4 steps
+    assert replace(tiny, train_examples=53).step_factor(0.25) == 1  # one batch either way
