@@ -133,8 +133,7 @@ SUBSET = ("fixed", "seed")
 def subset_seed(p: dict[str, Any], seed: int) -> int | None:
     """The seed a reduced training set is drawn from: none (one nested subset for every seed)
     or the trial's seed, which every arch of that seed shares."""
-    if p["subset"] not in SUBSET:
-        raise UserError(
-            f"parameter 'subset' must be one of {', '.join(SUBSET)}, got {p['subset']!r}"
-        )
-    return seed if p["subset"] == "seed" else None
+    subset = p.get("subset", "fixed")  # builds called with raw parameters keep the old way
+    if subset not in SUBSET:
+        raise UserError(f"parameter 'subset' must be one of {', '.join(SUBSET)}, got {subset!r}")
+    return seed if subset == "seed" else None
