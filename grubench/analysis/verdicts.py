@@ -1,13 +1,28 @@
 """Verdict rules: how findings (one per condition tested) become supported / contradicted /
-inconclusive / depends. Pure functions, so every rule is tested on constructed evidence."""
+inconclusive / depends. Pure functions, so every rule is tested on constructed evidence.
+
+The rules, in order:
+1. A metric condition counts only when its winner *learned* the task: with a target, the median
+   seed reaches it on test; without one, the end of the mean's 95% t-interval beats the trivial
+   baseline by the task's ``learned_margin``. When no arch learned, the condition reads "not
+   learned within budget", counts for nothing and leaves the multiple-testing family.
+2. Holm within each claim, over its decisive conditions: one counts when its Holm-adjusted p
+   is below ALPHA. Context conditions (e.g. the full training set for a limited-data claim) are
+   shown with their raw p and never count.
+3. A condition is "underpowered" when even its smallest attainable p, times the family size,
+   cannot go below ALPHA (few seeds with the exact sign-flip test).
+4. A hedged claim ("may", "can") is supported by one decisive condition for it and contradicted
+   only when at least two decisive conditions go against it and none is for it. An unhedged
+   claim is supported when every decisive condition is for it.
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from grubench.analysis.stats import ALPHA, Paired, mean_interval
+from grubench.analysis.stats import ALPHA
 
 FOR, AGAINST, NONE = "for", "against", "none"
 SUPPORTED, CONTRADICTED, INCONCLUSIVE, DEPENDS = (
@@ -17,112 +32,151 @@ SUPPORTED, CONTRADICTED, INCONCLUSIVE, DEPENDS = (
     "depends",
 )
 NOT_RUN = "not run"
+NOT_LEARNED = "not learned within budget"
 EQUAL_BAND = 0.05  # exact ratios within ±5% of 1 count as "the same cost"
+HEDGES = ("may", "can", "might", "could")
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One test of a claim under one condition: whether it speaks for it, against it, or not."""
+    """One test of a claim under one condition: whether it speaks for it, against it, or not.
+
+    ``lean`` is the side the data fall on before significance (FOR/AGAINST/NONE); ``outcome`` is
+    what counts after the learned rule and Holm. ``effect`` is GRU/LSTM (a ratio) for costs and
+    GRU − LSTM for metrics; ``interval`` its 95% interval.
+    """
 
     condition: str
-    outcome: str  # FOR, AGAINST or NONE
+    outcome: str
     evidence: str
+    kind: str = "exact"  # exact | metric | timing
+    decisive: bool = True
+    lean: str = NONE
+    learned: dict[str, bool] | None = None
+    effect: float | None = None
+    interval: tuple[float, float] | None = None
+    p: float | None = None
+    p_holm: float | None = None
+    min_p: float | None = None
+    p_gru_better: float | None = None
+    p_gru_better_interval: tuple[float, float] | None = None
+    underpowered: bool = False
+    note: str = ""
+    better: str = ""  # the arch the data favour before significance ("" when tied or exact)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The claims.json form of a condition."""
+        return {
+            "name": self.condition,
+            "kind": self.kind,
+            "decisive": self.decisive,
+            "counts": self.outcome,
+            "learned": self.learned,
+            "effect": _num(self.effect),
+            "interval": None if self.interval is None else [_num(v) for v in self.interval],
+            "p": _num(self.p),
+            "p_holm": _num(self.p_holm),
+            "p_gru_better": _num(self.p_gru_better),
+            "p_gru_better_interval": None
+            if self.p_gru_better_interval is None
+            else [_num(v) for v in self.p_gru_better_interval],
+            "underpowered": self.underpowered,
+            "note": self.note,
+            "evidence": self.evidence,
+        }
+
+
+def _num(v: float | None) -> float | None:
+    return None if v is None or not math.isfinite(v) else float(v)
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """A claim's verdict, the condition it depends on (if any) and the evidence."""
+    """A claim's verdict, the condition it depends on (if any), the evidence and its scope."""
 
     verdict: str
     condition: str
     findings: tuple[Finding, ...]
+    scope: dict[str, Any] = field(default_factory=dict)
 
 
-def combine(findings: list[Finding]) -> Verdict:
-    """All for: supported. None for and some against: contradicted. Some for and some not:
-    depends (holds exactly where it was for). No significant finding: inconclusive."""
-    fs = tuple(findings)
-    yes = [f.condition for f in fs if f.outcome == FOR]
-    no = [f.condition for f in fs if f.outcome == AGAINST]
-    if not fs or (not yes and not no):
-        return Verdict(
-            INCONCLUSIVE,
-            "no condition decided it: nothing significant beyond the trivial baseline",
-            fs,
+def hedged(text: str) -> bool:
+    """Whether a claim only says something *may* happen."""
+    return any(w in text.lower().split() for w in HEDGES)
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm–Bonferroni adjusted p-values: family-wise error control for many tests at once."""
+    m = len(p_values)
+    adjusted, running = [0.0] * m, 0.0
+    for rank, i in enumerate(sorted(range(m), key=p_values.__getitem__)):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def adjust(findings: list[Finding]) -> list[Finding]:
+    """Holm over the tested findings that can decide the claim (decisive, p known, not "not
+    learned"); each then counts for its lean when its adjusted p is below ALPHA and its winner
+    learned the task. Context conditions keep their raw p and count for nothing."""
+    family = [
+        i
+        for i, f in enumerate(findings)
+        if f.decisive and f.p is not None and f.note != NOT_LEARNED
+    ]
+    adjusted = dict(zip(family, holm([findings[i].p or 1.0 for i in family]), strict=True))
+    out = []
+    for i, f in enumerate(findings):
+        if i not in adjusted:
+            out.append(f)
+            continue
+        ph = adjusted[i]
+        outcome, note = (f.lean if ph < ALPHA else NONE), f.note
+        if outcome != NONE and f.learned is not None and not f.learned.get(f.better, False):
+            outcome, note = NONE, f"{f.better.upper()} wins but did not learn the task"
+        floor = f.min_p if f.min_p is not None else 0.0
+        out.append(
+            replace(
+                f, outcome=outcome, p_holm=ph, note=note, underpowered=floor * len(family) >= ALPHA
+            )
         )
-    if yes and len(yes) == len(fs):
+    return out
+
+
+def combine(findings: list[Finding], claim: str = "") -> Verdict:
+    """The claim's verdict from its findings (Holm already applied; see ``adjust``)."""
+    fs = tuple(findings)
+    decisive = [f for f in fs if f.decisive]
+    yes = [f.condition for f in decisive if f.outcome == FOR]
+    no = [f.condition for f in decisive if f.outcome == AGAINST]
+    if not yes and not no:
+        metric = [f for f in decisive if f.kind == "metric"]
+        if metric and all(f.note == NOT_LEARNED for f in metric):
+            return Verdict(INCONCLUSIVE, f"{NOT_LEARNED} by either arch", fs)
+        if any(f.underpowered for f in decisive):
+            return Verdict(INCONCLUSIVE, "underpowered: too few seeds to reach significance", fs)
+        return Verdict(INCONCLUSIVE, "no decisive condition was significant", fs)
+    if hedged(claim):
+        if yes and no:
+            return Verdict(DEPENDS, _where(yes, no), fs)
+        if yes:
+            return Verdict(SUPPORTED, "holds for " + ", ".join(yes), fs)
+        if len(no) >= 2:
+            return Verdict(CONTRADICTED, "; ".join(no), fs)
+        return Verdict(INCONCLUSIVE, f"only one decisive condition against: {no[0]}", fs)
+    if len(yes) == len(decisive):
         return Verdict(SUPPORTED, "", fs)
     if not yes:
-        return Verdict(CONTRADICTED, "; ".join(no) if len(no) < len(fs) else "", fs)
+        return Verdict(CONTRADICTED, "; ".join(no) if len(no) < len(decisive) else "", fs)
+    return Verdict(DEPENDS, _where(yes, no), fs)
+
+
+def _where(yes: list[str], no: list[str]) -> str:
     cond = "holds for " + ", ".join(yes)
-    if no:
-        cond += "; reversed for " + ", ".join(no)
-    return Verdict(DEPENDS, cond, fs)
+    return cond + ("; reversed for " + ", ".join(no) if no else "")
 
 
-def from_ratio(condition: str, lo: float, hi: float, what: str) -> Finding:
-    """Exact GRU/LSTM cost ratios (params, FLOPs) over sizes, from ``lo`` to ``hi``: for "GRU
-    costs less" when below 1 − band at every size, against when above 1 + band at every size."""
-    if hi < 1 - EQUAL_BAND:
-        outcome = FOR
-    elif lo > 1 + EQUAL_BAND:
-        outcome = AGAINST
-    else:
-        outcome = NONE
-    span = f"×{lo:.3f}" if lo == hi else f"×{lo:.3f}–{hi:.3f}"
-    return Finding(condition, outcome, f"{what} GRU/LSTM {span} (exact)")
-
-
-def beats_baseline(values: Any, baseline: float, direction: str) -> bool:
-    """Whether the 95% interval of the mean of ``values`` lies wholly on the better side of the
-    trivial predictor's score: the arch learned something the task can't give away."""
-    lo, hi = mean_interval(values)
-    return hi < baseline if direction == "min" else lo > baseline
-
-
-def from_paired(
-    condition: str,
-    p: Paired,
-    what: str,
-    favoured: str = "gru",
-    learned: dict[str, bool] | None = None,
-) -> Finding:
-    """A paired seed comparison: significant in favour of ``favoured`` is for the claim,
-    significant the other way is against, otherwise none. With ``learned`` (arch -> beats the
-    trivial baseline), a winner that doesn't beat it counts as none: it only failed less."""
-    if p.n == 0:
-        return Finding(condition, NONE, f"{what}: no complete pairs")
-    if p.winner == favoured:
-        outcome = FOR
-    elif p.winner in ("gru", "lstm"):
-        outcome = AGAINST
-    else:
-        outcome = NONE
-    note = ""
-    if outcome != NONE and learned is not None and not learned.get(p.winner, False):
-        outcome = NONE
-        note = f"; {p.winner.upper()} wins but does not beat the trivial baseline"
-    ratio = "" if math.isnan(p.ratio) else f" ×{p.ratio:.3g} [{p.ratio_lo:.3g}, {p.ratio_hi:.3g}]"
-    return Finding(
-        condition,
-        outcome,
-        f"{what} GRU {p.mean_a:.4g} vs LSTM {p.mean_b:.4g}{ratio}, "
-        f"p={p.p_perm:.3g}, n={p.n}, P(GRU better)={p.p_a_better:.2f} "
-        f"[{p.p_a_better_lo:.2f}, {p.p_a_better_hi:.2f}]{note}",
-    )
-
-
-def from_logrank(
-    condition: str, rmst_gru: float, rmst_lstm: float, p: float, reached: str
-) -> Finding:
-    """Time to target: a significant log-rank test speaks for the arch with the lower
-    restricted mean time."""
-    outcome = NONE
-    if p < ALPHA:
-        outcome = FOR if rmst_gru < rmst_lstm else AGAINST
-    return Finding(
-        condition,
-        outcome,
-        f"time to target restricted mean GRU {rmst_gru:.3g}s vs LSTM {rmst_lstm:.3g}s, "
-        f"log-rank p={p:.3g}, reached {reached}",
-    )
+def judge(findings: list[Finding], claim: str, scope: dict[str, Any] | None = None) -> Verdict:
+    """Holm, then the claim's rule; the verdict carries its scope."""
+    v = combine(adjust(findings), claim)
+    return replace(v, scope=scope or {})

@@ -160,6 +160,12 @@ class SeedGRU(nn.Module):
         return out, state[-1], state
 
 
+def _seed_lstm(i: int, h: int, layers: int) -> nn.Module:
+    from grubench.models.seed_lstm import SeedLSTM  # kept apart: archs.py stays short
+
+    return SeedLSTM(i, h, layers)
+
+
 def _torch(kind: type[nn.RNNBase]) -> Callable[[int, int, int], nn.Module]:
     return lambda i, h, layers: TorchCore(kind, i, h, layers)
 
@@ -224,6 +230,18 @@ ARCHS: dict[str, Arch] = {
             "(same numbers, less Python)",
             build=lambda i, h, layers: SeedGRU(i, h, layers, scripted=True),
         ),
+        Arch(
+            name="lstm-seed",
+            family="lstm",
+            gates=4,
+            biases=1,
+            elementwise=17,
+            extra_state=3,
+            color="#8c564b",
+            summary="an LSTM written like gru-seed (one input matmul, a per-step loop): the same "
+            "code path for both archs when timing",
+            build=_seed_lstm,
+        ),
     ]
 }
 ALIASES = {"gru-v1": "gru-seed", "gru-v1-jit": "gru-seed-jit"}
@@ -247,6 +265,9 @@ def arch_color(name: str) -> str:
 
 def set_forget_bias(core: nn.Module, value: float) -> None:
     """Give every LSTM layer a total forget-gate bias of ``value`` (Jozefowicz et al. 2015)."""
+    if hasattr(core, "set_forget_bias"):  # lstm-seed: one bias per gate
+        core.set_forget_bias(value)
+        return
     rnn = getattr(core, "rnn", None)
     if not isinstance(rnn, nn.LSTM):
         return

@@ -76,9 +76,9 @@ def summary_table(df: pd.DataFrame, title: str = "Results") -> Table:
 
 
 def verdict_table(rows: list[list[str]]) -> Table:
-    """The claims' verdicts: claim, experiment, evidence, verdict."""
+    """The claims' verdicts: claim, experiment, the conditions that decided it, verdict."""
     t = Table(title="The seed's claims against measurements", title_justify="left", show_lines=True)
-    for col, ratio in (("claim", 2), ("experiment", 2), ("evidence", 5), ("verdict", 2)):
+    for col, ratio in (("claim", 2), ("experiment", 2), ("decided by", 5), ("verdict", 2)):
         t.add_column(col, ratio=ratio, overflow="fold")
     for row in rows:
         cells = [escape(c) for c in row]

@@ -9,6 +9,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from grubench.errors import UserError
+
 
 @dataclass(frozen=True)
 class Param:
@@ -84,6 +86,9 @@ class TaskDef:
     # One-off work worth doing once in the parent process (parsing a corpus into a cache) so the
     # trials' worker processes find it ready; ``build`` must still work without it.
     prepare: Callable[[dict[str, Any], Progress | None], None] | None = None
+    # For a task without a target: how far past the trivial baseline the interval of an arch's
+    # mean test metric must lie before the claims count it as having learned the task.
+    learned_margin: float | None = None
 
     @property
     def val_key(self) -> str:
@@ -126,3 +131,15 @@ def step_mask(lengths: Tensor, steps: int) -> Tensor:
 def generator(seed: int, salt: int) -> torch.Generator:
     """A private RNG per (seed, purpose): data never depend on the global torch state."""
     return torch.Generator().manual_seed(seed * 1_000_003 + salt)
+
+
+SUBSET = ("fixed", "seed")
+
+
+def subset_seed(p: dict[str, Any], seed: int) -> int | None:
+    """The seed a reduced training set is drawn from: none (one nested subset for every seed)
+    or the trial's seed, which every arch of that seed shares."""
+    subset = p.get("subset", "fixed")  # builds called with raw parameters keep the old way
+    if subset not in SUBSET:
+        raise UserError(f"parameter 'subset' must be one of {', '.join(SUBSET)}, got {subset!r}")
+    return seed if subset == "seed" else None

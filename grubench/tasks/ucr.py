@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from grubench.errors import UnavailableTask, UserError
-from grubench.tasks.base import Param, Split, TaskData, TaskDef
+from grubench.tasks.base import Param, Split, TaskData, TaskDef, subset_seed
 
 SPLIT_SEED = 20140101  # fixed: validation carving and train subsampling ignore the trial seed
 CITATION = "Dau et al. 2019 (UCR archive); Bagnall et al. 2018 (UEA archive); aeon toolkit"
@@ -86,24 +86,27 @@ def _pad(series: list[np.ndarray]) -> tuple[Tensor, Tensor | None]:
 
 
 def carve(
-    labels: np.ndarray, val_fraction: float, train_fraction: float
+    labels: np.ndarray, val_fraction: float, train_fraction: float, subset_seed: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Stratified (train, val) indices into the archive's train split, fixed seed.
 
     Each class keeps at least one training example; a smaller ``train_fraction`` keeps a subset
-    of what a larger one keeps (one fixed permutation per class), so a size sweep is nested."""
+    of what a larger one keeps (one fixed permutation per class), so a size sweep is nested.
+    With ``subset_seed`` the training subset is drawn afresh from that seed (validation stays
+    fixed), so a result is not one lucky or unlucky subset."""
     rng = np.random.default_rng(SPLIT_SEED)
+    draw = None if subset_seed is None else np.random.default_rng([SPLIT_SEED, subset_seed])
     train, val = [], []
     for c in np.unique(labels):
         idx = rng.permutation(np.flatnonzero(labels == c))
         n_val = min(round(val_fraction * len(idx)), len(idx) - 1)
-        rest = idx[n_val:]
+        rest = idx[n_val:] if draw is None else draw.permutation(idx[n_val:])
         val.extend(idx[:n_val])
         train.extend(rest[: max(1, math.ceil(train_fraction * len(rest)))])
     return np.sort(np.array(train, dtype=np.int64)), np.sort(np.array(val, dtype=np.int64))
 
 
-def build(name: str, p: dict[str, Any]) -> TaskData:
+def build(name: str, p: dict[str, Any], seed: int = 0) -> TaskData:
     """Load, carve validation, subsample train, normalise on train only, pad."""
     tr_series, tr_labels, classes = _load(name, "TRAIN")
     te_series, te_labels, _ = _load(name, "TEST")
@@ -111,7 +114,7 @@ def build(name: str, p: dict[str, Any]) -> TaskData:
     for lab in set(tr_labels) | set(te_labels):
         index.setdefault(lab, len(index))  # a label the header forgot still gets a class
     y_all = np.array([index[v] for v in tr_labels])
-    tr_idx, va_idx = carve(y_all, p["val_fraction"], p["train_fraction"])
+    tr_idx, va_idx = carve(y_all, p["val_fraction"], p["train_fraction"], subset_seed(p, seed))
     train = [tr_series[i] for i in tr_idx]
     steps = np.concatenate(train)  # every real time step of the training series
     mean, std = steps.mean(0), steps.std(0)
@@ -169,6 +172,7 @@ def _evaluate(out: Tensor, split: Split) -> dict[str, float]:
 PARAMS = {
     "train_fraction": Param(1.0, "fraction of the training split kept (stratified)", (0.0, 1.0)),
     "val_fraction": Param(0.2, "fraction of the training split held out", (0.0, 0.5)),
+    "subset": Param("fixed", "training subset: 'fixed' (nested, all seeds) or 'seed' (per seed)"),
 }
 
 
@@ -188,7 +192,8 @@ def ucr(name: str) -> TaskDef:
         metric="accuracy",
         direction="max",
         params=PARAMS,
-        build=lambda p, seed: build(name, p),
+        build=lambda p, seed: build(name, p, seed),
         loss=_loss,
         evaluate=_evaluate,
+        learned_margin=0.05,  # accuracy points above the majority class
     )

@@ -14,12 +14,12 @@ from contextlib import contextmanager
 
 import torch
 
+from grubench.measure.clocks import sync
 from grubench.measure.memory import (
     peak_rss_bytes,
     release_free_memory,
     reset_peak_rss,
     rss_bytes,
-    sync,
 )
 
 MIB = 2**20

@@ -23,6 +23,7 @@ from grubench.config import OPTIMIZERS, Trial, trial_to_dict
 from grubench.measure.clocks import median_time, sync
 from grubench.measure.memory import release_free_memory
 from grubench.measure.probe import gemm_probe, trial_probe
+from grubench.models.archs import get_arch
 from grubench.models.model import SeqModel, count_params
 from grubench.models.sizing import flops_per_step, match_hidden, params_recurrent, params_total
 from grubench.tasks import get_task, resolve_params
@@ -302,6 +303,6 @@ def run_trial(trial: Trial, on_event: Event | None = None) -> TrialResult:
 
 def init_name(trial: Trial) -> str:
     """How the weights started, as every record states it."""
-    if trial.arch == "lstm" and trial.train.forget_bias:
+    if get_arch(trial.arch).family == "lstm" and trial.train.forget_bias:
         return f"torch default, forget-gate bias {trial.train.forget_bias:g}"
     return "torch default (uniform ±1/sqrt(H))"

@@ -1,8 +1,11 @@
 """Verdict rules on constructed findings: each combination gives its verdict and condition."""
 
-import numpy as np
+import math
 
-from grubench.analysis.stats import paired_test
+import numpy as np
+import pytest
+
+from grubench.analysis.findings import from_ratio, learned, paired_finding, ratio_finding
 from grubench.analysis.verdicts import (
     AGAINST,
     CONTRADICTED,
@@ -10,71 +13,135 @@ from grubench.analysis.verdicts import (
     FOR,
     INCONCLUSIVE,
     NONE,
+    NOT_LEARNED,
     SUPPORTED,
     Finding,
-    beats_baseline,
+    adjust,
     combine,
-    from_logrank,
-    from_paired,
-    from_ratio,
+    hedged,
+    holm,
+    judge,
 )
 
+NOISE = np.array([0.01, -0.01, 0.02, -0.02, 0.005, -0.005, 0.015, -0.015, 0.0, 0.012])
+BOTH = {"gru": True, "lstm": True}
 
-def f(cond, outcome):
-    return Finding(cond, outcome, "")
+
+def f(cond, outcome, decisive=True):
+    return Finding(cond, outcome, "", decisive=decisive)
 
 
-def test_all_for_is_supported_and_nothing_significant_is_inconclusive():
-    assert combine([f("x", FOR), f("y", FOR)]).verdict == SUPPORTED
+def test_unhedged_claims_need_every_decisive_condition():
+    assert combine([f("x", FOR), f("y", FOR), f("z", AGAINST, False)]).verdict == SUPPORTED
     assert combine([f("x", NONE), f("y", NONE)]).verdict == INCONCLUSIVE
     assert combine([]).verdict == INCONCLUSIVE
+    mix = combine([f("x", FOR), f("y", NONE), f("z", AGAINST)])
+    assert (mix.verdict, mix.condition) == (DEPENDS, "holds for x; reversed for z")
+    assert combine([f("x", AGAINST), f("y", AGAINST)]).verdict == CONTRADICTED
 
 
-def test_a_mix_depends_and_names_where_the_claim_holds():
-    v = combine([f("equal hidden", FOR), f("equal params", NONE)])
-    assert v.verdict == DEPENDS
-    assert v.condition == "holds for equal hidden"
-    v = combine([f("short", FOR), f("long", AGAINST)])
-    assert v.condition == "holds for short; reversed for long"
+def test_a_hedged_claim_is_never_contradicted_by_a_single_condition():
+    claim = "a GRU may beat an LSTM"
+    assert hedged(claim) and not hedged("GRUs have fewer parameters")
+    one = combine([f("x", AGAINST), f("y", NONE)], claim)
+    assert one.verdict == INCONCLUSIVE and "only one decisive condition against: x" in one.condition
+    # An indecisive condition against does not add to the count.
+    assert combine([f("x", AGAINST), f("y", AGAINST, False)], claim).verdict == INCONCLUSIVE
+    assert combine([f("x", AGAINST), f("y", AGAINST)], claim).verdict == CONTRADICTED
+    # "may" is shown by one condition where it holds.
+    assert combine([f("x", FOR), f("y", NONE)], claim).verdict == SUPPORTED
+    assert combine([f("x", FOR), f("y", AGAINST)], claim).verdict == DEPENDS
 
 
-def test_against_without_any_for_is_contradicted():
-    assert combine([f("a", AGAINST), f("b", AGAINST)]).verdict == CONTRADICTED
-    v = combine([f("a", AGAINST), f("b", NONE)])
-    assert (v.verdict, v.condition) == (CONTRADICTED, "a")
+def test_holm_adjusts_like_the_textbook():
+    assert holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+
+
+def test_holm_within_a_claim_turns_a_lone_marginal_p_into_nothing():
+    def t(name, p):
+        return Finding(name, NONE, "", kind="timing", lean=FOR, p=p, min_p=0.0, better="gru")
+
+    alone = adjust([t("x", 0.03)])
+    assert alone[0].outcome == FOR and alone[0].p_holm == pytest.approx(0.03)
+    three = adjust([t("x", 0.03), t("y", 0.5), t("z", 0.001)])
+    assert [g.outcome for g in three] == [NONE, NONE, FOR]
+    assert [g.p_holm for g in three] == pytest.approx([0.06, 0.5, 0.003])
 
 
 def test_exact_ratios_count_only_beyond_the_five_percent_band():
-    assert from_ratio("c", 0.75, 0.76, "params").outcome == FOR
-    assert from_ratio("c", 0.98, 1.046, "FLOPs").outcome == NONE
-    assert from_ratio("c", 1.2, 1.3, "FLOPs").outcome == AGAINST
-    assert "×0.750–0.760" in from_ratio("c", 0.75, 0.76, "params").evidence
+    assert from_ratio("c", 0.74, 0.76, "params").outcome == FOR
+    assert from_ratio("c", 0.96, 1.04, "FLOPs").outcome == NONE
+    g = from_ratio("c", 1.2, 1.3, "FLOPs")
+    assert g.outcome == AGAINST and g.interval == (1.2, 1.3)
 
 
-def test_paired_finding_follows_the_significant_winner_and_the_favoured_arch():
-    lstm = np.arange(1.0, 9.0)
-    faster_gru = paired_test(lstm * 0.5, lstm, "min")
-    assert from_paired("s/epoch", faster_gru, "s/epoch").outcome == FOR
-    assert from_paired("T=100", faster_gru, "mse", favoured="lstm").outcome == AGAINST
-    noise = paired_test(lstm + np.array([1, -1, 1, -1, 1, -1, 1, -1]) * 0.1, lstm, "min")
-    assert from_paired("s/epoch", noise, "s/epoch").outcome == NONE
-    assert "p=" in from_paired("s/epoch", faster_gru, "s/epoch").evidence
+def test_learned_means_reaching_the_target_or_clearing_the_baseline_by_the_margin():
+    mse = 0.05 + NOISE
+    assert learned(mse, 0.167, "min", target=0.06)  # median 0.053 reaches 0.06 on test
+    assert not learned(mse, 0.167, "min", target=0.01)
+    acc = 0.6 + NOISE
+    assert learned(acc, 0.5, "max", margin=0.05)
+    assert not learned(acc, 0.5, "max", margin=0.11)  # interval's low end ~0.59 < 0.61
+    assert not learned([], 0.5, "max")
 
 
-def test_a_winner_that_does_not_beat_the_trivial_baseline_is_no_evidence():
-    lstm = np.full(8, 0.60) + np.linspace(0, 0.01, 8)
-    gru = lstm - 0.2  # significantly better, yet still worse than trivial (0.35)
-    p = paired_test(gru, lstm, "min")
-    learned = {"gru": beats_baseline(gru, 0.35, "min"), "lstm": beats_baseline(lstm, 0.35, "min")}
-    assert learned == {"gru": False, "lstm": False}
-    f = from_paired("copy delay=40", p, "test metric", favoured="lstm", learned=learned)
-    assert f.outcome == NONE and "does not beat the trivial baseline" in f.evidence
-    assert from_paired("x", p, "m", favoured="lstm", learned={"gru": True}).outcome == AGAINST
-    assert beats_baseline([12.0, 14.0, 13.0], 0.0, "max")
-    assert not beats_baseline([0.0, 1.0, 0.0], 0.0, "max")
+def test_a_condition_no_arch_learned_reads_not_learned_and_counts_for_nothing():
+    gru, lstm = 0.16 + NOISE, 0.20 + NOISE  # GRU clearly lower, but both near the trivial 0.167
+    never = {"gru": False, "lstm": False}
+    g = paired_finding("T=200", gru, lstm, "min", "lstm", "mse", never)
+    assert g.note == NOT_LEARNED and g.lean == AGAINST
+    (out,) = adjust([g])
+    assert out.outcome == NONE and out.p_holm is None  # left out of the Holm family
+    v = combine([out], "an LSTM may be preferred")
+    assert (v.verdict, v.condition) == (INCONCLUSIVE, f"{NOT_LEARNED} by either arch")
 
 
-def test_time_to_target_counts_only_with_a_significant_log_rank():
-    assert from_logrank("tt", 2.0, 5.0, 0.01, "6/6").outcome == FOR
-    assert from_logrank("tt", 5.0, 2.0, 0.01, "6/6").outcome == AGAINST
-    assert from_logrank("tt", 2.0, 5.0, 0.30, "6/6").outcome == NONE
+def test_a_winner_that_did_not_learn_is_no_evidence():
+    gru, lstm = 0.10 + NOISE, 0.30 + NOISE
+    g = paired_finding("d", gru, lstm, "min", "gru", "mse", {"gru": False, "lstm": True})
+    (out,) = adjust([g])
+    assert out.lean == FOR and out.outcome == NONE
+    assert out.note == "GRU wins but did not learn the task"
+    ok = adjust([paired_finding("d", gru, lstm, "min", "gru", "mse", BOTH)])[0]
+    assert ok.outcome == FOR
+
+
+def test_paired_finding_reports_the_effect_interval_and_p_gru_better():
+    gru, lstm = 0.10 + NOISE, 0.15 + NOISE[::-1]
+    g = paired_finding("x", gru, lstm, "min", "gru", "mse", BOTH)
+    d = gru - lstm
+    assert g.effect == pytest.approx(d.mean())
+    half = 2.262 * d.std(ddof=1) / math.sqrt(10)  # t(0.975, 9)
+    assert g.interval == pytest.approx((d.mean() - half, d.mean() + half), abs=1e-3)
+    assert g.p_gru_better == 1.0
+    lo, hi = g.p_gru_better_interval
+    assert hi == 1.0 and lo == pytest.approx(0.6915, abs=1e-3)  # Clopper–Pearson 10/10
+    assert g.p == pytest.approx(2 / 2**10)
+
+
+def test_three_seeds_are_underpowered_and_say_so():
+    g = paired_finding("x", [0.1, 0.11, 0.12], [0.2, 0.21, 0.22], "min", "gru", "mse", BOTH)
+    (out,) = adjust([g])
+    assert out.min_p == 0.25 and out.underpowered and out.outcome == NONE
+    assert combine([out], "x").condition.startswith("underpowered")
+
+
+def test_ratio_finding_leans_to_the_cheaper_arch_with_a_t_interval():
+    logs = np.log([0.7, 0.72, 0.75, 0.69, 0.71])
+    g = ratio_finding("same loop", logs, "train step")
+    assert g.lean == FOR and g.effect == pytest.approx(math.exp(logs.mean()))
+    assert g.interval[0] < g.effect < g.interval[1] < 1
+    assert g.p_gru_better == 1.0
+    assert ratio_finding("x", np.log([1.3, 1.4, 1.2]), "t").lean == AGAINST
+
+
+def test_judge_applies_holm_and_carries_the_scope():
+    def t(name, p, lean):
+        return Finding(name, NONE, "", kind="timing", lean=lean, p=p, min_p=0.0)
+
+    v = judge(
+        [t("x", 0.001, FOR), t("y", 0.002, AGAINST)], "so GRUs train faster", {"device": "cpu"}
+    )
+    assert (v.verdict, v.condition) == (DEPENDS, "holds for x; reversed for y")
+    assert v.scope == {"device": "cpu"}
+    assert v.findings[1].as_dict()["p_holm"] == pytest.approx(0.002)

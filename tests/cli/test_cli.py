@@ -93,7 +93,8 @@ def test_tasks_and_archs_list_one_line_each():
     for name in ("adding", "copy", "anbn", "sines"):
         assert name in tasks
     archs = runner.invoke(app, ["archs"]).output.strip().splitlines()
-    assert [a.split()[0] for a in archs] == ["gru", "lstm", "rnn", "gru-seed", "gru-seed-jit"]
+    names = [a.split()[0] for a in archs]
+    assert names == ["gru", "lstm", "rnn", "gru-seed", "gru-seed-jit", "lstm-seed"]
 
 
 @pytest.mark.parametrize(

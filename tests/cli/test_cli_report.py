@@ -51,7 +51,8 @@ def test_exact_claims_get_verdicts_without_training(tmp_path: Path):
     assert "0 trials run" in result.output
     md = (tmp_path / "quick" / "claims.md").read_text()
     assert "| (a) GRUs have fewer parameters than LSTMs |" in md
-    assert "×0.750–0.753 (exact)" in md
+    assert "| total params at equal hidden (24 sizes) | yes | for |" in md
+    assert "exact: total params GRU/LSTM ×0.750–0.753 over the sizes" in md
     assert (tmp_path / "quick" / "plots" / "claim-a-c-exact.png").exists()
 
 
@@ -60,7 +61,8 @@ def test_a_claim_whose_task_is_missing_is_marked_not_run(tmp_path: Path, monkeyp
 
     from grubench.studies.claims import judge as claims
 
-    monkeypatch.setattr(claims, "DATA", replace(claims.DATA, task="ucr:NoSuchDataset"))
+    missing = replace(claims.DATA[0], task="ucr:NoSuchDataset")
+    monkeypatch.setattr(claims, "DATA", [missing, *claims.DATA[1:]])
     result = runner.invoke(
         app, ["claims", "--quick", "--only", "d", "--no-run", "--out", str(tmp_path)]
     )

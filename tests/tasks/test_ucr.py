@@ -80,3 +80,16 @@ def test_cli_lists_the_bundled_datasets_and_rejects_unknown_ones_in_one_line():
     bad = CliRunner().invoke(app, ["run", "-t", "ucr:Wafer", "--out", "/nonexistent/x"])
     assert bad.exit_code == 2
     assert bad.output.count("\n") == 1 and "error: UCR/UEA dataset 'Wafer'" in bad.output
+
+
+def test_a_per_seed_subset_is_redrawn_per_seed_with_validation_and_class_counts_fixed():
+    labels = np.repeat([0, 1, 2], 20)
+    tr0, va0 = carve(labels, 0.2, 0.25, subset_seed=0)
+    tr0b, _ = carve(labels, 0.2, 0.25, subset_seed=0)
+    tr1, va1 = carve(labels, 0.2, 0.25, subset_seed=1)
+    _, va_fixed = carve(labels, 0.2, 0.25)
+    assert tr0.tolist() == tr0b.tolist()  # both archs of a seed see the same subset
+    assert tr0.tolist() != tr1.tolist()
+    assert va0.tolist() == va1.tolist() == va_fixed.tolist()
+    assert np.bincount(labels[tr0]).tolist() == np.bincount(labels[tr1]).tolist() == [4, 4, 4]
+    assert not set(tr1) & set(va1)

@@ -4,10 +4,12 @@ matched by a rule. Each becomes an ordinary suite in its own results folder, so 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from grubench import config
 from grubench.errors import UnavailableTask, UserError
 from grubench.run import plan as runs
 from grubench.run.local import Sink
@@ -29,8 +31,29 @@ class Sweep:
     epochs: int = 10
     target: float | None = None  # stop at this validation metric (and time it)
     patience: int | None = None
+    seconds: float | None = None  # training-time cap per trial, the same for every arch
     archs: tuple[str, ...] = ("gru", "lstm")
     workers: int = 2
+    # Fair training: a learning rate searched per arch on validation (``[tune]``), LSTM
+    # forget-gate bias 1, and training to an end (patience, with ``epochs`` as the cap).
+    lr_grid: tuple[float, ...] = (1e-3, 3e-3, 1e-2)
+    tune_seeds: int = 1
+    forget_bias: float = 1.0
+    # Equal optimiser steps: a swept training fraction f gets its epochs and patience scaled
+    # by (steps per epoch on the full set) / (steps per epoch on f of it), from
+    # ``train_examples`` (the full training split's size) and the batch size; 1/f without them.
+    equal_steps: bool = False
+    train_examples: int | None = None
+    batch_size: int | None = None
+
+    def step_factor(self, fraction: float) -> float:
+        """How many more epochs ``fraction`` of the training set needs for the same steps: a
+        set smaller than a batch is one step per epoch however small it gets."""
+        if self.train_examples is None:
+            return 1 / fraction
+        batch = self.batch_size or 64  # the suite default
+        small = max(1, math.ceil(fraction * self.train_examples))
+        return _steps(self.train_examples, batch) / _steps(small, batch)
 
     def source(self) -> dict[str, Any]:
         """The suite as raw data, exactly as a TOML file would give it."""
@@ -39,12 +62,24 @@ class Sweep:
             t = {"name": self.task, **dict(self.fixed)}
             if self.param:
                 t[self.param] = v
+            if self.equal_steps and isinstance(v, float) and v < 1:
+                factor = self.step_factor(v)
+                t["epochs"] = math.ceil(self.epochs * factor)
+                if self.patience is not None:
+                    t["patience"] = math.ceil(self.patience * factor)
             tasks.append(t)
-        train: dict[str, Any] = {"epochs": self.epochs}
+        train: dict[str, Any] = {"epochs": self.epochs, "forget_bias": self.forget_bias}
+        if self.batch_size is not None:
+            train["batch_size"] = self.batch_size
         if self.target is not None:
             train["target"] = self.target
         if self.patience is not None:
             train["patience"] = self.patience
+        if self.seconds is not None:
+            train["seconds"] = self.seconds
+        extra: dict[str, Any] = {}
+        if tuning_available():
+            extra["tune"] = {"lr": list(self.lr_grid), "seeds": self.tune_seeds}
         return {
             "name": self.name,
             "description": f"grubench claims experiment {self.name}",
@@ -56,7 +91,18 @@ class Sweep:
             "workers": self.workers,
             "train": train,
             "task": tasks,
+            **extra,
         }
+
+
+def _steps(examples: int, batch: int) -> int:
+    return max(1, math.ceil(examples / batch))
+
+
+def tuning_available() -> bool:
+    """Whether this build's suites take a ``[tune]`` section (per-arch learning-rate search);
+    without it every arch trains at the suite's one learning rate, and the scope says so."""
+    return "tune" in config.SUITE_KEYS
 
 
 def scaled(sweep: Sweep, **changes: Any) -> Sweep:

@@ -110,3 +110,54 @@ def sweep_panels(panels: list[tuple[list[dict[str, Any]], str | None, str]], tit
             ax.legend(fontsize=7)
         fig.suptitle(title)
     return fig
+
+
+def crossover(rows: list[dict[str, Any]]) -> Figure:
+    """GRU/LSTM training-step time ratio against hidden size, one line per implementation
+    (solid: the longest sequence, dashed: the shortest), one panel per matching rule, with the
+    exact FLOP ratio as the reference a cost-only account would predict."""
+    matches = sorted({r["match"] for r in rows})
+    lengths = sorted({r["seq_len"] for r in rows})
+    impls = list(dict.fromkeys(r["impl"] for r in rows))
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(
+            1, len(matches), figsize=(5.2 * len(matches), 3.8), layout="constrained", squeeze=False
+        )
+        for ax, match in zip(axes[0], matches, strict=True):
+            for k, impl in enumerate(impls):
+                for t in lengths:
+                    sel = sorted(
+                        (
+                            r
+                            for r in rows
+                            if (r["impl"], r["match"], r["seq_len"]) == (impl, match, t)
+                        ),
+                        key=lambda r: r["hidden"],
+                    )
+                    if not sel:
+                        continue
+                    h = [r["hidden"] for r in sel]
+                    ratio = [r["ratio"] for r in sel]
+                    lo, hi = [r["ratio_lo"] for r in sel], [r["ratio_hi"] for r in sel]
+                    ax.errorbar(
+                        h,
+                        ratio,
+                        yerr=whiskers(ratio, lo, hi),
+                        fmt="o-" if t == lengths[-1] else "s--",
+                        color=f"C{k}",
+                        capsize=2,
+                        label=f"{impl}, T={t}",
+                    )
+            ref = sorted({(r["hidden"], r["flop_ratio"]) for r in rows if r["match"] == match})
+            ax.plot([h for h, _ in ref], [f for _, f in ref], "k:", lw=1.5, label="FLOP ratio")
+            ax.axhline(1.0, color="grey", lw=0.8)
+            ax.set_xscale("log", base=2)
+            sizes = sorted({r["hidden"] for r in rows})
+            ax.set_xticks(sizes, [str(h) for h in sizes])
+            ax.minorticks_off()
+            ax.set_xlabel("hidden size (LSTM's)")
+            ax.set_ylabel("GRU / LSTM training-step time")
+            ax.set_title(f"equal {match}")
+            ax.legend(fontsize=6)
+        fig.suptitle("Where the GRU's training step is cheaper, by implementation (1 thread)")
+    return fig

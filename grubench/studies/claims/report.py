@@ -1,25 +1,28 @@
-"""Run (or reuse) the claims' experiments, judge every claim, and write ``claims.md`` with its
-charts. The verdicts come from studies.claims.judge; this module only gathers and presents."""
+"""Run (or reuse) the claims' experiments, judge every claim, and write ``claims.md``,
+``claims.json`` and the charts. The verdicts come from studies.claims.judge; this module only
+gathers and presents."""
 
 from __future__ import annotations
 
-import math
+import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grubench.analysis.frames import paired_frame
 from grubench.analysis.stats import ALPHA
-from grubench.analysis.verdicts import Verdict
+from grubench.analysis.verdicts import Finding, Verdict
 from grubench.errors import UserError
 from grubench.outputs import plots
-from grubench.outputs.report import environment_line, to_html, to_markdown, write_report
+from grubench.outputs.report import to_html, to_markdown, write_report
 from grubench.outputs.sections import Block, table
 from grubench.run.local import Sink
-from grubench.store import atomic_write, read_run
+from grubench.store import atomic_write
+from grubench.studies.claims import literature
 from grubench.studies.claims import plots as claim_plots
 from grubench.studies.claims.experiments import Outcome, run_sweep
-from grubench.studies.claims.judge import CLAIMS, Claim, param_ratios, sweeps
+from grubench.studies.claims.judge import CLAIMS, SEEDS, TIMING, Claim, param_ratios, sweeps
+from grubench.studies.speed.grid import load_or_run
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,12 @@ class ClaimsResult:
 
     folder: Path
     verdicts: tuple[tuple[Claim, Verdict], ...]
-    outcomes: dict[str, Outcome]
+    outcomes: dict[str, Any]  # sweep name -> Outcome; "timing" -> the timing grid's results
+    wall_seconds: float = 0.0
+
+    @property
+    def mode(self) -> str:
+        return self.folder.name
 
 
 def select(only: str | None) -> list[Claim]:
@@ -47,49 +55,88 @@ def run_claims(
     out: Path, quick: bool, only: str | None, on_event: Sink, execute: bool = True
 ) -> ClaimsResult:
     """Run what is missing of the selected claims' experiments under ``out/quick`` (or
-    ``out/full``), then judge each claim."""
+    ``out/full``), timing grid first (serially, nothing else of ours running), then judge."""
+    started = time.perf_counter()
     chosen = select(only)
     folder = Path(out) / ("quick" if quick else "full")
     defs = sweeps(quick)
     needed = list(dict.fromkeys(n for c in chosen for n in c.needs))
-    outcomes = {n: run_sweep(defs[n], folder / n, on_event, execute) for n in needed}
-    return ClaimsResult(folder, tuple((c, c.judge(outcomes)) for c in chosen), outcomes)
+    got: dict[str, Any] = {}
+    if "timing" in needed:
+        grid = TIMING["quick" if quick else "full"]
+        timing = load_or_run(grid, folder / "timing", execute)
+        if timing is not None:
+            got["timing"] = timing
+    for n in needed:
+        if n != "timing":
+            got[n] = run_sweep(defs[n], folder / n, on_event, execute)
+    verdicts = tuple((c, c.judge(got)) for c in chosen)
+    return ClaimsResult(folder, verdicts, got, measured_wall(got) or time.perf_counter() - started)
+
+
+def measured_wall(got: dict[str, Any]) -> float:
+    """Wall time the results took to make, read from the results themselves (so a resumed or
+    ``--no-run`` invocation reports the run, not itself): the timing grid's wall time plus the
+    span from the first trial's start to the last trial's end."""
+    recs = [r for o in got.values() if isinstance(o, Outcome) for r in o.records]
+    ends = [_stamp(r.get("finished_at")) for r in recs]
+    spans = [
+        (e - float(r.get("wall_seconds") or 0.0), e)
+        for r, e in zip(recs, ends, strict=True)
+        if e is not None
+    ]
+    trained = max(e for _, e in spans) - min(s for s, _ in spans) if spans else 0.0
+    return trained + float((got.get("timing") or {}).get("wall_seconds") or 0.0)
+
+
+def _stamp(text: str | None) -> float | None:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(text)).timestamp()
+    except ValueError:
+        return None
 
 
 def verdict_label(v: Verdict) -> str:
     return f"{v.verdict} ({v.condition})" if v.condition else v.verdict
 
 
-def evidence_text(v: Verdict, limit: int | None = None) -> str:
-    fs = v.findings if limit is None else v.findings[:limit]
-    more = "" if limit is None or len(v.findings) <= limit else f"; +{len(v.findings) - limit} more"
-    return "; ".join(f"[{f.condition}] {f.evidence}" for f in fs) + more
+def decided_by(v: Verdict) -> str:
+    """The decisive conditions that counted, or why none did."""
+    counted = [
+        f"{f.condition}: {f.outcome}" for f in v.findings if f.decisive and f.outcome != "none"
+    ]
+    return "; ".join(counted) or "–"
 
 
-def verdict_rows(result: ClaimsResult, limit: int | None = 2) -> list[list[str]]:
-    """claim, experiment, evidence, verdict: the table printed and written."""
+def verdict_rows(result: ClaimsResult) -> list[list[str]]:
+    """claim, experiment, decided by, verdict: the table printed and written."""
     return [
-        [f"({c.key}) {c.text}", c.experiment, evidence_text(v, limit) or "–", verdict_label(v)]
+        [f"({c.key}) {c.text}", c.experiment, decided_by(v), verdict_label(v)]
         for c, v in result.verdicts
     ]
 
 
-def _forest_rows(outcomes: dict[str, Outcome]) -> list[tuple[str, float, float, float, str]]:
-    rows = []
-    for name in ("timing-hidden", "timing-params"):
-        if name not in outcomes or not outcomes[name].records:
-            continue
-        recs = list(outcomes[name].records)
-        cond = "equal hidden" if name.endswith("hidden") else "equal params"
-        for col, direction, label in (
-            ("seconds_per_epoch", "min", "s/epoch"),
-            ("throughput_seq_s", "max", "train seq/s"),
-            ("peak_mem_mb", "min", "peak MiB"),
-        ):
-            for p in paired_frame(recs, col, direction).itertuples():
-                if not math.isnan(p.ratio):
-                    rows.append((f"{label}, {cond}", p.ratio, p.ratio_lo, p.ratio_hi, p.winner))
-    return rows
+def claims_json(result: ClaimsResult) -> dict[str, Any]:
+    """The machine-readable verdicts: mode, seeds, wall time, and per claim its conditions."""
+    return {
+        "mode": result.mode,
+        "seeds": SEEDS.get(result.mode),
+        "wall_seconds": round(result.wall_seconds, 1),
+        "alpha": ALPHA,
+        "claims": [
+            {
+                "id": c.key,
+                "text": c.text,
+                "verdict": v.verdict,
+                "condition": v.condition,
+                "scope": v.scope,
+                "conditions": [f.as_dict() for f in v.findings],
+            }
+            for c, v in result.verdicts
+        ],
+    }
 
 
 def charts(result: ClaimsResult) -> list[Path]:
@@ -97,88 +144,104 @@ def charts(result: ClaimsResult) -> list[Path]:
     d = result.folder / "plots"
     out = [plots.save(claim_plots.exact_ratios(param_ratios()), d / "claim-a-c-exact.png")]
     o = result.outcomes
-    forest = _forest_rows(o)
-    if forest:
-        fig = claim_plots.ratio_forest(forest, "Claims b, c: measured GRU/LSTM cost ratios")
-        out.append(plots.save(fig, d / "claim-b-c-timing.png"))
-    if "data-size" in o and o["data-size"].records:
-        s = o["data-size"].sweep
-        fig = claim_plots.sweep_panels(
-            [(list(o["data-size"].records), s.param, s.task)], "Claim d: training-set size"
+    if "timing" in o:
+        out.append(
+            plots.save(claim_plots.crossover(o["timing"]["rows"]), d / "claim-b-c-crossover.png")
         )
-        out.append(plots.save(fig, d / "claim-d-data.png"))
-    long = [n for n in ("long-adding", "long-copy", "anbn") if n in o and o[n].records]
-    if long:
-        panels = [(list(o[n].records), o[n].sweep.param, o[n].sweep.task) for n in long]
-        fig = claim_plots.sweep_panels(panels, "Claim e: long-term dependencies (equal params)")
-        out.append(plots.save(fig, d / "claim-e-long.png"))
+    for prefix, title, png in (
+        ("data-", "Claim d: training-set fraction (subset per seed)", "claim-d-data.png"),
+        ("long-", "Claim e: long-term dependencies (equal params)", "claim-e-long.png"),
+    ):
+        names = [n for n in o if n.startswith(prefix) or (prefix == "long-" and n == "anbn")]
+        panels = [
+            (list(o[n].records), o[n].sweep.param, o[n].sweep.task)
+            for n in names
+            if isinstance(o[n], Outcome) and o[n].records
+        ]
+        if panels:
+            out.append(plots.save(claim_plots.sweep_panels(panels, title), d / png))
     return out
 
 
-def _sweep_line(o: Outcome) -> str:
-    s = o.sweep
-    what = f"{s.param} ∈ {list(s.values)}" if s.param else "one setting"
-    fixed = ", ".join(f"{k}={v}" for k, v in s.fixed) or "defaults"
-    state = o.error or f"{len(o.records)} trials in `{o.folder.name}/`"
-    return (
-        f"`{s.name}`: {s.task}, {what} ({fixed}); archs {', '.join(s.archs)} matched by "
-        f"{s.match} at hidden {s.hidden}; {s.seeds} seeds; ≤{s.epochs} epochs"
-        + (f", target {s.target}" if s.target is not None else "")
-        + (f", patience {s.patience}" if s.patience else "")
-        + f"; 1 thread per trial, {s.workers} trials at once. {state}."
-    )
+def _fmt(v: float | None, digits: int = 3) -> str:
+    return "–" if v is None else f"{v:.{digits}g}"
+
+
+def condition_row(f: Finding) -> list[str]:
+    lo_hi = f"[{_fmt(f.interval[0])}, {_fmt(f.interval[1])}]" if f.interval else ""
+    share = ""
+    if f.p_gru_better is not None and f.p_gru_better_interval:
+        a, b = f.p_gru_better_interval
+        share = f"{f.p_gru_better:.2f} [{a:.2f}, {b:.2f}]"
+    learned = ", ".join(f"{k.upper()} {'yes' if v else 'no'}" for k, v in (f.learned or {}).items())
+    note = "; ".join(x for x in (f.note, "underpowered" if f.underpowered else "") if x)
+    return [
+        f.condition,
+        "yes" if f.decisive else "context",
+        f.outcome,
+        f"{_fmt(f.effect)} {lo_hi}".strip(),
+        _fmt(f.p),
+        _fmt(f.p_holm),
+        share or "–",
+        learned or "–",
+        note or "–",
+    ]
+
+
+COLUMNS = ["condition", "decisive", "counts", "effect [95% CI]", "p", "p (Holm)"]
+COLUMNS += ["P(GRU better) [95% CI]", "learned", "note"]
+RULES = (
+    "Rules (grubench/analysis/verdicts.py): a metric condition counts only when its winner "
+    "learned the task (target reached on test by the median seed, or the mean's 95% t-interval "
+    "beyond the trivial baseline by the task's margin); when no arch learned it reads 'not "
+    "learned within budget' and counts for nothing. p-values are Holm-adjusted within each "
+    f"claim and compared with α = {ALPHA}. A hedged claim ('may') is supported by one decisive "
+    "condition for it and contradicted only by two or more against it with none for it; an "
+    "unhedged claim needs every decisive condition. 'underpowered': even the smallest p the "
+    "design allows could not pass Holm. Effects: GRU/LSTM for costs, GRU − LSTM for metrics."
+)
 
 
 def blocks(result: ClaimsResult, images: list[Path]) -> list[Block]:
-    mode = result.folder.name
-    info = next((read_run(o.folder) for o in result.outcomes.values() if o.records), {})
-    trained = sum(r.get("wall_seconds") or 0 for o in result.outcomes.values() for r in o.records)
     out = [
-        Block("h1", f"grubench claims ({mode})"),
-        Block(
-            "p",
-            (environment_line(info) if info else "No training runs.")
-            + f" Trial wall time in these results: {trained / 60:.1f} min.",
-        ),
-        table(["claim", "experiment", "evidence", "verdict"], verdict_rows(result)),
-        Block(
-            "p",
-            "Rules (grubench/analysis/verdicts.py): a condition counts for or against a claim "
-            "only when "
-            f"its paired seed comparison has p < {ALPHA} (exact sign-flip permutation test; "
-            "log-rank for time to target) or, for exact counts, a GRU/LSTM ratio beyond ±5%. "
-            "All for: supported; none for and some against: contradicted; a mix: depends "
-            "(the condition says where it holds); nothing significant: inconclusive.",
-        ),
-        Block("h2", "Experiments"),
+        Block("h1", f"grubench claims ({result.mode})"),
+        Block("p", f"Wall time {result.wall_seconds / 60:.1f} min; {SEEDS[result.mode]} seeds."),
+        table(["claim", "experiment", "decided by", "verdict"], verdict_rows(result)),
+        Block("p", RULES),
+        Block("h2", "Evidence per claim"),
     ]
-    out += [Block("p", "- " + _sweep_line(o)) for o in result.outcomes.values()]
-    out.append(Block("h2", "Evidence per claim"))
     for c, v in result.verdicts:
         out.append(Block("h3", f"({c.key}) {c.text}: {verdict_label(v)}"))
-        rows = [[f.condition, f.outcome, f.evidence] for f in v.findings]
-        out.append(table(["condition", "counts", "evidence"], rows) if rows else Block("p", "–"))
+        scope = "; ".join(f"{k}: {val}" for k, val in v.scope.items())
+        out.append(Block("p", f"Scope: {scope or '–'}."))
+        rows = [condition_row(f) for f in v.findings]
+        out.append(table(COLUMNS, rows) if rows else Block("p", "–"))
+        if c.key == "e":
+            out += literature.blocks()
     out.append(Block("h2", "Charts"))
     out += [Block("img", str(p.relative_to(result.folder))) for p in images]
     return out
 
 
 def write_claims(result: ClaimsResult) -> list[Path]:
-    """claims.md and a self-contained claims.html in the mode's folder; each experiment that
-    ran trials now also gets its own full report."""
+    """claims.md, claims.json and a self-contained claims.html in the mode's folder; each
+    experiment that ran trials now also gets its own full report."""
     result.folder.mkdir(parents=True, exist_ok=True)
     for o in result.outcomes.values():
-        if o.ran and o.records:
+        if isinstance(o, Outcome) and o.ran and o.records:
             write_report(o.folder)
     bs = blocks(result, charts(result))
     md, page = result.folder / "claims.md", result.folder / "claims.html"
+    js = result.folder / "claims.json"
     atomic_write(md, to_markdown(bs))
     atomic_write(page, to_html(bs, result.folder, bs[0].text))
-    return [md, page]
+    atomic_write(js, json.dumps(claims_json(result), indent=1, ensure_ascii=False) + "\n")
+    return [md, js, page]
 
 
 def summary_line(result: ClaimsResult) -> dict[str, Any]:
     """Counts for the CLI's closing line."""
-    ran = sum(o.ran for o in result.outcomes.values())
-    total = sum(len(o.records) for o in result.outcomes.values())
+    trained = [o for o in result.outcomes.values() if isinstance(o, Outcome)]
+    ran = sum(o.ran for o in trained)
+    total = sum(len(o.records) for o in trained)
     return {"ran": ran, "reused": total - ran, "folder": result.folder}

@@ -16,6 +16,7 @@ from typing import Any
 from scipy import stats as st
 
 from grubench.analysis.stats import Sample
+from grubench.analysis.verdicts import holm
 from grubench.errors import UserError
 
 VERDICTS = ("regression", "improvement", "inconclusive", "unchanged")
@@ -194,16 +195,6 @@ def compare_groups(
             kind = "ratio" if ratio else d.kind
             rows.append(_row(g0, g1, name, d, kind, s0, s1, normalised, th))
     return _holm_verdicts(rows, th) if th.holm else rows
-
-
-def holm(p_values: list[float]) -> list[float]:
-    """Holm–Bonferroni adjusted p-values: family-wise error control for many rows at once."""
-    m = len(p_values)
-    adjusted, running = [0.0] * m, 0.0
-    for rank, i in enumerate(sorted(range(m), key=p_values.__getitem__)):
-        running = max(running, min(1.0, (m - rank) * p_values[i]))
-        adjusted[i] = running
-    return adjusted
 
 
 # Throughput per epoch is the same samples as time per epoch, inverted: one test, not two.

@@ -30,3 +30,27 @@ def test_sweep_panel_puts_each_value_on_the_x_axis():
     gru, lstm = (c.lines[0] for c in ax.containers)  # each arch's mean line
     assert list(gru.get_ydata()) == pytest.approx([0.1, 0.3])
     assert list(lstm.get_ydata()) == pytest.approx([0.2, 0.1])
+
+
+def test_crossover_draws_one_line_per_implementation_and_the_flop_reference():
+    rows = [
+        {
+            "impl": impl,
+            "match": "hidden",
+            "hidden": h,
+            "seq_len": 50,
+            "ratio": r,
+            "ratio_lo": r - 0.1,
+            "ratio_hi": r + 0.1,
+            "flop_ratio": 0.75,
+        }
+        for impl, rs in (("oneDNN on", (1.5, 0.9)), ("one loop", (0.8, 0.7)))
+        for h, r in zip((64, 256), rs, strict=True)
+    ]
+    fig = claim_plots.crossover(rows)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert sorted(labels) == ["FLOP ratio", "one loop, T=50", "oneDNN on, T=50"]
+    flops = next(line for line in ax.get_lines() if line.get_label() == "FLOP ratio")
+    assert list(flops.get_ydata()) == [0.75, 0.75]
+    assert list(ax.containers[0].lines[0].get_ydata()) == pytest.approx([1.5, 0.9])

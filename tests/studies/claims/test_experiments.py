@@ -62,3 +62,36 @@ def test_finished_trials_are_reused_on_the_second_call(tmp_path: Path):
     assert [e["event"] for e in events].count("finish") == 2
     unrun = run_sweep(one, tmp_path / "fresh", events.append, execute=False)
     assert unrun.records == () and unrun.error is None
+
+
+def test_fair_training_keys_and_equal_steps_per_fraction(monkeypatch):
+    from grubench.studies.claims import experiments
+
+    frac = Sweep(
+        "f",
+        "ucr:JapaneseVowels",
+        "train_fraction",
+        (0.25, 1.0),
+        (("subset", "seed"),),
+        epochs=10,
+        patience=3,
+        seconds=5.0,
+        equal_steps=True,
+    )
+    src = frac.source()
+    assert src["train"] == {"epochs": 10, "forget_bias": 1.0, "patience": 3, "seconds": 5.0}
+    quarter, full = src["task"]
+    assert (quarter["epochs"], quarter["patience"]) == (40, 12)  # 4× the epochs of 1/4 the data
+    assert "epochs" not in full and full["subset"] == "seed"
+    monkeypatch.setattr(experiments, "tuning_available", lambda: True)
+    assert frac.source()["tune"] == {"lr": [1e-3, 3e-3, 1e-2], "seeds": 1}
+    monkeypatch.setattr(experiments, "tuning_available", lambda: False)
+    assert "tune" not in frac.source()  # a build without [tune] would refuse the suite
+
+
+def test_equal_steps_count_batches_so_a_set_smaller_than_a_batch_is_not_over_trained():
+    tiny = Sweep("t", "ucr:X", "train_fraction", (0.25, 1.0), (), equal_steps=True)
+    assert tiny.step_factor(0.25) == 4  # without sizes: 1/f
+    sized = replace(tiny, train_examples=216, batch_size=16)
+    assert sized.step_factor(0.25) == 14 / 4  # 216/16 → 14 steps; 54/16 → 4 steps
+    assert replace(tiny, train_examples=53).step_factor(0.25) == 1  # one batch either way

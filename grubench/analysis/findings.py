@@ -1,0 +1,146 @@
+"""Findings from evidence: exact cost ratios, paired seed comparisons of a test metric, and
+timing ratios, each with its effect, a 95% interval, its p-value and P(GRU better) with a
+Clopper–Pearson interval. Whether a finding counts is decided in analysis.verdicts."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from scipy import stats as st
+
+from grubench.analysis.stats import better_interval, mean_interval, paired_test
+from grubench.analysis.verdicts import AGAINST, EQUAL_BAND, FOR, NONE, NOT_LEARNED, Finding
+
+
+def from_ratio(condition: str, lo: float, hi: float, what: str) -> Finding:
+    """Exact GRU/LSTM cost ratios (params, FLOPs) over sizes, from ``lo`` to ``hi``: for "GRU
+    costs less" when below 1 − band at every size, against when above 1 + band at every size."""
+    if hi < 1 - EQUAL_BAND:
+        outcome = FOR
+    elif lo > 1 + EQUAL_BAND:
+        outcome = AGAINST
+    else:
+        outcome = NONE
+    span = f"×{lo:.3f}" if lo == hi else f"×{lo:.3f}–{hi:.3f}"
+    return Finding(
+        condition,
+        outcome,
+        f"{what} GRU/LSTM {span} (exact)",
+        note=f"exact: {what} GRU/LSTM {span} over the sizes (the interval is that range)",
+        lean=outcome,
+        effect=math.sqrt(lo * hi),
+        interval=(lo, hi),
+    )
+
+
+def learned(
+    values: Any,
+    baseline: float | None,
+    direction: str,
+    target: float | None = None,
+    margin: float | None = None,
+) -> bool:
+    """Whether an arch learned the task: the median seed reaches ``target`` on test or, without
+    a target, the mean's interval clears the trivial ``baseline`` by ``margin`` (0 if unset)."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    if len(x) == 0:
+        return False
+    if target is not None:
+        med = float(np.median(x))
+        return bool(med <= target if direction == "min" else med >= target)
+    if baseline is None or not math.isfinite(baseline):
+        return False
+    lo, hi = mean_interval(x)
+    m = margin or 0.0
+    return bool(hi < baseline - m if direction == "min" else lo > baseline + m)
+
+
+def paired_finding(
+    condition: str,
+    gru: Any,
+    lstm: Any,
+    direction: str,
+    favoured: str,
+    what: str,
+    learned_by: dict[str, bool] | None = None,
+    decisive: bool = True,
+) -> Finding:
+    """A paired seed comparison of a test metric: GRU − LSTM with its t-interval, the exact
+    sign-flip p and P(GRU better). Which side it leans to follows the better mean; whether it
+    counts is decided later (``adjust``). No arch learned: it counts for nothing."""
+    p = paired_test(gru, lstm, direction)
+    if p.n == 0:
+        return Finding(condition, NONE, f"{what}: no complete pairs", kind="metric")
+    lo, hi = p.diff_lo, p.diff_hi
+    gru_better = (p.diff < 0) == (direction == "min") and p.diff != 0
+    lean = NONE if p.diff == 0 else (FOR if (gru_better == (favoured == "gru")) else AGAINST)
+    note = ""
+    if learned_by is not None and not any(learned_by.values()):
+        note = NOT_LEARNED
+    ci = (p.p_a_better_lo, p.p_a_better_hi)
+    ev = (
+        f"{what} GRU {p.mean_a:.4g} vs LSTM {p.mean_b:.4g}, GRU−LSTM {p.diff:+.3g} "
+        f"[{lo:.3g}, {hi:.3g}], p={p.p_perm:.3g}, n={p.n}, "
+        f"P(GRU better)={p.p_a_better:.2f} [{ci[0]:.2f}, {ci[1]:.2f}]"
+    )
+    if learned_by is not None:
+        said = (f"{a.upper()} {'yes' if v else 'no'}" for a, v in learned_by.items())
+        ev += "; learned: " + ", ".join(said)
+    return Finding(
+        condition,
+        NONE,
+        ev,
+        kind="metric",
+        decisive=decisive,
+        lean=lean,
+        learned=learned_by,
+        effect=p.diff,
+        interval=(lo, hi),
+        p=p.p_perm,
+        min_p=p.min_p,
+        p_gru_better=p.p_a_better,
+        p_gru_better_interval=ci,
+        note=note,
+        better="" if p.diff == 0 else ("gru" if gru_better else "lstm"),
+    )
+
+
+def ratio_finding(
+    condition: str, log_ratios: Any, what: str, decisive: bool = True, kind: str = "timing"
+) -> Finding:
+    """GRU/LSTM cost ratios (one log-ratio per grid point or pair): geometric mean with its
+    t-interval, a one-sample t-test of log ratio 0, and the share of points where GRU is
+    cheaper. Cheaper GRU leans for the claim that GRUs cost less."""
+    x = np.asarray(log_ratios, dtype=float)
+    x = x[np.isfinite(x)]
+    if len(x) < 2:
+        return Finding(condition, NONE, f"{what}: fewer than two points", kind=kind)
+    lo, hi = mean_interval(x)
+    p = float(st.ttest_1samp(x, 0.0).pvalue) if np.ptp(x) > 0 else 0.0
+    share = float(np.mean(x < 0) + 0.5 * np.mean(x == 0))
+    ci = better_interval(int((x < 0).sum()), int((x == 0).sum()), len(x))
+    ratio = math.exp(x.mean())
+    lean = FOR if x.mean() < 0 else AGAINST if x.mean() > 0 else NONE
+    ev = (
+        f"{what} GRU/LSTM ×{ratio:.3f} [{math.exp(lo):.3f}, {math.exp(hi):.3f}] "
+        f"(range ×{math.exp(x.min()):.2f}–{math.exp(x.max()):.2f}), t-test p={p:.3g}, "
+        f"n={len(x)}, P(GRU cheaper)={share:.2f} [{ci[0]:.2f}, {ci[1]:.2f}]"
+    )
+    return Finding(
+        condition,
+        NONE,
+        ev,
+        kind=kind,
+        decisive=decisive,
+        lean=lean,
+        effect=ratio,
+        interval=(math.exp(lo), math.exp(hi)),
+        p=p,
+        min_p=0.0,
+        p_gru_better=share,
+        p_gru_better_interval=ci,
+        better="gru" if x.mean() < 0 else "lstm" if x.mean() > 0 else "",
+    )

@@ -1,0 +1,162 @@
+"""Findings from the claims' measurements: timing-grid rows and trained sweeps become
+verdicts.Finding objects (Holm and the claim's rule are applied by verdicts.judge), and every
+verdict's scope is read from what produced the numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from grubench.analysis.findings import learned, paired_finding, ratio_finding
+from grubench.analysis.frames import trials_frame
+from grubench.analysis.verdicts import Finding
+from grubench.errors import UserError
+from grubench.studies.claims.experiments import Outcome, tuning_available
+
+SHIPPED = ("torch kernels (oneDNN on)", "CUDA (cuDNN)")
+
+
+def timing_findings(timing: dict[str, Any], shipped: bool) -> list[Finding]:
+    """GRU/LSTM training-step time ratios from the timing grid.
+
+    ``shipped``: one condition per implementation torch ships (oneDNN CPU kernels, cuDNN) ×
+    matching rule × hidden size, each over its rounds and sequence lengths: where the GRU is
+    faster for a user. Otherwise one condition per same-implementation path × matching rule over
+    every size: whether the GRU's arithmetic is cheaper when both run the same way.
+    """
+    rows = [r for r in timing["rows"] if (r["impl"] in SHIPPED) == shipped]
+    groups: dict[tuple[Any, ...], list[float]] = {}
+    for r in rows:
+        key = (r["impl"], r["match"], r["hidden"]) if shipped else (r["impl"], r["match"])
+        groups.setdefault(key, []).extend(r["log_ratios"])
+    out = []
+    for key, logs in groups.items():
+        impl, match = key[0], key[1]
+        name = f"{impl}, equal {match}" + (f", hidden {key[2]}" if shipped else "")
+        out.append(ratio_finding(name, logs, "training step"))
+    return out
+
+
+def timing_scope(timing: dict[str, Any]) -> dict[str, Any]:
+    env, grid = timing["environment"], timing["grid"]
+    rows = timing["rows"]
+    return {
+        "device": env.get("gpu") or "CPU, 1 thread",
+        "torch": env.get("torch"),
+        "kernel paths": sorted({r["impl"] for r in rows}),
+        "cuda": "measured" if env.get("gpu") else "no GPU in this run",
+        "sizes": f"hidden {_span(r['hidden'] for r in rows)}, "
+        f"seq {_span(r['seq_len'] for r in rows)}, batch {grid['batch']}, "
+        f"input {grid['input_size']}",
+        "budget": f"{grid['rounds']} interleaved rounds per point, thread CPU clock",
+    }
+
+
+def _span(values: Any) -> str:
+    v = sorted(set(values))
+    return f"{v[0]}" if len(v) == 1 else f"{v[0]}-{v[-1]}"
+
+
+def _task_facts(task: str) -> tuple[float | None, float | None]:
+    """The task's target and learned margin, from the registry (none if it is unavailable)."""
+    from grubench.tasks import get_task
+
+    try:
+        t = get_task(task)
+    except UserError:
+        return None, None
+    return t.target, getattr(t, "learned_margin", None)
+
+
+def _learned_by(ok: Any, task: str, params: dict[str, Any]) -> dict[str, bool]:
+    """Per arch whether it learned: reached the target on test (median seed), or cleared the
+    trivial baseline by the task's margin. aⁿbⁿ's target is its training range: an arch that
+    does not classify every string up to the largest n it trained on has not learned it."""
+    target, margin = _task_facts(task)
+    if task == "anbn" and "max_n" in params:
+        target = float(params["max_n"])
+    direction = str(ok["direction"].iloc[0])
+    return {
+        str(arch): learned(g["test_metric"], g["baseline"].mean(), direction, target, margin)
+        for arch, g in sorted(ok.groupby("arch"), key=lambda kv: kv[0] != "gru")
+    }
+
+
+def sweep_findings(
+    outcome: Outcome, favoured: str, decisive: Callable[[Any], bool]
+) -> list[Finding]:
+    """One paired GRU/LSTM test-metric finding per swept value, named ``task param=value``;
+    ``decisive(value)`` says whether that value decides the claim or is context."""
+    sweep = outcome.sweep
+    # Tuning trials (``role = "tune"``) chose the learning rate; they are not evidence.
+    records = [r for r in outcome.records if r.get("role", "final") == "final"]
+    out = []
+    for value in sweep.values if sweep.param else (None,):
+        sub = [r for r in records if value is None or r["task_params"].get(sweep.param) == value]
+        df = trials_frame(sub)
+        if df.empty:
+            continue
+        ok = df[(df["status"] == "ok") & df["arch"].isin(["gru", "lstm"])]
+        if ok.empty or ok["arch"].nunique() < 2:
+            continue
+        wide = ok.pivot_table(index="seed", columns="arch", values="test_metric", aggfunc="last")
+        wide = wide.dropna()
+        params = sub[0].get("task_params") or {}
+        name = sweep.task + (f" {sweep.param}={value}" if sweep.param else "")
+        out.append(
+            paired_finding(
+                name,
+                wide["gru"].to_numpy(),
+                wide["lstm"].to_numpy(),
+                str(ok["direction"].iloc[0]),
+                favoured,
+                f"test {ok['metric'].iloc[0]}",
+                _learned_by(ok, sweep.task, params),
+                decisive(value),
+            )
+        )
+    return out
+
+
+def training_scope(outcomes: list[Outcome]) -> dict[str, Any]:
+    """Device, build, sizes and budgets of trained experiments, as their records say."""
+    recs = [r for o in outcomes for r in o.records]
+    torch = next((r["versions"].get("torch") for r in recs if r.get("versions")), None)
+    # ``lr`` is a record field once per-arch tuning lands; before, the spec's one rate.
+    lrs = sorted({_lr(r) for r in recs if _lr(r) is not None})
+    stops = sorted({str(r["stop_reason"]) for r in recs if r.get("stop_reason")})
+    converged = [r["converged"] for r in recs if r.get("converged") is not None]
+    seeds = sorted({o.sweep.seeds for o in outcomes})
+    return {
+        "device": recs[0].get("device", "cpu") if recs else "cpu",
+        "torch": torch,
+        "kernel path": "torch nn.GRU / nn.LSTM (oneDNN on CPU)",
+        "sizes": ", ".join(
+            f"{o.sweep.name}: hidden {o.sweep.hidden} ({o.sweep.match})" for o in outcomes
+        ),
+        "budget": ", ".join(
+            f"{o.sweep.name}: ≤{o.sweep.epochs} epochs, ≤{o.sweep.seconds} s training, "
+            f"patience {o.sweep.patience}"
+            for o in outcomes
+        ),
+        "seeds": seeds[0] if len(seeds) == 1 else seeds,
+        "learning rate": f"tuned per arch from {list(outcomes[0].sweep.lr_grid)}, chosen "
+        + ", ".join(f"{v:g}" for v in lrs)
+        if tuning_available()
+        else f"not tuned: one rate for both archs ({', '.join(f'{v:g}' for v in lrs) or '?'})",
+        "forget bias": outcomes[0].sweep.forget_bias,
+        "stopped by": stops,
+        "converged": f"{sum(converged)}/{len(converged)}" if converged else "not recorded",
+        "training hours (sum of trials)": round(
+            float(np.nansum([r.get("train_seconds") or 0 for r in recs])) / 3600, 2
+        ),
+    }
+
+
+def _lr(r: dict[str, Any]) -> float | None:
+    if r.get("lr") is not None:
+        return float(r["lr"])
+    lr = ((r.get("spec") or {}).get("train") or {}).get("lr")
+    return None if lr is None else float(lr)
