@@ -3,7 +3,7 @@ is stated; where a figure could not be checked here, the line says so rather tha
 
 from __future__ import annotations
 
-from grubench.outputs.report import Block, table
+from grubench.outputs.sections import Block, table
 
 ROWS = [
     [
