@@ -13,7 +13,7 @@ from grubench.analysis.findings import learned, paired_finding, ratio_finding
 from grubench.analysis.frames import trials_frame
 from grubench.analysis.verdicts import Finding
 from grubench.errors import UserError
-from grubench.studies.claims.experiments import Outcome, tuning_available
+from grubench.studies.claims.experiments import Outcome
 
 SHIPPED = ("torch kernels (oneDNN on)", "CUDA (cuDNN)")
 
@@ -143,9 +143,7 @@ def training_scope(outcomes: list[Outcome]) -> dict[str, Any]:
         ),
         "seeds": seeds[0] if len(seeds) == 1 else seeds,
         "learning rate": f"tuned per arch from {list(outcomes[0].sweep.lr_grid)}, chosen "
-        + ", ".join(f"{v:g}" for v in lrs)
-        if tuning_available()
-        else f"not tuned: one rate for both archs ({', '.join(f'{v:g}' for v in lrs) or '?'})",
+        + ", ".join(f"{v:g}" for v in lrs),
         "forget bias": outcomes[0].sweep.forget_bias,
         "stopped by": stops,
         "converged": f"{sum(converged)}/{len(converged)}" if converged else "not recorded",

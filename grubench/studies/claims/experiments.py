@@ -9,7 +9,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from grubench import config
 from grubench.errors import UnavailableTask, UserError
 from grubench.run import plan as runs
 from grubench.run.local import Sink
@@ -78,8 +77,7 @@ class Sweep:
         if self.seconds is not None:
             train["seconds"] = self.seconds
         extra: dict[str, Any] = {}
-        if tuning_available():
-            extra["tune"] = {"lr": list(self.lr_grid), "seeds": self.tune_seeds}
+        extra["tune"] = {"lr": list(self.lr_grid), "seeds": self.tune_seeds}
         return {
             "name": self.name,
             "description": f"grubench claims experiment {self.name}",
@@ -97,12 +95,6 @@ class Sweep:
 
 def _steps(examples: int, batch: int) -> int:
     return max(1, math.ceil(examples / batch))
-
-
-def tuning_available() -> bool:
-    """Whether this build's suites take a ``[tune]`` section (per-arch learning-rate search);
-    without it every arch trains at the suite's one learning rate, and the scope says so."""
-    return "tune" in config.SUITE_KEYS
 
 
 def scaled(sweep: Sweep, **changes: Any) -> Sweep:
