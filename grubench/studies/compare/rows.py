@@ -17,8 +17,10 @@ from typing import Any
 from scipy import stats as st
 
 from grubench.errors import UserError
+from grubench.studies.compare.paired import paired_change, paired_test, pairs_of
 
-VERDICTS = ("regression", "improvement", "inconclusive", "unchanged")
+# "not comparable": a time measured on another machine (CPU, ISA or torch build) than its twin.
+VERDICTS = ("regression", "improvement", "inconclusive", "unchanged", "not comparable")
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,9 @@ class Thresholds:
     failures: float = 0.0  # failed or diverged trials (a count, compared exactly)
     alpha: float = 0.05  # family-wise significance of the noise tests
     holm: bool = True  # adjust the p-values of all rows of a comparison (Holm–Bonferroni)
-    min_samples: int = 5  # per side for the rank test; fewer: Welch's t-test
+    # Per side for the rank test; fewer: Welch's t-test. With one sample per trial, 5 against 5
+    # has a floor of p=0.008, which Holm's correction over a comparison's tests lifts above 0.05.
+    min_samples: int = 8
     gate_ratios: bool = False  # whether a ratio regression fails the comparison (exit 1)
 
 
@@ -72,6 +76,7 @@ class Stat:
     samples: tuple[float, ...] = ()
     std: float | None = None  # only where samples are not known (summary files)
     n: int = 0
+    keys: tuple[Any, ...] = ()  # each sample's trial (its seed), for paired comparisons
 
     def scaled(self, factor: float) -> Stat:
         return Stat(
@@ -79,12 +84,21 @@ class Stat:
             tuple(s * factor for s in self.samples),
             None if self.std is None else self.std * factor,
             self.n,
+            self.keys,
         )
 
 
-def stat_of(samples: Sequence[float]) -> Stat:
-    clean = tuple(float(s) for s in samples if s is not None and math.isfinite(s))
-    return Stat(statistics.median(clean) if clean else None, clean, None, len(clean))
+def stat_of(samples: Sequence[float | None], keys: Sequence[Any] | None = None) -> Stat:
+    """Median and samples of the finite values; ``keys`` name each value's trial."""
+    given = list(keys) if keys is not None else [None] * len(samples)
+    kept = [(k, float(s)) for k, s in zip(given, samples, strict=True) if _finite(s)]
+    clean = tuple(s for _, s in kept)
+    ids = tuple(k for k, _ in kept) if keys is not None else ()
+    return Stat(statistics.median(clean) if clean else None, clean, None, len(clean), ids)
+
+
+def _finite(x: float | None) -> bool:
+    return x is not None and math.isfinite(x)
 
 
 @dataclass(frozen=True)
@@ -201,9 +215,13 @@ def compare_groups(
     new: dict[tuple[str, str], Group],
     th: Thresholds,
     normalise: bool = True,
+    paired: bool = False,
+    times_comparable: bool = True,
 ) -> list[Row]:
     """Rows for every metric of every group both runs have; time metrics are compared in
-    probe units where both groups have them (and ``normalise``), raw otherwise."""
+    probe units where both groups have them (and ``normalise``), raw otherwise. ``paired``:
+    samples are matched by trial (an A/B run) and tested on their differences. Without
+    ``times_comparable`` (other machines) time rows are marked, never judged."""
     rows = []
     for key in [k for k in base if k in new]:
         g0, g1 = base[key], new[key]
@@ -215,7 +233,10 @@ def compare_groups(
                 (g0.norm[name], g1.norm[name]) if normalised else (g0.stats[name], g1.stats[name])
             )
             kind = "ratio" if ratio else d.kind
-            rows.append(_row(g0, g1, name, d, kind, s0, s1, normalised, th))
+            row = _row(g0, g1, name, d, kind, s0, s1, normalised, th, paired)
+            if kind == "time" and not times_comparable:
+                row = replace(row, verdict="not comparable", gates=False, p_value=None)
+            rows.append(row)
     return _holm_verdicts(rows, th) if th.holm else rows
 
 
@@ -271,6 +292,7 @@ def _row(
     s1: Stat,
     normalised: bool,
     th: Thresholds,
+    paired: bool = False,
 ) -> Row:
     raw0, raw1 = g0.stats[name].center, g1.stats[name].center
     direction = d.direction or g0.direction
@@ -282,13 +304,20 @@ def _row(
         change = worse = p = None
         noise, result = "no finished trials in one run", "inconclusive"
     else:
+        matched = pairs_of(s0, s1) if paired else []
         if kind == "failures":
             change = s1.center - s0.center  # a count: compared in trials, not relatively
         else:
-            change = relative_change(s0.center, s1.center)
+            change = paired_change(matched) if matched else None
+            change = relative_change(s0.center, s1.center) if change is None else change
         worse = change if direction == "min" else -change
         exact = kind in EXACT_KINDS
-        beyond, noise, p = (True, "exact", None) if exact else noise_test(s0, s1, th)
+        if exact:
+            beyond, noise, p = True, "exact", None
+        elif paired:
+            beyond, noise, p = paired_test(matched, th.alpha)
+        else:
+            beyond, noise, p = noise_test(s0, s1, th)
         result = verdict(worse, threshold, beyond, exact)
     return Row(
         task=g0.task,
