@@ -275,15 +275,18 @@ def ab(
     seeds: int = typer.Option(6, help="seeds per task × arch: the pairs of the paired test"),
     out: Path = typer.Option(None, help="results folder (default results/ab-TIME)"),
     together: bool = typer.Option(
-        False, help="run the two trials of a pair at the same time (needs 2 free cores)"
+        True,
+        "--side-by-side/--one-by-one",
+        help="the two trials of a pair at the same time (one core each), or one after the other",
     ),
     thresholds: Path = typer.Option(None, help="TOML file of thresholds (keys as --threshold)"),
     threshold: list[str] = typer.Option(
         None, "--threshold", "-T", help="KEY=VALUE, e.g. time=0.10, alpha=0.01"
     ),
 ) -> None:
-    """Run the suite's trials on two code revisions on this machine, alternating BASE and NEW
-    trial by trial with the same seeds and threads, and compare them pair by pair. Writes
+    """Run the suite's trials on two code revisions on this machine, pair by pair (BASE and NEW
+    side by side, which starts first alternating) with the same seeds and threads, and compare
+    them pair by pair. Writes
     OUT/base, OUT/new (results folders), compare.md, compare.json, compare.png and
     gh-benchmark*.json; exit 1 on a regression, 0 otherwise, 2 on bad input, 3 on an internal
     error."""

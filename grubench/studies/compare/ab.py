@@ -3,9 +3,10 @@
 Each revision runs from its own checkout (``git worktree add``; the working tree is its own
 checkout) through that revision's own ``python -m grubench.run.worker``: the trial spec on
 stdin, the record on stdout. Each side expands the suite with its own code (so a change to a
-default shows), both with the same seeds and threads. Pair i runs BASE then NEW, pair i+1 NEW
-then BASE: drift and other load land on both sides alike. The pairs are compared by
-``compare_runs(..., paired=True)``.
+default shows), both with the same seeds and threads. The two trials of a pair run side by
+side (one core each; ``together``), or one after the other; within each task × arch, which
+side starts first alternates. Either way, drift and other load land on both sides alike: side
+by side, within the same second. The pairs are compared by ``compare_runs(..., paired=True)``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import tomllib
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -235,8 +237,13 @@ def run_pairs(
         write_run(folder, info)
     total = 2 * len(shared)
     done = 0
-    for i, k in enumerate(shared):
-        order = (base, new) if i % 2 == 0 else (new, base)
+    seen: dict[str, int] = defaultdict(int)
+    for k in shared:
+        # Which side goes first alternates within each task × arch, so that neither side of
+        # any compared group always runs first (or always second, after the other's trial).
+        group = json.dumps(json.loads(k)[:3])
+        order = (base, new) if seen[group] % 2 == 0 else (new, base)
+        seen[group] += 1
         if together:
             with ThreadPoolExecutor(2) as pool:
                 futures = [pool.submit(run_one, s, plans[s.label][k]) for s in order]

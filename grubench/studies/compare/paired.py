@@ -47,7 +47,8 @@ def paired_test(pairs: list[Pair], alpha: float) -> tuple[bool | None, str, floa
         return None, f"{n} pair{'s' * (n != 1)}: spread unknown", None
     d = _differences(pairs)
     if all(x == 0 for x in d):
-        return False, f"identical in all {n} pairs", 1.0
+        # Nothing varied (same seed, same data, deterministic numbers): no test to correct for.
+        return False, f"identical in all {n} pairs", None
     if statistics.pstdev(d) == 0:
         # The same change in every pair (deterministic numbers): real, whatever its size.
         return True, f"the same change in all {n} pairs", None

@@ -42,7 +42,7 @@ def test_identical_constant_and_single_pairs():
     assert paired_test([(0.15, 0.15), (0.16, 0.16)], 0.05) == (
         False,
         "identical in all 2 pairs",
-        1.0,
+        None,
     )
     # A deterministic metric that moved the same way in every pair: real, whatever its size.
     assert paired_test([(1.0, 1.1), (2.0, 2.2)], 0.05) == (
