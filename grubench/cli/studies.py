@@ -9,12 +9,18 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from grubench.cli.app import _positive, _progress_events, _suite_source, app, console, err
 from grubench.errors import UserError
 from grubench.outputs import render
+
+if TYPE_CHECKING:
+    from grubench.studies.compare.ab import Side
+    from grubench.studies.compare.load import Comparison, RunData
+    from grubench.studies.compare.rows import Thresholds
 
 
 @app.command()
@@ -245,7 +251,9 @@ def _exit_3_on_internal_error() -> Iterator[None]:
         raise typer.Exit(3) from None
 
 
-def _show_comparison(result, b, n, th, outputs: dict) -> bool:  # noqa: ANN001
+def _show_comparison(
+    result: Comparison, b: RunData, n: RunData, th: Thresholds, outputs: dict[str, Path | None]
+) -> bool:
     """Print a comparison, write the outputs asked for; whether it found a regression."""
     from grubench.store import atomic_write
     from grubench.studies.compare import report
@@ -256,14 +264,14 @@ def _show_comparison(result, b, n, th, outputs: dict) -> bool:  # noqa: ANN001
     console.print(report.table(result))
     for note in result.notes:
         console.print(note, highlight=False)
-    if outputs.get("markdown"):
-        atomic_write(outputs["markdown"], report.markdown(result, b, n))
-    if outputs.get("json"):
-        atomic_write(outputs["json"], report.to_json(result, b, n, th))
-    if outputs.get("gh"):
-        report.write_gh_benchmark(result, outputs["gh"])
-    if outputs.get("chart"):
-        report.chart(result, outputs["chart"])
+    if path := outputs.get("markdown"):
+        atomic_write(path, report.markdown(result, b, n))
+    if path := outputs.get("json"):
+        atomic_write(path, report.to_json(result, b, n, th))
+    if path := outputs.get("gh"):
+        report.write_gh_benchmark(result, path)
+    if path := outputs.get("chart"):
+        report.chart(result, path)
     return bool(regressions(result.rows))
 
 
@@ -303,7 +311,7 @@ def ab(
         source = with_overrides(_suite_source(suite, None), seeds=seeds, workers=1)
         out = out or Path("results") / f"ab-{datetime.now():%Y%m%d-%H%M%S}"
 
-        def on_trial(done: int, total: int, side, record: dict) -> None:  # noqa: ANN001
+        def on_trial(done: int, total: int, side: Side, record: dict[str, Any]) -> None:
             what = f"{record['task']} {record['arch']} seed {record['seed']}"
             status = record.get("status")
             err.print(
