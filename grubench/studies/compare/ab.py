@@ -144,6 +144,9 @@ def _env(side: Side, threads: int) -> dict[str, str]:
     return {
         **os.environ,
         "PYTHONPATH": side.pythonpath,
+        # ``python -m`` and ``-c`` put the current folder first on the path, ahead of
+        # PYTHONPATH: run from a checkout, every side would import that checkout's code.
+        "PYTHONSAFEPATH": "1",
         "PYTHONUNBUFFERED": "1",
         "OMP_NUM_THREADS": str(threads),  # as the local executor pins them
         "MKL_NUM_THREADS": str(threads),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,17 @@ def test_ab_of_two_commits_flags_a_slower_training_step(tmp_path, monkeypatch):
     assert {x["noise"] for x in metric} == {"identical in all 3 pairs"}
     for name in ("compare.md", "gh-benchmark.json", "gh-benchmark-bigger.json", "compare.png"):
         assert (out / name).exists()
+
+
+def test_a_sides_processes_import_its_checkout_not_the_current_folder(tmp_path, monkeypatch):
+    # Run from this repository (which holds a grubench package), a side whose checkout is
+    # elsewhere must still import its own: `python -m` puts the current folder first.
+    (tmp_path / "grubench").mkdir()
+    (tmp_path / "grubench" / "__init__.py").write_text("")
+    side = ab.Side("BASE", "r", "abc", tmp_path, str(tmp_path))
+    monkeypatch.chdir(ROOT)
+    code = "import grubench; print(grubench.__file__)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=ab._env(side, 1), capture_output=True, text=True
+    )
+    assert done.stdout.strip() == str(tmp_path / "grubench" / "__init__.py")
