@@ -292,9 +292,9 @@ def ab(
         None, "--threshold", "-T", help="KEY=VALUE, e.g. time=0.10, alpha=0.01"
     ),
 ) -> None:
-    """Run the suite's trials on two code revisions on this machine, pair by pair (BASE and NEW
-    side by side, which starts first alternating) with the same seeds and threads, and compare
-    them pair by pair. Writes
+    """Run the suite's trials on two code revisions on this machine in pairs (BASE and NEW side
+    by side, which starts first alternating), with the same seeds and threads, and test the
+    paired differences. Writes
     OUT/base, OUT/new (results folders), compare.md, compare.json, compare.png and
     gh-benchmark*.json; exit 1 on a regression, 0 otherwise, 2 on bad input, 3 on an internal
     error."""
