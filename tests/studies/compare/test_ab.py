@@ -91,7 +91,8 @@ def test_pairs_alternate_sides_and_unpaired_trials_are_named(tmp_path, monkeypat
 
 @pytest.mark.slow
 def test_ab_of_two_commits_flags_a_slower_training_step(tmp_path, monkeypatch):
-    # A repository of this code, then a commit whose training step sleeps 20 ms per batch.
+    # A repository of this code, then a commit whose training step sleeps 50 ms per batch:
+    # several times a tiny epoch, so that 6 pairs pass Holm even on a loaded machine.
     repo = tmp_path / "repo"
     repo.mkdir()
     for name in ("grubench", "tasks"):
@@ -105,20 +106,20 @@ def test_ab_of_two_commits_flags_a_slower_training_step(tmp_path, monkeypatch):
     text = train.read_text()
     step = "        opt.step()\n        total += loss.detach()"
     assert step in text
-    train.write_text(text.replace(step, "        time.sleep(0.02)\n" + step))
+    train.write_text(text.replace(step, "        time.sleep(0.05)\n" + step))
     git(repo, "commit", "-qam", "slower")
     monkeypatch.chdir(repo)
     out = tmp_path / "ab"
-    args = ["ab", "HEAD~1", "HEAD", "--suite", "tiny", "--seeds", "3", "--out", str(out)]
+    args = ["ab", "HEAD~1", "HEAD", "--suite", "tiny", "--seeds", "6", "--out", str(out)]
     r = CliRunner().invoke(app, args)
     assert r.exit_code == 1, r.output
     rows = json.loads((out / "compare.json").read_text())["rows"]
     epoch = {x["arch"]: x for x in rows if x["metric"] == "sec_per_epoch"}
     assert {epoch[a]["verdict"] for a in ("gru", "lstm")} == {"regression"}
-    assert all(epoch[a]["base_n"] == 3 for a in ("gru", "lstm"))
+    assert all(epoch[a]["base_n"] == 6 for a in ("gru", "lstm"))
     # Same seeds, same data, same numbers: the sleep changes no test metric.
     metric = [x for x in rows if x["metric"] == "test_metric" and "/" not in x["arch"]]
-    assert {x["noise"] for x in metric} == {"identical in all 3 pairs"}
+    assert {x["noise"] for x in metric} == {"identical in all 6 pairs"}
     for name in ("compare.md", "gh-benchmark.json", "gh-benchmark-bigger.json", "compare.png"):
         assert (out / name).exists()
 
