@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from grubench import SCHEMA_VERSION
-from grubench.store import append_trial, read_run, read_trials, write_run
+from grubench.store import append_trial, write_run
 
 # Per-arch truths of a small adding-task run on a 2-core CPU (about what smoke.toml measures).
 TRUTH = {
@@ -94,22 +93,3 @@ def make_run(
         for arch in ("gru", "lstm"):
             append_trial(out, record(arch, seed, rng, probe=probe if trial_probes else None, **kw))
     return out
-
-
-def inject_slowdown(src: Path, dst: Path, factor: float) -> Path:
-    """A copy of a real run with every training and inference time ``factor`` times longer
-    (throughput divided by it); the probe, metrics and sizes are left as measured."""
-    dst.mkdir(parents=True, exist_ok=True)
-    write_run(dst, read_run(src))
-    records, _ = read_trials(src)
-    for r in records:
-        r = copy.deepcopy(r)
-        for key in ("train_seconds", "seconds_per_epoch", "infer_latency_ms"):
-            if r.get(key) is not None:
-                r[key] *= factor
-        if r.get("throughput_seq_s") is not None:
-            r["throughput_seq_s"] /= factor
-        for h in r.get("history") or []:
-            h["epoch_seconds"] *= factor
-        append_trial(dst, r)
-    return dst

@@ -70,6 +70,7 @@ class Sample:
     hi: float
     interval: str
     values: tuple[float, ...] = ()
+    keys: tuple[Any, ...] = ()  # what each value belongs to (its trial's seed), for pairing
 
     @property
     def iqr(self) -> float:
@@ -92,8 +93,12 @@ class Sample:
         return replace(self, **nums, values=tuple(v * f for v in self.values))
 
 
-def summarise(values: Any, level: float = LEVEL) -> Sample:
-    """The Sample of the finite numbers in ``values`` (None and NaN are left out)."""
+def summarise(values: Any, keys: Sequence[Any] | None = None, level: float = LEVEL) -> Sample:
+    """The Sample of the finite numbers in ``values`` (None and NaN are left out); ``keys``, one
+    per value, name what each kept value belongs to, so two samples can be paired."""
+    if keys is not None:
+        kept = [(k, v) for k, v in zip(keys, values, strict=True) if _finite([v]).size]
+        keys, values = tuple(k for k, _ in kept), [v for _, v in kept]
     x = _finite(values)
     n = len(x)
     if n == 0:
@@ -102,7 +107,9 @@ def summarise(values: Any, level: float = LEVEL) -> Sample:
     lo, hi = mean_interval(x, level)
     std = float(np.std(x, ddof=1)) if n > 1 else math.nan
     kind = interval_kind(n)
-    return Sample(n, float(x.mean()), med, q1, q3, std, lo, hi, kind, tuple(x.tolist()))
+    return Sample(
+        n, float(x.mean()), med, q1, q3, std, lo, hi, kind, tuple(x.tolist()), tuple(keys or ())
+    )
 
 
 def given(center: float | None, n: int, std: float | None = None) -> Sample:

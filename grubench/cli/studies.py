@@ -1,4 +1,4 @@
-"""Commands over results and measurements: report, claims, scaling, speed, compare.
+"""Commands over results and measurements: report, claims, scaling, speed, compare, ab.
 
 They register on the shared Typer app; ``grubench.cli`` imports this module.
 """
@@ -6,13 +6,21 @@ They register on the shared Typer app; ``grubench.cli`` imports this module.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from grubench.cli.app import _positive, _progress_events, _suite_source, app, console, err
 from grubench.errors import UserError
 from grubench.outputs import render
+
+if TYPE_CHECKING:
+    from grubench.studies.compare.ab import Side
+    from grubench.studies.compare.load import Comparison, RunData
+    from grubench.studies.compare.rows import Thresholds
 
 
 @app.command()
@@ -209,30 +217,112 @@ def compare(
     ),
     chart: Path = typer.Option(None, help="write a PNG of the changes against their thresholds"),
     skip_bad_lines: bool = typer.Option(False, help="skip corrupt lines in trials.jsonl"),
+    allow_other_machine: bool = typer.Option(
+        False, help="gate times even when the runs come from different CPUs or torch builds"
+    ),
 ) -> None:
     """Compare NEW with BASE per task × arch × metric; exit 1 on a regression that is both
-    beyond its threshold and beyond the runs' own noise, 0 otherwise, 2 on bad input."""
+    beyond its threshold and beyond the runs' own noise, 0 otherwise, 2 on bad input, 3 on an
+    internal error. Times from another machine are not gated."""
+    from grubench.studies.compare.load import compare_runs, load_run, load_thresholds
+
+    with _exit_3_on_internal_error():
+        th = load_thresholds(thresholds, threshold or [])
+        b = load_run(base, "BASE", skip_bad_lines)
+        n = load_run(new, "NEW", skip_bad_lines)
+        result = compare_runs(b, n, th, absolute, allow_other_machine)
+        outputs = {"markdown": markdown, "json": as_json, "gh": gh_benchmark, "chart": chart}
+        failed = _show_comparison(result, b, n, th, outputs)
+    if failed:
+        raise typer.Exit(1)
+
+
+@contextmanager
+def _exit_3_on_internal_error() -> Iterator[None]:
+    """A gate's exit codes mean something (1: regression): an unexpected error is one line
+    and exit 3, never the 1 of a traceback. User errors still exit 2."""
+    try:
+        yield
+    except (UserError, typer.Exit, KeyboardInterrupt):
+        raise
+    except Exception as e:
+        text = f"{type(e).__name__}: {e}".splitlines()[0]
+        err.print(f"internal error: {text}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(3) from None
+
+
+def _show_comparison(
+    result: Comparison, b: RunData, n: RunData, th: Thresholds, outputs: dict[str, Path | None]
+) -> bool:
+    """Print a comparison, write the outputs asked for; whether it found a regression."""
     from grubench.store import atomic_write
     from grubench.studies.compare import report
-    from grubench.studies.compare.load import compare_runs, load_run, load_thresholds
     from grubench.studies.compare.rows import regressions
 
-    th = load_thresholds(thresholds, threshold or [])
-    b = load_run(base, "BASE", skip_bad_lines)
-    n = load_run(new, "NEW", skip_bad_lines)
-    result = compare_runs(b, n, th, absolute)
     for w in result.warnings:
         err.print(f"warning: {w}", markup=False, highlight=False, soft_wrap=True)
     console.print(report.table(result))
     for note in result.notes:
         console.print(note, highlight=False)
-    if markdown:
-        atomic_write(markdown, report.markdown(result, b, n))
-    if as_json:
-        atomic_write(as_json, report.to_json(result, b, n, th))
-    if gh_benchmark:
-        report.write_gh_benchmark(result, gh_benchmark)
-    if chart:
-        report.chart(result, chart)
-    if regressions(result.rows):
+    if path := outputs.get("markdown"):
+        atomic_write(path, report.markdown(result, b, n))
+    if path := outputs.get("json"):
+        atomic_write(path, report.to_json(result, b, n, th))
+    if path := outputs.get("gh"):
+        report.write_gh_benchmark(result, path)
+    if path := outputs.get("chart"):
+        report.chart(result, path)
+    return bool(regressions(result.rows))
+
+
+@app.command()
+def ab(
+    base: str = typer.Argument(..., help="the baseline revision: a commit, branch or tag"),
+    new: str = typer.Argument(None, help="the revision to check (default: the working tree)"),
+    suite: str = typer.Option("smoke", help="suite file (or name in ./tasks) to run on both"),
+    seeds: int = typer.Option(6, help="seeds per task × arch: the pairs of the paired test"),
+    out: Path = typer.Option(None, help="results folder (default results/ab-TIME)"),
+    together: bool = typer.Option(
+        True,
+        "--side-by-side/--one-by-one",
+        help="the two trials of a pair at the same time (one core each), or one after the other",
+    ),
+    thresholds: Path = typer.Option(None, help="TOML file of thresholds (keys as --threshold)"),
+    threshold: list[str] = typer.Option(
+        None, "--threshold", "-T", help="KEY=VALUE, e.g. time=0.10, alpha=0.01"
+    ),
+) -> None:
+    """Run the suite's trials on two code revisions on this machine in pairs (BASE and NEW side
+    by side, which starts first alternating), with the same seeds and threads, and test the
+    paired differences. Writes
+    OUT/base, OUT/new (results folders), compare.md, compare.json, compare.png and
+    gh-benchmark*.json; exit 1 on a regression, 0 otherwise, 2 on bad input, 3 on an internal
+    error."""
+    from datetime import datetime
+
+    from grubench.config import with_overrides
+    from grubench.studies.compare.ab import repo_root, run_ab
+    from grubench.studies.compare.load import load_thresholds
+
+    _positive("--seeds", seeds)
+    started = time.perf_counter()
+    with _exit_3_on_internal_error():
+        th = load_thresholds(thresholds, threshold or [])
+        source = with_overrides(_suite_source(suite, None), seeds=seeds, workers=1)
+        out = out or Path("results") / f"ab-{datetime.now():%Y%m%d-%H%M%S}"
+
+        def on_trial(done: int, total: int, side: Side, record: dict[str, Any]) -> None:
+            what = f"{record['task']} {record['arch']} seed {record['seed']}"
+            status = record.get("status")
+            err.print(
+                f"[{done}/{total}] {side.label:4} {what}: {status}", markup=False, highlight=False
+            )
+
+        repo = repo_root(Path.cwd())
+        result, b, n = run_ab(repo, base, new, source, out, th, on_trial, together)
+        names = {"markdown": "compare.md", "json": "compare.json", "chart": "compare.png"}
+        outputs = {k: out / v for k, v in names.items()} | {"gh": out / "gh-benchmark.json"}
+        failed = _show_comparison(result, b, n, th, outputs)
+    console.print(f"wall time {time.perf_counter() - started:.0f} s; results in {out}/")
+    if failed:
         raise typer.Exit(1)

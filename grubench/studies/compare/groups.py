@@ -1,9 +1,17 @@
-"""A run's samples grouped per task × arch (and per task's ARCH/LSTM ratio), raw and in
-units of the speed probe: the input of ``grubench.studies.compare.rows``."""
+"""A run's samples grouped per task (with its parameters) × arch, and per task's ARCH/LSTM
+ratio, raw and in units of the speed probe: the input of ``grubench.studies.compare.rows``.
+
+The sample unit is the trial: one value per trial (its median epoch time, its test metric…),
+keyed by its seed so that a paired comparison can match it. Epochs of one trial share its
+process, data and load, so pooling them as independent samples makes p-values too small.
+"""
 
 from __future__ import annotations
 
+import json
+import statistics
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
@@ -19,33 +27,59 @@ def groups_of(
     summary: pd.DataFrame | None,
     info: dict[str, Any],
     probe: str | None = None,
+    labels: dict[tuple[str, str], str] | None = None,
 ) -> dict[tuple[str, str], Group]:
     """Every task × arch of a run (its records, or its summary table), and every task's
-    ARCH/lstm ratios; with ``probe`` ("trial" or "run"), time metrics also in probe units."""
+    ARCH/lstm ratios; with ``probe`` ("trial" or "run"), time metrics also in probe units.
+    ``labels`` names each (task, parameters) (see ``task_labels``; default: this run's own)."""
     run_probe = probe_seconds(info) if probe == "run" else None
     if summary is not None:
         return _groups_from_summary(summary, run_probe)
     run_op = probe_seconds(info, "op_seconds") if probe == "run" else None
-    return _groups(records, probe, (run_probe, run_op))
+    return _groups(records, probe, (run_probe, run_op), labels or task_labels(records))
+
+
+def params_key(r: dict[str, Any]) -> str:
+    """A record's task parameters as one comparable string."""
+    return json.dumps(r.get("task_params") or {}, sort_keys=True, default=str)
+
+
+def task_labels(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str], str]:
+    """A name per (task, parameters): the task's name where it ran with one set of parameters,
+    else the name with the parameters that vary, e.g. ``adding[length=50]``. Label the two
+    runs of a comparison together, so that the same settings get the same name on both sides."""
+    sets: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for r in records:
+        sets[r["task"]][params_key(r)] = r.get("task_params") or {}
+    out = {}
+    for task, by_key in sets.items():
+        names = sorted({k for p in by_key.values() for k in p})
+        varying = [k for k in names if len({json.dumps(p.get(k)) for p in by_key.values()}) > 1]
+        for key, params in by_key.items():
+            shown = ", ".join(f"{k}={params.get(k)}" for k in varying)
+            out[(task, key)] = f"{task}[{shown}]" if varying else task
+    return out
 
 
 def _groups(
     records: tuple[dict[str, Any], ...],
     probe: str | None,
     run_probe: tuple[float | None, float | None],
+    labels: dict[tuple[str, str], str],
 ) -> dict[tuple[str, str], Group]:
     by: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in records:
-        by[(r["task"], r["arch"])].append(r)
+        by[(labels[(r["task"], params_key(r))], r["arch"])].append(r)
     out = {}
     for (task, arch), recs in by.items():
         ok = [r for r in recs if r["status"] == "ok"]
+        seeds = [r["seed"] for r in ok]
         first = next((r for r in recs if r.get("direction")), {})
         stats = {
-            "test_metric": summarise([r.get("test_metric") for r in ok]),
+            "test_metric": summarise([r.get("test_metric") for r in ok], seeds),
             **_times(ok, [1.0] * len(ok), [1e-3] * len(ok)),  # seconds; latency in ms
-            "peak_mem_mb": summarise([r.get("peak_mem_mb") for r in ok]),
-            "params": summarise([r.get("params_total") for r in ok]),
+            "peak_mem_mb": summarise([r.get("peak_mem_mb") for r in ok], seeds),
+            "params": summarise([r.get("params_total") for r in ok], seeds),
             "failures": given(float(len(recs) - len(ok)), len(recs)),
         }
         if probe == "trial":
@@ -69,22 +103,27 @@ def _groups(
 
 
 def _times(ok: list[dict[str, Any]], per: list[Any], per_op: list[Any]) -> dict[str, Sample]:
-    """Time metrics with each record's times divided by its ``per`` (1: seconds; a probe's
-    block seconds: probe units) and its latency by its ``per_op`` (single-GEMM seconds)."""
-    pairs = list(zip(ok, per, per_op, strict=True))
+    """Time metrics, one value per trial: its median epoch divided by its ``per`` (1: seconds;
+    a probe's block seconds: probe units) and its latency by its ``per_op`` (single-GEMM
+    seconds)."""
+    timed = [(r, f, g, epoch_median(r)) for r, f, g in zip(ok, per, per_op, strict=True)]
+    timed = [(r, f, g, m) for r, f, g, m in timed if m]
+    lat = [(r, g) for r, f, g, m in timed if r.get("infer_latency_ms") and g]
     return {
-        "sec_per_epoch": summarise([h["epoch_seconds"] / f for r, f, _ in pairs for h in _hist(r)]),
+        "sec_per_epoch": summarise([m / f for r, f, g, m in timed], [r["seed"] for r, *_ in timed]),
         "throughput": summarise(
-            [_n_train(r) / h["epoch_seconds"] * f for r, f, _ in pairs for h in _hist(r)]
+            [_n_train(r) / m * f for r, f, g, m in timed], [r["seed"] for r, *_ in timed]
         ),
         "latency_ms": summarise(
-            [
-                r["infer_latency_ms"] / 1e3 / g
-                for r, _, g in pairs
-                if r.get("infer_latency_ms") and g
-            ]
+            [r["infer_latency_ms"] / 1e3 / g for r, g in lat], [r["seed"] for r, _ in lat]
         ),
     }
+
+
+def epoch_median(r: dict[str, Any]) -> float | None:
+    """A trial's median training epoch in seconds: its one sample of time per epoch."""
+    times = [h["epoch_seconds"] for h in _hist(r)]
+    return statistics.median(times) if times else None
 
 
 def trial_probe_seconds(r: dict[str, Any], key: str = "seconds") -> float | None:
@@ -103,19 +142,24 @@ def _n_train(r: dict[str, Any]) -> float:
 
 
 def _paired_ratios(num: list[dict[str, Any]], den: list[dict[str, Any]]) -> dict[str, Sample]:
-    """ARCH/LSTM ratios paired by seed (and epoch): both ran in the same run on the same data."""
+    """ARCH/LSTM ratios paired by seed, one per trial pair: both ran in the same run on the
+    same data."""
     lstm = {r["seed"]: r for r in den if r["status"] == "ok"}
-    times, metrics = [], []
+    times: dict[int, float] = {}
+    metrics: dict[int, float] = {}
     for r in num:
         other = lstm.get(r["seed"])
         if r["status"] != "ok" or other is None:
             continue
-        # Early stopping can leave the two with different epoch counts: pair what both ran.
-        pairs = zip(_hist(r), _hist(other), strict=False)
-        times += [a["epoch_seconds"] / b["epoch_seconds"] for a, b in pairs]
+        a, b = epoch_median(r), epoch_median(other)
+        if a and b:
+            times[r["seed"]] = a / b
         if r.get("test_metric") is not None and other.get("test_metric"):
-            metrics.append(r["test_metric"] / other["test_metric"])
-    return {"sec_per_epoch": summarise(times), "test_metric": summarise(metrics)}
+            metrics[r["seed"]] = r["test_metric"] / other["test_metric"]
+    return {
+        "sec_per_epoch": summarise(list(times.values()), list(times)),
+        "test_metric": summarise(list(metrics.values()), list(metrics)),
+    }
 
 
 def _groups_from_summary(df: pd.DataFrame, run_probe: float | None) -> dict[tuple[str, str], Group]:

@@ -14,8 +14,8 @@ import pandas as pd
 
 from grubench.errors import UserError
 from grubench.measure.probe import probe_drift, probe_seconds
-from grubench.store import TRIALS, latest_per_trial, read_run, read_trials
-from grubench.studies.compare.groups import groups_of, trial_probe_seconds
+from grubench.store import TRIALS, finals_only, latest_per_trial, read_run, read_trials
+from grubench.studies.compare.groups import groups_of, task_labels, trial_probe_seconds
 from grubench.studies.compare.rows import Group, Row, Thresholds, compare_groups, thresholds_from
 
 SUMMARY = "summary.csv"
@@ -24,6 +24,10 @@ SUMMARY_COLUMNS = ("task", "arch", "metric", "direction", "n", "metric_mean", "m
 ENV_KEYS = ("grubench", "python", "torch", "numpy", "platform", "cpu", "cpu_count")
 ENV_KEYS += ("torch_threads", "mkldnn", "cuda", "cudnn", "gpu")
 DRIFT = 1.25  # start/end probe ratio beyond which a run's machine is called unsteady
+# What makes two machines time the same code differently: the CPU, the instruction set torch
+# dispatches to (cpu_flags where recorded) and the torch build. The GEMM probe cannot bridge
+# them: a machine that multiplies matrices 1.8× faster need not train small RNNs faster.
+MACHINE_KEYS = ("cpu", "cpu_capability", "cpu_flags", "torch", "torch_git", "torch_build")
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,9 @@ def load_run(path: Path, label: str, skip_bad_lines: bool = False) -> RunData:
         records, _ = read_trials(p, skip_bad_lines)
         if not records:
             raise UserError(f"{label} '{path}' holds no trial records")
-        return RunData(label, Path(path), tuple(latest_per_trial(records)), None, read_run(folder))
+        return RunData(
+            label, Path(path), tuple(finals_only(latest_per_trial(records))), None, read_run(folder)
+        )
     if p.suffix == ".csv":
         return RunData(label, Path(path), (), _read_summary(p), read_run(folder))
     raise UserError(f"{label} '{p}' is neither a results folder, a trials.jsonl nor a summary.csv")
@@ -98,10 +104,12 @@ def load_thresholds(path: Path | None, overrides: list[str]) -> Thresholds:
     return th
 
 
-def groups(run: RunData, probe: str | None = None) -> dict[tuple[str, str], Group]:
+def groups(
+    run: RunData, probe: str | None = None, labels: dict[tuple[str, str], str] | None = None
+) -> dict[tuple[str, str], Group]:
     """Every task × arch of a run, and every task's ARCH/lstm ratios, as groups of samples;
     with ``probe`` ("trial" or "run"), time metrics also in units of that probe."""
-    return groups_of(run.records, run.summary, run.info, probe)
+    return groups_of(run.records, run.summary, run.info, probe, labels)
 
 
 def schema_versions(run: RunData) -> set[int]:
@@ -115,8 +123,9 @@ def differences(base: RunData, new: RunData) -> list[str]:
     """What differs between the runs beyond the code under test: tasks, sizes, budgets, seeds,
     environment. Each is a warning: the comparison still runs, but says which."""
     out = []
-    g0 = {k for k in groups(base) if "/" not in k[1]}
-    g1 = {k for k in groups(new) if "/" not in k[1]}
+    labels = task_labels(base.records + new.records)
+    g0 = {k for k in groups(base, labels=labels) if "/" not in k[1]}
+    g1 = {k for k in groups(new, labels=labels) if "/" not in k[1]}
     for only, side in ((g0 - g1, "BASE"), (g1 - g0, "NEW")):
         if only:
             out.append(f"only in {side}: " + ", ".join(f"{t} {a}" for t, a in sorted(only)))
@@ -163,19 +172,50 @@ def _seeds(run: RunData) -> dict[str, set[int]]:
     return out
 
 
-def compare_runs(base: RunData, new: RunData, th: Thresholds, absolute: bool) -> Comparison:
-    """Refuse different schemas; warn on other differences; compare every shared group."""
+def other_machine(base: RunData, new: RunData) -> list[str]:
+    """Why the runs' times are not comparable (other CPU, ISA or torch build); [] if they are.
+    A key either run did not record is not held against them."""
+    e0, e1 = base.info.get("environment") or {}, new.info.get("environment") or {}
+    return [
+        f"{key} {e0[key]} vs {e1[key]}"
+        for key in MACHINE_KEYS
+        if key in e0 and key in e1 and e0[key] != e1[key]
+    ]
+
+
+def compare_runs(
+    base: RunData,
+    new: RunData,
+    th: Thresholds,
+    absolute: bool,
+    allow_other_machine: bool = False,
+    paired: bool = False,
+) -> Comparison:
+    """Refuse different schemas; warn on other differences; compare every shared group. Times
+    from another machine are marked "not comparable" unless ``absolute`` or
+    ``allow_other_machine``. ``paired``: an A/B run (the same trials, alternated on one
+    machine): raw times, tested per trial pair."""
     v0, v1 = schema_versions(base), schema_versions(new)
-    if v0 and v1 and v0 != v1:
+    if v0 and v1 and v0 != v1 and not paired:
         raise UserError(
             f"cannot compare runs with different schema versions: BASE {sorted(v0)}, "
             f"NEW {sorted(v1)}; re-run the baseline with this grubench"
         )
     warnings, notes = differences(base, new), []
-    source, note, warning = probe_source(base, new, absolute)
+    source, note, warning = probe_source(base, new, absolute or paired)
+    if paired:
+        note = "trials alternated on this machine, times compared raw, tested per trial pair"
     notes.append(note)
     if warning:
         warnings.append(warning)
+    why = [] if absolute or allow_other_machine or paired else other_machine(base, new)
+    if why:
+        notes.append(
+            "times not comparable, not gated: the runs come from different machines ("
+            + "; ".join(why)
+            + "); accuracy, sizes and failures are still compared (--allow-other-machine "
+            "gates the times anyway)"
+        )
     for run in (base, new):
         drift = probe_drift(run.info)
         if drift is not None and abs(math.log(drift)) > math.log(DRIFT):
@@ -185,7 +225,15 @@ def compare_runs(base: RunData, new: RunData, th: Thresholds, absolute: bool) ->
             )
         if run.summary is not None:
             notes.append(f"{run.label} is a summary file: no per-seed samples, less power")
-    rows = compare_groups(groups(base, source), groups(new, source), th, source is not None)
+    labels = task_labels(base.records + new.records)
+    rows = compare_groups(
+        groups(base, source, labels),
+        groups(new, source, labels),
+        th,
+        source is not None,
+        paired,
+        times_comparable=not why,
+    )
     if not rows:
         raise UserError("BASE and NEW share no task × arch: nothing to compare")
     p0, p1 = probe_seconds(base.info), probe_seconds(new.info)

@@ -18,6 +18,7 @@ from grubench.studies.compare.rows import Row, Thresholds, order, regressions
 
 STYLE = {"regression": "bold red", "improvement": "green", "inconclusive": "yellow"}
 MARK = {"regression": "❌", "improvement": "✅", "inconclusive": "❔", "unchanged": "·"}
+MARK["not comparable"] = "≠"
 
 
 def change_text(r: Row) -> str:

@@ -18,8 +18,10 @@ from scipy import stats as st
 from grubench.analysis.stats import Sample
 from grubench.analysis.verdicts import holm
 from grubench.errors import UserError
+from grubench.studies.compare.paired import paired_change, paired_test, pairs_of
 
-VERDICTS = ("regression", "improvement", "inconclusive", "unchanged")
+# "not comparable": a time measured on another machine (CPU, ISA or torch build) than its twin.
+VERDICTS = ("regression", "improvement", "inconclusive", "unchanged", "not comparable")
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,9 @@ class Thresholds:
     failures: float = 0.0  # failed or diverged trials (a count, compared exactly)
     alpha: float = 0.05  # family-wise significance of the noise tests
     holm: bool = True  # adjust the p-values of all rows of a comparison (Holm–Bonferroni)
-    min_samples: int = 5  # per side for the rank test; fewer: Welch's t-test
+    # Per side for the rank test; fewer: Welch's t-test. With one sample per trial, 5 against 5
+    # has a floor of p=0.008, which Holm's correction over a comparison's tests lifts above 0.05.
+    min_samples: int = 8
     gate_ratios: bool = False  # whether a ratio regression fails the comparison (exit 1)
 
 
@@ -179,9 +183,13 @@ def compare_groups(
     new: dict[tuple[str, str], Group],
     th: Thresholds,
     normalise: bool = True,
+    paired: bool = False,
+    times_comparable: bool = True,
 ) -> list[Row]:
     """Rows for every metric of every group both runs have; time metrics are compared in
-    probe units where both groups have them (and ``normalise``), raw otherwise."""
+    probe units where both groups have them (and ``normalise``), raw otherwise. ``paired``:
+    samples are matched by trial (an A/B run) and tested on their differences. Without
+    ``times_comparable`` (other machines) time rows are marked, never judged."""
     rows = []
     for key in [k for k in base if k in new]:
         g0, g1 = base[key], new[key]
@@ -193,7 +201,10 @@ def compare_groups(
                 (g0.norm[name], g1.norm[name]) if normalised else (g0.stats[name], g1.stats[name])
             )
             kind = "ratio" if ratio else d.kind
-            rows.append(_row(g0, g1, name, d, kind, s0, s1, normalised, th))
+            row = _row(g0, g1, name, d, kind, s0, s1, normalised, th, paired)
+            if kind == "time" and not times_comparable:
+                row = replace(row, verdict="not comparable", gates=False, p_value=None)
+            rows.append(row)
     return _holm_verdicts(rows, th) if th.holm else rows
 
 
@@ -239,6 +250,7 @@ def _row(
     s1: Sample,
     normalised: bool,
     th: Thresholds,
+    paired: bool = False,
 ) -> Row:
     raw0, raw1 = g0.stats[name].center, g1.stats[name].center
     direction = d.direction or g0.direction
@@ -250,13 +262,20 @@ def _row(
         change = worse = p = None
         noise, result = "no finished trials in one run", "inconclusive"
     else:
+        matched = pairs_of(s0, s1) if paired else []
         if kind == "failures":
             change = s1.center - s0.center  # a count: compared in trials, not relatively
         else:
-            change = relative_change(s0.center, s1.center)
+            change = paired_change(matched) if matched else None
+            change = relative_change(s0.center, s1.center) if change is None else change
         worse = change if direction == "min" else -change
         exact = kind in EXACT_KINDS
-        beyond, noise, p = (True, "exact", None) if exact else noise_test(s0, s1, th)
+        if exact:
+            beyond, noise, p = True, "exact", None
+        elif paired:
+            beyond, noise, p = paired_test(matched, th.alpha)
+        else:
+            beyond, noise, p = noise_test(s0, s1, th)
         result = verdict(worse, threshold, beyond, exact)
     return Row(
         task=g0.task,

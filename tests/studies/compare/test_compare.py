@@ -25,15 +25,17 @@ def group(arch: str = "gru", **stats: Sample) -> Group:
     return Group("adding", arch, "min", "mse", stats)
 
 
-def test_rank_test_separates_six_against_six_at_p_0_002():
-    beyond, how, p = noise_test(summarise([1, 2, 3, 4, 5, 6]), summarise([7, 8, 9, 10, 11, 12]), TH)
+def test_rank_test_separates_eight_against_eight_at_p_0_0002():
+    low, high = summarise(list(range(1, 9))), summarise(list(range(9, 17)))
+    beyond, how, p = noise_test(low, high, TH)
     assert beyond is True
-    assert p == pytest.approx(2 / 924)  # the exact two-sided p of complete separation
+    assert p == pytest.approx(2 / 12870)  # the exact two-sided p of complete separation
     assert how.startswith("Mann–Whitney")
 
 
 def test_interleaved_samples_are_within_noise():
-    beyond, _, p = noise_test(summarise([1, 3, 5, 7, 9, 11]), summarise([2, 4, 6, 8, 10, 12]), TH)
+    odd, even = summarise(list(range(1, 17, 2))), summarise(list(range(2, 17, 2)))
+    beyond, _, p = noise_test(odd, even, TH)
     assert beyond is False and p > 0.5
 
 
@@ -141,7 +143,8 @@ def test_holm_adjusts_like_the_textbook():
 
 
 def test_throughput_shares_the_time_test_in_the_holm_family():
-    sec0, sec1 = [1.0, 1.01, 0.99, 1.02, 0.98, 1.03], [1.3, 1.31, 1.29, 1.32, 1.28, 1.33]
+    sec0 = [1.0, 1.01, 0.99, 1.02, 0.98, 1.03, 0.97, 1.04]
+    sec1 = [x + 0.3 for x in sec0]
     base = {
         ("adding", "gru"): group(
             sec_per_epoch=summarise(sec0), throughput=summarise([1 / x for x in sec0])
@@ -153,5 +156,5 @@ def test_throughput_shares_the_time_test_in_the_holm_family():
         )
     }
     rows = compare_groups(base, new, TH)
-    # One test in the family: the adjusted p is the raw p (2/924), not twice it.
-    assert [r.p_adjusted for r in rows] == [pytest.approx(2 / 924)] * 2
+    # One test in the family: the adjusted p is the raw p (2/12870), not twice it.
+    assert [r.p_adjusted for r in rows] == [pytest.approx(2 / 12870)] * 2
