@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from grubench.errors import UserError
-from grubench.measure.memory import environment
+from grubench.measure.env import environment
 from grubench.run.local import worker_events
 from grubench.run.worker import PARENT_ENV
 from grubench.store import append_trial, write_run

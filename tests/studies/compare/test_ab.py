@@ -67,7 +67,7 @@ def test_pairs_alternate_sides_and_unpaired_trials_are_named(tmp_path, monkeypat
 
     def fake_run(side: ab.Side, s: dict) -> dict:
         ran.append((side.label, s["arch"], s["seed"]))
-        return {**s, "status": "ok"}
+        return {**s, "trial_id": f"{s['arch']}-{s['seed']}", "status": "ok"}
 
     monkeypatch.setattr(ab, "expand", lambda side, source: plans[side.label])
     monkeypatch.setattr(ab, "run_one", fake_run)
