@@ -1,17 +1,23 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# Where torch comes from. Empty: pip's configured index (PyPI's Linux x86-64 wheel is the CUDA
+# build, gigabytes). For the CPU build there: make install TORCH_INDEX=https://download.pytorch.org/whl/cpu
+TORCH_INDEX ?=
+TORCH := torch==2.13.0
+FLOORS := $(VENV)-floors
 SUITE ?= tasks/default.toml
 BASELINE ?= results/baselines/smoke
 CI_OUT ?= results/ci
 
-.PHONY: install run test lint smoke bench-ci bench-baseline clean
+.PHONY: install run test test-floors lint smoke bench-ci bench-baseline clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
-	# The CPU build of torch first: an unpinned torch would pull a multi-GB CUDA build.
-	$(PY) -m pip install -q torch==2.13.0
-	# ray (extra 'ray') is installed too, so the test suite exercises the Ray executor.
-	$(PY) -m pip install -q -e '.[dev,ray]'
+	# The pinned torch first, from TORCH_INDEX when given, so the package install keeps it.
+	$(PY) -m pip install -q $(TORCH) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	# The real tasks' packages (extra 'real') and ray (extra 'ray') too, so the test suite
+	# exercises the real tasks and the Ray executor.
+	$(PY) -m pip install -q -e '.[dev,real,ray]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -20,7 +26,7 @@ run: install
 	$(VENV)/bin/grubench run $(SUITE)
 
 smoke: install
-	$(VENV)/bin/grubench run tasks/smoke.toml
+	$(VENV)/bin/grubench run smoke
 
 test: install
 	$(VENV)/bin/pytest -q
@@ -31,7 +37,7 @@ bench-ci: install
 	rm -rf $(CI_OUT)
 	$(VENV)/bin/grubench run tasks/smoke.toml --out $(CI_OUT)
 	$(VENV)/bin/grubench compare $(BASELINE) $(CI_OUT) --markdown $(CI_OUT)/compare.md \
-		--json $(CI_OUT)/compare.json --chart $(CI_OUT)/compare.png \
+		--json-file $(CI_OUT)/compare.json --chart $(CI_OUT)/compare.png \
 		--gh-benchmark $(CI_OUT)/gh-benchmark.json
 
 # Re-make the committed baseline (after an intended change in speed, size or accuracy).
@@ -41,9 +47,18 @@ bench-baseline: install
 	# Only the data are committed; the report is re-made from them on demand.
 	rm -rf $(BASELINE)/plots $(BASELINE)/report.md $(BASELINE)/report.html
 
+# The oldest versions pyproject.toml admits, in a venv of their own, against the tests that
+# need no optional extra: a floor the code outgrew fails here first.
+test-floors:
+	python3 -m venv $(FLOORS)
+	$(FLOORS)/bin/pip install -q $(TORCH) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(FLOORS)/bin/pip install -q -e '.[dev]' $$(sed -n 's/^ *"\([a-z]*\)>=\([0-9.]*\)",$$/\1==\2/p' \
+		pyproject.toml | grep -v '^torch==')
+	$(FLOORS)/bin/pytest -q -x -p no:randomly
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(FLOORS) build *.egg-info

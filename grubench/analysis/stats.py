@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as st
 
-from grubench.models.archs import ARCHS
+from grubench.models.registry import ARCHS
 
 KEYS = ["task", "arch"]
 GROUP = ["task", "setting", "arch"]

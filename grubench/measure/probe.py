@@ -15,8 +15,6 @@ import statistics
 import time
 from typing import Any
 
-import torch
-
 GEMM_N = 256  # 2·N³ ≈ 34 MFLOP: a fraction of a millisecond on one modern core
 # Each GEMM is timed alone and in blocks (~8 ms on an idle machine). A block is long enough to
 # take its share of the scheduler's time slices, so it slows with other load as an epoch of
@@ -33,6 +31,8 @@ def gemm_probe(
 ) -> dict[str, float | int]:
     """Median seconds per n×n float32 matmul on ``threads`` threads, from ``repeats`` blocks
     of ``block`` (with the blocks' IQR) and from the single matmuls; GFLOP/s of the blocks."""
+    import torch  # here, not at the top: compare reads probes without loading torch
+
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:

@@ -10,24 +10,13 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Optional
 
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-
-@dataclass(frozen=True)
-class Arch:
-    """A registered recurrent core: its shape facts feed the closed-form sizing."""
-
-    name: str
-    gates: int  # weight blocks per layer (tanh RNN 1, GRU 3, LSTM 4)
-    biases: int  # bias vectors per block: torch keeps two (input and hidden), the seed one
-    elementwise: int  # element-wise FLOPs per hidden unit per step (nonlinearity = 1)
-    summary: str
-    build: Callable[[int, int, int], nn.Module]
+from grubench.models.registry import ALIASES, ARCHS, Arch, get_arch  # noqa: F401  (re-exported)
 
 
 class TorchCore(nn.Module):
@@ -150,51 +139,14 @@ def _torch(kind: type[nn.RNNBase]) -> Callable[[int, int, int], nn.Module]:
     return lambda i, h, layers: TorchCore(kind, i, h, layers)
 
 
-ARCHS: dict[str, Arch] = {
-    a.name: a
-    for a in [
-        Arch(
-            "gru",
-            3,
-            2,
-            17,
-            "torch nn.GRU (reset after the recurrent product, cuDNN form)",
-            _torch(nn.GRU),
-        ),
-        Arch(
-            "lstm", 4, 2, 21, "torch nn.LSTM (input, forget, cell, output gates)", _torch(nn.LSTM)
-        ),
-        Arch("rnn", 1, 2, 4, "torch nn.RNN with tanh: the ungated baseline", _torch(nn.RNN)),
-        Arch(
-            "gru-seed",
-            3,
-            1,
-            14,
-            "the seed post's GRU: reset before the recurrent product, h'=(1-z)h+z*h~ "
-            "(Chung et al. 2014; the issues' gru-v1)",
-            SeedGRU,
-        ),
-        Arch(
-            "gru-seed-jit",
-            3,
-            1,
-            14,
-            "gru-seed with its time loop compiled by TorchScript (same numbers, less Python)",
-            lambda i, h, layers: SeedGRU(i, h, layers, scripted=True),
-        ),
-    ]
+# Each registry entry's torch module, by arch name (registry.py holds the entries, torch-free).
+BUILDERS: dict[str, Callable[[int, int, int], nn.Module]] = {
+    "gru": _torch(nn.GRU),
+    "lstm": _torch(nn.LSTM),
+    "rnn": _torch(nn.RNN),
+    "gru-seed": SeedGRU,
+    "gru-seed-jit": lambda i, h, layers: SeedGRU(i, h, layers, scripted=True),
 }
-ALIASES = {"gru-v1": "gru-seed", "gru-v1-jit": "gru-seed-jit"}
-
-
-def get_arch(name: str) -> Arch:
-    """Look up an arch by name (or alias); unknown names are a user error."""
-    from grubench.errors import UserError
-
-    key = ALIASES.get(name, name)
-    if key not in ARCHS:
-        raise UserError(f"unknown arch '{name}' (known: {', '.join(ARCHS)})")
-    return ARCHS[key]
 
 
 def set_forget_bias(core: nn.Module, value: float) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from grubench.errors import UserError
-from grubench.models.archs import get_arch
+from grubench.models.registry import get_arch
 
 MATCH_RULES = ("params", "hidden")
 REFERENCE_ARCH = "lstm"  # the default budget is the LSTM's size at the requested hidden size

@@ -21,7 +21,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from grubench.tasks.base import Param, Progress, Split, TaskData, TaskDef, step_mask
+from grubench.tasks.base import (
+    Param,
+    Progress,
+    Split,
+    TaskData,
+    TaskDef,
+    require,
+    step_mask,
+)
 
 PREP_VERSION = 1  # bump when the preprocessing below changes: old caches are then ignored
 LOW, KEYS = 21, 88  # MIDI 21 (A0) .. 108 (C8)
@@ -36,6 +44,7 @@ def cache_dir() -> Path:
 
 def chorale_paths() -> list[Path]:
     """The chorale files of music21's bach corpus, sorted by name."""
+    require("music21", "the chorales task")
     from music21 import corpus
 
     paths = [p for p in corpus.getComposer("bach") if p.suffix == ".mxl"]

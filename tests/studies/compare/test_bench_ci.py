@@ -25,7 +25,7 @@ def test_two_clean_smoke_runs_pass_and_an_injected_slowdown_fails(tmp_path):
     assert clean.exit_code == 0, clean.output
     slow = inject_slowdown(tmp_path / "b", tmp_path / "slow", 1.2)
     out = tmp_path / "c.json"
-    r = runner.invoke(app, ["compare", str(tmp_path / "a"), str(slow), "--json", str(out)])
+    r = runner.invoke(app, ["compare", str(tmp_path / "a"), str(slow), "--json-file", str(out)])
     assert r.exit_code == 1, r.output
     rows = json.loads(out.read_text())["rows"]
     flagged = {x["metric"] for x in rows if x["verdict"] == "regression"}
