@@ -143,21 +143,23 @@ def _positive(name: str, value: int | float | None) -> None:
         raise UserError(f"{name} must be positive, got {value}")
 
 
-def writable_dir(path: Path, option: str) -> Path:
-    """A folder that exists or can be made, and that we may write: else one line, exit 2."""
+def writable_dir(path: Path, option: str, shown: Path | None = None) -> Path:
+    """A folder that exists or can be made, and that we may write: else one line, exit 2
+    (naming ``shown``, the path the user gave, when that is a file inside ``path``)."""
+    given = shown or path
     if path.exists() and not path.is_dir():
-        raise UserError(f"{option} '{path}' exists and is not a folder")
+        raise UserError(f"{option} '{given}' exists and is not a folder")
     parent = path
     while not parent.exists():
         parent = parent.parent
     if not parent.is_dir():
-        raise UserError(f"{option} '{path}': '{parent}' is not a folder")
+        raise UserError(f"{option} '{given}': '{parent}' is not a folder")
     try:  # a real write: access() says yes to root, even on a read-only file system
         fd, probe = tempfile.mkstemp(dir=parent, prefix=".grubench-probe-")
         os.close(fd)
         os.unlink(probe)
     except OSError as e:
-        raise UserError(f"{option} '{path}': cannot write in '{parent}' ({e.strerror})") from None
+        raise UserError(f"{option} '{given}': cannot write in '{parent}' ({e.strerror})") from None
     return path
 
 
@@ -167,7 +169,7 @@ def writable_file(path: Path | None, option: str) -> Path | None:
         return None
     if path.is_dir():
         raise UserError(f"{option} '{path}' is a folder, not a file")
-    writable_dir(path.parent if str(path.parent) else Path("."), option)
+    writable_dir(path.parent, option, shown=path)
     return path
 
 

@@ -231,9 +231,9 @@ def chart_blocks(records: list[dict[str, Any]], out: Path) -> list[Block]:
             fig = plots.learning_curves(records, setting)
             charts.append(plots.save(fig, out / "plots" / f"curves-{plots.slug(setting)}.png"))
         name = plots.slug(task)
-        charts.append(
-            plots.save(plots.metric_vs_params(records, task), out / f"plots/size-{name}.png")
-        )
+        if plots.sizes_differ(records, task):  # matched by params, a size chart shows nothing
+            fig = plots.metric_vs_params(records, task)
+            charts.append(plots.save(fig, out / f"plots/size-{name}.png"))
         if not time_to_target_frame([r for r in records if r["task"] == task]).empty:
             fig = plots.time_to_target_bars(records, task)
             charts.append(plots.save(fig, out / f"plots/target-{name}.png"))

@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from grubench.analysis.stats import bootstrap_ci, trials_frame
-from grubench.outputs.plots import STYLE, color, plt, whiskers
+from grubench.outputs.plots import STYLE, arch_colour, plain_log, plt, whiskers
 
 
 def exact_ratios(rows: list[dict[str, Any]], input_size: int = 12, layers: int = 1) -> Figure:
@@ -23,12 +23,15 @@ def exact_ratios(rows: list[dict[str, Any]], input_size: int = 12, layers: int =
             ("flops_hidden", "FLOPs/step, equal hidden", "s--"),
             ("flops_params", "FLOPs/step, equal parameters", "^-"),
         ):
-            ax.plot(h, [r[key] for r in sel], style, label=label)
+            # black, not arch colours: the lines are measures, each a ratio of both archs
+            ax.plot(h, [r[key] for r in sel], style, color="black", label=label)
         ax.axhline(1.0, color="black", lw=0.8)
         ax.set_xscale("log", base=2)
         ax.set_ylim(0.6, 1.1)
+        ax.set_xticks(h, [str(x) for x in h])
+        ax.minorticks_off()
         ax.set_xlabel("hidden size (LSTM's, for the parameter-matched pair)")
-        ax.set_ylabel("GRU / LSTM (exact)")
+        ax.set_ylabel("GRU / LSTM ratio (exact)")
         ax.set_title(f"Exact cost ratios (input {input_size}, {layers} layer, 1 output)")
         ax.legend(fontsize=8)
     return fig
@@ -48,6 +51,7 @@ def ratio_forest(rows: list[tuple[str, float, float, float, str]], title: str) -
         ax.set_xlabel("GRU / LSTM (geometric mean over paired seeds, 95% bootstrap CI)")
         ax.set_title(title)
         ax.margins(x=0.25)
+        plain_log(ax, "x")
     return fig
 
 
@@ -78,13 +82,13 @@ def sweep_panels(panels: list[tuple[list[dict[str, Any]], str | None, str]], tit
                     means,
                     yerr=whiskers(means, cis[:, 0], cis[:, 1]),
                     fmt="o-",
-                    color=color(arch),
+                    color=arch_colour(arch),
                     label=arch,
                     capsize=3,
                 )
                 for x, p in zip(xs, pos, strict=True):
                     ys = g[g["x"] == x]["test_metric"]
-                    ax.scatter([p] * len(ys), ys, color=color(arch), alpha=0.3, s=10)
+                    ax.scatter([p] * len(ys), ys, color=arch_colour(arch), alpha=0.3, s=10)
             if len(df):
                 # The trivial score depends on the swept value (copy's on T), so one per value.
                 base = df.dropna(subset=["baseline"]).groupby("x")["baseline"].mean()
@@ -102,8 +106,11 @@ def sweep_panels(panels: list[tuple[list[dict[str, Any]], str | None, str]], tit
                 ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
                 ax.minorticks_off()
                 ax.set_xlabel(param)
-            else:
-                ax.set_xticks([])
+            else:  # one setting: each arch at its own position, named on the axis
+                archs = sorted(set(df["arch"]))
+                ax.set_xticks([i * 0.2 for i in range(len(archs))], archs)
+                ax.set_xlim(-0.2, 0.2 * len(archs))
+                ax.set_xlabel("arch (one setting)")
             ax.set_title(label, fontsize=9)
             ax.legend(fontsize=7)
         fig.suptitle(title)
