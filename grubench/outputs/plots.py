@@ -180,7 +180,9 @@ def _grouped_bars(ax: Any, labels: list[str], archs: list[str], value, err=None)
     x = np.arange(len(labels))
     for i, arch in enumerate(archs):
         vals = [value(lab, arch) for lab in labels]
-        errs = None if err is None else np.array([err(lab, arch) for lab in labels]).T
+        # [[below...], [above...]] as plain lists: matplotlib 3.11 warns on a (2, 1) array
+        pairs = [err(lab, arch) for lab in labels] if err is not None else None
+        errs = None if pairs is None else [[p[0] for p in pairs], [p[1] for p in pairs]]
         ax.bar(
             x + i * width, vals, width, yerr=errs, color=arch_colour(arch), label=arch, capsize=3
         )
