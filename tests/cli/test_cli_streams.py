@@ -268,3 +268,17 @@ def test_a_packaged_suite_runs_by_name_from_another_folder(tmp_path: Path):
     assert proc.returncode == 0, proc.stderr
     assert json.loads((out / "run.json").read_text())["suite"]["name"] == "smoke"
     assert len(pd.read_csv(out / "trials.csv")) == 1
+
+
+def test_a_missing_optional_package_names_the_extra(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "aeon" else real(name, *a)
+    )
+    result = runner.invoke(app, ["run", "--task", "ucr:GunPoint"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: ucr:GunPoint needs aeon, which is not installed: pip install 'grubench[real]'"
+    )
