@@ -47,12 +47,12 @@ bench-baseline: install
 	# Only the data are committed; the report is re-made from them on demand.
 	rm -rf $(BASELINE)/plots $(BASELINE)/report.md $(BASELINE)/report.html
 
-# The oldest versions pyproject.toml admits, in a venv of their own, against the tests that
-# need no optional extra: a floor the code outgrew fails here first.
+# The oldest versions pyproject.toml admits for the core dependencies, in a venv of their own,
+# against the whole test suite: a floor the code outgrew fails here first.
 test-floors:
 	python3 -m venv $(FLOORS)
 	$(FLOORS)/bin/pip install -q $(TORCH) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
-	$(FLOORS)/bin/pip install -q -e '.[dev]' $$(sed -n 's/^ *"\([a-z]*\)>=\([0-9.]*\)",$$/\1==\2/p' \
+	$(FLOORS)/bin/pip install -q -e '.[dev,real,ray]' $$(sed -n 's/^ *"\([a-z]*\)>=\([0-9.]*\)",.*/\1==\2/p' \
 		pyproject.toml | grep -v '^torch==')
 	$(FLOORS)/bin/pytest -q -x -p no:randomly
 
