@@ -1,17 +1,23 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# Where torch comes from. Empty: pip's configured index (PyPI's Linux x86-64 wheel is the CUDA
+# build, gigabytes). For the CPU build there: make install TORCH_INDEX=https://download.pytorch.org/whl/cpu
+TORCH_INDEX ?=
+TORCH := torch==2.13.0
+FLOORS := $(VENV)-floors
 SUITE ?= tasks/default.toml
 BASELINE ?= results/baselines/smoke
 CI_OUT ?= results/ci
 
-.PHONY: install run test lint docs smoke bench-ci bench-baseline clean
+.PHONY: install run test test-floors lint docs smoke bench-ci bench-baseline clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
-	# The CPU build of torch first: an unpinned torch would pull a multi-GB CUDA build.
-	$(PY) -m pip install -q torch==2.13.0
-	# ray (extra 'ray') is installed too, so the test suite exercises the Ray executor.
-	$(PY) -m pip install -q -e '.[dev,ray]'
+	# The pinned torch first, from TORCH_INDEX when given, so the package install keeps it.
+	$(PY) -m pip install -q $(TORCH) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	# The real tasks' packages (extra 'real') and ray (extra 'ray') too, so the test suite
+	# exercises the real tasks and the Ray executor.
+	$(PY) -m pip install -q -e '.[dev,real,ray]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -20,7 +26,7 @@ run: install
 	$(VENV)/bin/grubench run $(SUITE)
 
 smoke: install
-	$(VENV)/bin/grubench run tasks/smoke.toml
+	$(VENV)/bin/grubench run smoke
 
 test: install
 	$(VENV)/bin/pytest -q
@@ -44,6 +50,15 @@ bench-baseline: install
 docs: install
 	$(PY) docs/gen_cli.py
 
+# The oldest versions pyproject.toml admits for the core dependencies, in a venv of their own,
+# against the whole test suite: a floor the code outgrew fails here first.
+test-floors:
+	python3 -m venv $(FLOORS)
+	$(FLOORS)/bin/pip install -q $(TORCH) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(FLOORS)/bin/pip install -q -e '.[dev,real,ray]' $$(sed -n 's/^ *"\([a-z]*\)>=\([0-9.]*\)",.*/\1==\2/p' \
+		pyproject.toml | grep -v '^torch==')
+	$(FLOORS)/bin/pytest -q -x -p no:randomly
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -51,4 +66,4 @@ lint: install
 	$(VENV)/bin/lint-imports
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(FLOORS) build *.egg-info

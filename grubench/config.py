@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from grubench.errors import UserError
-from grubench.models.archs import get_arch
+from grubench.models.registry import get_arch
 from grubench.models.sizing import MATCH_RULES
 from grubench.tasks import get_task, resolve_params
 

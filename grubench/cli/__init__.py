@@ -3,9 +3,12 @@
 Each module registers one group of commands on the app in ``app.py``; none imports another.
 """
 
-from grubench.cli import info, runs, studies  # noqa: F401  (importing registers the commands)
-from grubench.cli.app import app
+import signal
+
+from grubench.cli import info, runs, studies, suites  # noqa: F401  (importing registers them)
+from grubench.cli.app import app, on_sigterm
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, on_sigterm)
     app()

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 
 import typer
 
-from grubench.cli.app import _positive, app, console
-from grubench.models.archs import ARCHS, get_arch
-from grubench.outputs import render
+from grubench.cli.app import _positive, app, console, json_out
+from grubench.models.registry import ARCHS, get_arch
 
 
 @app.command()
@@ -23,6 +21,7 @@ def size(
 ) -> None:
     """Hidden size, parameters and FLOPs per step of every arch under each matching rule."""
     from grubench.models.sizing import MATCH_RULES, size_table
+    from grubench.outputs import render
 
     for name, value in [
         ("--input", input),
@@ -34,7 +33,7 @@ def size(
     names = [get_arch(a).name for a in arch] if arch else list(ARCHS)
     rows = size_table(names, list(MATCH_RULES), input, hidden, layers, output)
     if as_json:
-        print(json.dumps([asdict(r) for r in rows], indent=2))
+        json_out([asdict(r) for r in rows])
         return
     totals = [r.params_total for r in rows if r.rule == "params"]
     gap = (max(totals) - min(totals)) / min(totals)
@@ -50,29 +49,58 @@ def size(
 
 
 @app.command("tasks")
-def list_tasks() -> None:
+def list_tasks(
+    as_json: bool = typer.Option(False, "--json", help="print JSON instead of text"),
+) -> None:
     """Registered tasks: definition, metric and direction, trivial baseline, parameters."""
     from grubench.tasks import FAMILIES, MEMBERS, TASKS
 
-    for t in TASKS.values():
-        arrow = "lower is better" if t.direction == "min" else "higher is better"
-        params = ", ".join(f"{k}={p.default}" for k, p in t.params.items())
+    tasks = [
+        {
+            "name": t.name,
+            "summary": t.summary,
+            "metric": t.metric,
+            "direction": t.direction,
+            "citation": t.citation,
+            "params": {k: p.default for k, p in t.params.items()},
+        }
+        for t in TASKS.values()
+    ]
+    families = [
+        {
+            "name": f"{prefix}:NAME",
+            "summary": (resolver.__doc__ or "").strip(),
+            "available": [
+                f"{prefix}:{m}" for m in (MEMBERS[prefix]() if prefix in MEMBERS else [])
+            ],
+        }
+        for prefix, resolver in FAMILIES.items()
+    ]
+    if as_json:
+        json_out({"tasks": tasks, "families": families})
+        return
+    for t in tasks:
+        arrow = "lower is better" if t["direction"] == "min" else "higher is better"
+        params = ", ".join(f"{k}={v}" for k, v in t["params"].items())
         console.print(
-            f"[bold]{t.name}[/]  {t.summary}. Metric {t.metric} ({arrow}). "
-            f"[dim]{t.citation}. Params: {params}[/]",
+            f"[bold]{t['name']}[/]  {t['summary']}. Metric {t['metric']} ({arrow}). "
+            f"[dim]{t['citation']}. Params: {params}[/]",
             highlight=False,
             soft_wrap=True,
         )
-    for prefix, resolver in FAMILIES.items():
-        doc = (resolver.__doc__ or "").strip()
-        console.print(f"[bold]{prefix}:NAME[/]  {doc}", highlight=False, soft_wrap=True)
-        members = MEMBERS[prefix]() if prefix in MEMBERS else []
-        found = ", ".join(f"{prefix}:{m}" for m in members) or "none found on this machine"
+    for f in families:
+        console.print(f"[bold]{f['name']}[/]  {f['summary']}", highlight=False, soft_wrap=True)
+        found = ", ".join(f["available"]) or "none found on this machine"
         console.print(f"    available: {found}", highlight=False, soft_wrap=True)
 
 
 @app.command("archs")
-def list_archs() -> None:
+def list_archs(
+    as_json: bool = typer.Option(False, "--json", help="print JSON instead of text"),
+) -> None:
     """Registered recurrent cores, one line each."""
+    if as_json:
+        json_out([asdict(a) for a in ARCHS.values()])
+        return
     for a in ARCHS.values():
         console.print(f"[bold]{a.name}[/]  {a.summary}", highlight=False, soft_wrap=True)

@@ -7,16 +7,31 @@ from typing import Any
 
 import typer
 
-from grubench.cli.app import _positive, _progress_events, _suite_source, app, console, err
-from grubench.config import with_overrides, without_tuning
+from grubench.cli.app import (
+    DEVICE_HELP,
+    FAILED,
+    INTERRUPTED,
+    OK,
+    ExecutorKind,
+    Match,
+    TrialProgress,
+    _positive,
+    app,
+    console,
+    device_option,
+    err,
+    json_out,
+    readable,
+    writable_dir,
+)
+from grubench.cli.suites import suite_source
 from grubench.errors import UserError
-from grubench.outputs import render
 
 
 @app.command()
 def run(
     suite: str = typer.Argument(
-        None, help="suite file (or name in ./tasks); default tasks/default.toml"
+        None, help="suite file, or a packaged suite's name (grubench suites); default: default"
     ),
     task: list[str] = typer.Option(None, "--task", "-t", help="task(s) to run instead"),
     arch: list[str] = typer.Option(None, "--arch", "-a", help="arch(s) to compare"),
@@ -24,10 +39,12 @@ def run(
     epochs: int = typer.Option(None, help="epoch budget"),
     seconds: float = typer.Option(None, help="training-time budget per trial (s)"),
     target: float = typer.Option(None, help="stop once the validation metric reaches this"),
-    match: str = typer.Option(None, help="matching rule: params (default) or hidden"),
+    match: Match = typer.Option(None, help="matching rule (default params)"),
     hidden: int = typer.Option(None, help="requested hidden size (the LSTM's under params)"),
     layers: int = typer.Option(None, help="recurrent layers"),
-    device: str = typer.Option(None, help="cpu, cuda, cuda:N, mps or auto"),
+    device: str = typer.Option(
+        None, metavar=DEVICE_HELP, callback=device_option, help="where trials run"
+    ),
     threads: int = typer.Option(None, help="intra-op threads per trial"),
     workers: int = typer.Option(None, help="trials run at once, each in its own process"),
     out: Path = typer.Option(None, help="results folder (default results/TIME-SUITE)"),
@@ -40,15 +57,20 @@ def run(
         "--no-tune",
         help="skip the suite's learning-rate tuning: every arch trains at train.lr",
     ),
-    executor: str = typer.Option("local", help="local (processes here) or ray (a Ray cluster)"),
+    executor: ExecutorKind = typer.Option(
+        ExecutorKind.local, help="local (processes here) or ray (a Ray cluster)"
+    ),
     address: str = typer.Option(
         None, help="with --executor ray: the cluster to join (default: start Ray locally)"
     ),
+    as_json: bool = typer.Option(False, "--json", help="print the summary as JSON on stdout"),
 ) -> None:
-    """Train matched models on a suite's tasks and print the comparison table."""
+    """Train matched models on a suite's tasks and print the comparison table (exit 1 when
+    trials failed)."""
+    from grubench.config import with_overrides, without_tuning
     from grubench.run import plan as runs
 
-    how = runs.Executor(executor, address)
+    how = runs.Executor(executor.value, address)
 
     for name, value in [
         ("--seeds", seeds),
@@ -84,15 +106,17 @@ def run(
         ]
         if given:
             raise UserError(f"--resume reruns the suite stored in {resume}; drop {given[0]}")
+        readable(resume, "--resume", folder=True)
+        writable_dir(resume, "--resume")
         plan = runs.plan_resume(resume, skip_bad_lines, workers)
     else:
         if skip_bad_lines:
             raise UserError("--skip-bad-lines only applies with --resume DIR")
         source = with_overrides(
-            _suite_source(suite, task),
+            suite_source(suite, task),
             archs=arch or None,
             seeds=seeds,
-            match=match,
+            match=match.value if match else None,
             hidden=hidden,
             layers=layers,
             device=device,
@@ -104,19 +128,28 @@ def run(
         )
         if no_tune:
             source = without_tuning(source)
+        if out is not None:
+            writable_dir(out, "--out")
         plan = runs.plan_new(source, out)
-    _execute(plan, how, skip_bad_lines)
+        writable_dir(plan.out, "--out")
+    raise typer.Exit(_execute(plan, how, skip_bad_lines, as_json))
 
 
 def _prepare(plan) -> None:  # noqa: ANN001
-    """Tasks' one-off data preparation, with a progress bar only when there is work to do."""
+    """Tasks' one-off data preparation, on stderr, only when there is work to do."""
+    from grubench.outputs.render import progress
     from grubench.run import plan as runs
 
     state: dict[str, Any] = {}
 
     def on_progress(name: str, done: int, total: int) -> None:
+        if not err.is_terminal:
+            if "seen" not in state:
+                state["seen"] = True
+                err.print(f"preparing {name} data (cached for later runs)", markup=False)
+            return
         if "bar" not in state:
-            state["bar"] = render.progress(console)
+            state["bar"] = progress(err)
             state["bar"].start()
             state["id"] = state["bar"].add_task(f"preparing {name} data (cached)", total=total)
         state["bar"].update(state["id"], completed=done)
@@ -128,40 +161,76 @@ def _prepare(plan) -> None:  # noqa: ANN001
             state["bar"].stop()
 
 
-def _execute(plan, how, skip_bad_lines: bool) -> None:  # noqa: ANN001
+def _execute(plan, how, skip_bad_lines: bool, as_json: bool) -> int:  # noqa: ANN001
+    """Run the plan; the exit code: 0, 1 when trials failed, 130 when interrupted."""
+    from grubench.outputs import render
     from grubench.run import plan as runs
 
     runs.start(plan, how)
     skipped = len(plan.trials) - len(plan.todo)
     at_once = "one at a time (the suite is serial)" if plan.suite.serial else "in parallel"
-    console.print(
+    err.print(
         f"[bold]{plan.suite.name}[/]: {len(plan.trials)} trials "
         f"({skipped} already done) → {plan.out}; {how.kind} executor, "
         f"{plan.suite.threads} threads each, "
         + (f"{plan.suite.parallel} at once" if how.kind == "local" else at_once)
     )
     _prepare(plan)
-    with render.progress(console) as bar:
-        overall = bar.add_task("all trials", total=len(plan.trials), completed=skipped)
-        on_event = _progress_events(bar, overall)
-        try:
-            runs.execute(plan, on_event, executor=how)
-        except KeyboardInterrupt:
-            bar.stop()
-            err.print(
-                f"interrupted: finished trials are saved; continue with "
-                f"grubench run --resume {plan.out}",
-                markup=False,
-            )
-            raise typer.Exit(130) from None
+    try:
+        with TrialProgress(len(plan.trials), skipped) as shown:
+            runs.execute(plan, shown.on_event, shown.on_record, executor=how)
+    except KeyboardInterrupt:
+        err.print(
+            f"interrupted: finished trials are saved; continue with "
+            f"grubench run --resume {plan.out}",
+            markup=False,
+        )
+        return INTERRUPTED
     records, table = runs.finish(plan.out, skip_bad_lines)
-    console.print(render.summary_table(table, title=f"{plan.suite.name}: test metrics"))
-    problems = [r for r in records if r["status"] != "ok"]
-    if problems:
-        console.print(render.problems_table(problems))
-    console.print(
-        f"results: {plan.out}/trials.jsonl, summary.csv, run.json, report.md, report.html, plots/"
+    failed = [r for r in records if r["status"] == "failed"]
+    if as_json:
+        json_out(
+            {
+                "results": str(plan.out),
+                "counts": _counts(records),
+                "summary": table.to_dict(orient="records"),
+                "problems": [_problem(r) for r in records if r["status"] != "ok"],
+            }
+        )
+    else:
+        console.print(render.summary_table(table, title=f"{plan.suite.name}: test metrics"))
+        problems = [r for r in records if r["status"] != "ok"]
+        if problems:
+            console.print(render.problems_table(problems))
+    err.print(
+        f"results: {plan.out}/ trials.jsonl, trials.csv, history.csv, summary.csv, run.json, "
+        "report.md, report.html, plots/",
+        markup=False,
+        highlight=False,
     )
+    if failed:
+        err.print(
+            f"{len(failed)} trial(s) failed: grubench status {plan.out}; retry them with "
+            f"grubench run --resume {plan.out}",
+            markup=False,
+            highlight=False,
+        )
+        return FAILED
+    return OK
+
+
+def _counts(records: list[dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for r in records:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _problem(r: dict[str, Any]) -> dict[str, Any]:
+    reason = r.get("diverged_reason") if r["status"] == "diverged" else r.get("error")
+    return {k: r.get(k) for k in ("trial_id", "task", "arch", "seed", "status")} | {
+        "reason": reason
+    }
 
 
 @app.command()
@@ -170,18 +239,34 @@ def status(
     skip_bad_lines: bool = typer.Option(
         False, "--skip-bad-lines", help="skip torn or corrupt trials.jsonl lines"
     ),
+    as_json: bool = typer.Option(False, "--json", help="print JSON instead of text"),
 ) -> None:
     """What a run has done: trials per status, those that failed or diverged and why, and
     what --resume would run."""
+    from grubench.outputs import render
     from grubench.run import plan as runs
 
+    readable(folder, "results folder", folder=True)
     p = runs.progress(folder, skip_bad_lines)
+    rerun = p.missing + p.counts.get("failed", 0)
+    if as_json:
+        json_out(
+            {
+                "results": str(p.out),
+                "planned": p.planned,
+                "counts": dict(sorted(p.counts.items())),
+                "missing": p.missing,
+                "to_run": rerun,
+                "problems": [_problem(r) for r in p.problems],
+                "bad_lines": [{"line": b.number, "problem": b.problem} for b in p.bad_lines],
+            }
+        )
+        return
     counts = ", ".join(f"{n} {s}" for s, n in sorted(p.counts.items())) or "no results"
     console.print(f"{p.out}: {p.planned} trials planned: {counts}, {p.missing} missing")
     for bad in p.bad_lines:
         console.print(f"skipped line {bad.number}: {bad.problem}", highlight=False)
     if p.problems:
         console.print(render.problems_table(list(p.problems)))
-    rerun = p.missing + p.counts.get("failed", 0)
     if rerun:
         console.print(f"{rerun} to run: grubench run --resume {p.out}", highlight=False)

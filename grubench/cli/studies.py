@@ -6,16 +6,30 @@ They register on the shared Typer app; ``grubench.cli`` imports this module.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from grubench.cli.app import _positive, _progress_events, _suite_source, app, console, err
+from grubench.cli.app import (
+    DEVICE_HELP,
+    FAILED,
+    INTERRUPTED,
+    Clock,
+    Match,
+    TrialProgress,
+    _positive,
+    app,
+    console,
+    device_option,
+    err,
+    json_out,
+    readable,
+    writable_dir,
+    writable_file,
+)
+from grubench.cli.suites import suite_source
 from grubench.errors import UserError
-from grubench.outputs import render
 
 if TYPE_CHECKING:
     from grubench.studies.compare.ab import Side
@@ -30,8 +44,10 @@ def report(
     """Write report.md, a self-contained report.html and plots/ for a results folder."""
     from grubench.outputs.report import write_report
 
+    readable(results, "results folder", folder=True)
+    writable_dir(results, "results folder")
     paths = write_report(results)
-    console.print(f"wrote {', '.join(map(str, paths))} and {results / 'plots'}/")
+    err.print(f"wrote {', '.join(map(str, paths))} and {results / 'plots'}/", markup=False)
 
 
 @app.command()
@@ -46,24 +62,22 @@ def claims(
     ),
 ) -> None:
     """Run (or reuse) the experiments behind the seed's claims and print a verdict table."""
-    import time
-
+    from grubench.outputs import render
     from grubench.studies.claims import report as cr
 
     started = time.perf_counter()
     cr.select(only)  # a bad --only fails before anything runs
-    with render.progress(console) as bar:
-        overall = bar.add_task("claims trials", total=None)
-        try:
-            result = cr.run_claims(out, quick, only, _progress_events(bar, overall), not no_run)
-        except KeyboardInterrupt:
-            bar.stop()
-            err.print("interrupted: finished trials are saved; rerun the command to go on")
-            raise typer.Exit(130) from None
+    writable_dir(out, "--out")
+    try:
+        with TrialProgress(None, label="claims trials") as shown:
+            result = cr.run_claims(out, quick, only, shown.on_event, not no_run)
+    except KeyboardInterrupt:
+        err.print("interrupted: finished trials are saved; rerun the command to go on")
+        raise typer.Exit(INTERRUPTED) from None
     paths = cr.write_claims(result)
     console.print(render.verdict_table(cr.verdict_rows(result)))
     counts = cr.summary_line(result)
-    console.print(
+    err.print(
         f"{counts['ran']} trials run, {counts['reused']} reused; "
         f"wall time {time.perf_counter() - started:.0f} s; wrote {', '.join(map(str, paths))}"
     )
@@ -71,7 +85,7 @@ def claims(
 
 @app.command()
 def scaling(
-    suite: str = typer.Argument(..., help="suite file (or name in ./tasks) to sweep"),
+    suite: str = typer.Argument(..., help="suite file, or a packaged suite's name, to sweep"),
     workers: list[int] = typer.Option([1, 2], "--workers", "-w", help="worker counts to compare"),
     repeats: int = typer.Option(3, help="timed sweeps per worker count, interleaved"),
     warmup: int = typer.Option(1, help="untimed sweeps first (page cache, CPU clocks)"),
@@ -79,22 +93,24 @@ def scaling(
     out: Path = typer.Option(None, help="also write the samples and summary to this JSON file"),
 ) -> None:
     """Wall time of a whole sweep at each worker count, and the speed-up over the first."""
+    from grubench.outputs import render
     from grubench.studies import scaling as sc
 
+    writable_file(out, "--out")
     for name, value in [("--repeats", repeats), ("--threads", threads)]:
         _positive(name, value)
     if warmup < 0:
         raise UserError(f"--warmup must be zero or more, got {warmup}")
     for w in workers:
         _positive("--workers", w)
-    source = _suite_source(suite, None)
+    source = suite_source(suite, None)
     source.pop("serial", None)
     if threads is not None:
         source["threads"] = threads
     from grubench.config import suite_from_dict
 
     suite_from_dict(dict(source), where=str(source.get("name")))  # fail before any sweep runs
-    console.print(
+    err.print(
         f"{source.get('name')}: {warmup} warm-up + {repeats} × {list(workers)} workers, interleaved"
     )
     samples = sc.measure(
@@ -102,7 +118,7 @@ def scaling(
         list(workers),
         repeats,
         warmup,
-        lambda s: console.print(
+        lambda s: err.print(
             f"  rep {s.rep}: {s.workers} workers × {s.threads} threads: {s.seconds:.1f}s "
             f"({s.trials} trials, {s.failed} not ok; load average {s.load_avg:.1f})"
         ),
@@ -121,21 +137,24 @@ def speed(
     batch: list[str] = typer.Option(None, help="batch sizes (default 64)"),
     layers: list[str] = typer.Option(None, help="recurrent layers (default 1)"),
     input: list[str] = typer.Option(None, "--input", help="input features (default 32)"),
-    match: str = typer.Option("params", help="matching rule: params or hidden"),
-    device: str = typer.Option("cpu", help="cpu, cuda, cuda:N or auto"),
+    match: Match = typer.Option(Match.params, help="matching rule"),
+    device: str = typer.Option(
+        "cpu", metavar=DEVICE_HELP, callback=device_option, help="where to time (not mps)"
+    ),
     threads: int = typer.Option(1, help="intra-op threads for models and GEMM limits alike"),
     repeats: int = typer.Option(25, help="most interleaved rounds per point and measure"),
     min_repeats: int = typer.Option(5, help="rounds before the IQR may stop a measure"),
     rel_iqr: float = typer.Option(0.05, help="stop once every IQR is under this x median"),
     time_cap: float = typer.Option(4.0, help="seconds of rounds per point and measure"),
     aa: bool = typer.Option(False, "--aa", help="noise floor: each arch against its twin"),
-    clock: str = typer.Option(
-        "auto", help="auto (thread CPU time with 1 CPU thread, else wall), wall or cpu"
+    clock: Clock = typer.Option(
+        Clock.auto, help="auto: thread CPU time with 1 CPU thread, else wall"
     ),
     mem_seq_len: list[str] = typer.Option(None, help="memory sweep lengths (default 25..200)"),
     memory: bool = typer.Option(True, help="measure peak memory (a fresh process per point)"),
     plots: bool = typer.Option(True, help="write plots/*.png"),
     out: Path = typer.Option(None, help="output folder (default results/speed-TIME)"),
+    as_json: bool = typer.Option(False, "--json", help="print the table's rows as JSON"),
 ) -> None:
     """Time forward, training step and batch-1 latency of matched archs, interleaved, against
     the machine's GEMM limit; peak memory against sequence length."""
@@ -155,7 +174,7 @@ def speed(
         batch=sp.parse_ints("--batch", batch, d.batch),
         layers=sp.parse_ints("--layers", layers, d.layers),
         input_size=sp.parse_ints("--input", input, d.input_size),
-        match=match,
+        match=match.value,
         device=resolve_device(device),
         threads=threads,
         repeats=repeats,
@@ -163,13 +182,12 @@ def speed(
         rel_iqr=rel_iqr,
         time_cap=time_cap,
         aa=aa,
-        clock=clock,
+        clock=clock.value,
         mem_seq_len=sp.parse_ints("--mem-seq-len", mem_seq_len, d.mem_seq_len),
     ).validate()
     out = out or Path("results") / f"speed-{datetime.now():%Y%m%d-%H%M%S}"
     started, cpu_started = time.perf_counter(), time.process_time()
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out '{out}' exists and is not a folder")
+    writable_dir(out, "--out")
 
     def on_point(i: int, n: int, point: dict[str, int]) -> None:
         shape = ", ".join(f"{k} {v}" for k, v in point.items())
@@ -190,9 +208,12 @@ def speed(
         f"{cfg.timer} clock; "
         f"square GEMM {square.gflops:.1f} GFLOP/s"
     )
-    console.print(console_table(pd.DataFrame(rows), title))
-    console.print(f"results: {out}/ " + ", ".join(p.name for p in paths.values()))
-    console.print(
+    if as_json:
+        json_out({"title": title, "results": str(out), "rows": rows})
+    else:
+        console.print(console_table(pd.DataFrame(rows), title))
+    err.print(f"results: {out}/ " + ", ".join(p.name for p in paths.values()), markup=False)
+    err.print(
         f"took {time.perf_counter() - started:.0f} s wall, "
         f"{time.process_time() - cpu_started:.0f} s CPU in this process "
         f"(memory probes run in their own processes)"
@@ -211,7 +232,10 @@ def compare(
     ),
     absolute: bool = typer.Option(False, help="compare raw times, not probe-normalised ones"),
     markdown: Path = typer.Option(None, help="write a Markdown report (CI summary, PR comment)"),
-    as_json: Path = typer.Option(None, "--json", help="write every comparison row as JSON"),
+    as_json: bool = typer.Option(
+        False, "--json", help="print the comparison as JSON on stdout instead of the table"
+    ),
+    json_file: Path = typer.Option(None, help="write the comparison as JSON to this file"),
     gh_benchmark: Path = typer.Option(
         None, help="write github-action-benchmark files: FILE (smaller is better), FILE-bigger"
     ),
@@ -226,44 +250,48 @@ def compare(
     internal error. Times from another machine are not gated."""
     from grubench.studies.compare.load import compare_runs, load_run, load_thresholds
 
-    with _exit_3_on_internal_error():
-        th = load_thresholds(thresholds, threshold or [])
-        b = load_run(base, "BASE", skip_bad_lines)
-        n = load_run(new, "NEW", skip_bad_lines)
-        result = compare_runs(b, n, th, absolute, allow_other_machine)
-        outputs = {"markdown": markdown, "json": as_json, "gh": gh_benchmark, "chart": chart}
-        failed = _show_comparison(result, b, n, th, outputs)
-    if failed:
-        raise typer.Exit(1)
-
-
-@contextmanager
-def _exit_3_on_internal_error() -> Iterator[None]:
-    """A gate's exit codes mean something (1: regression): an unexpected error is one line
-    and exit 3, never the 1 of a traceback. User errors still exit 2."""
-    try:
-        yield
-    except (UserError, typer.Exit, KeyboardInterrupt):
-        raise
-    except Exception as e:
-        text = f"{type(e).__name__}: {e}".splitlines()[0]
-        err.print(f"internal error: {text}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(3) from None
+    if thresholds is not None:
+        readable(thresholds, "--thresholds", folder=False)
+    readable(base, "BASE")
+    readable(new, "NEW")
+    for option, path in [
+        ("--markdown", markdown),
+        ("--json-file", json_file),
+        ("--gh-benchmark", gh_benchmark),
+        ("--chart", chart),
+    ]:
+        writable_file(path, option)
+    th = load_thresholds(thresholds, threshold or [])
+    b = load_run(base, "BASE", skip_bad_lines)
+    n = load_run(new, "NEW", skip_bad_lines)
+    result = compare_runs(b, n, th, absolute, allow_other_machine)
+    outputs = {"markdown": markdown, "json": json_file, "gh": gh_benchmark, "chart": chart}
+    if _show_comparison(result, b, n, th, outputs, as_json):
+        raise typer.Exit(FAILED)
 
 
 def _show_comparison(
-    result: Comparison, b: RunData, n: RunData, th: Thresholds, outputs: dict[str, Path | None]
+    result: Comparison,
+    b: RunData,
+    n: RunData,
+    th: Thresholds,
+    outputs: dict[str, Path | None],
+    as_json: bool = False,
 ) -> bool:
-    """Print a comparison, write the outputs asked for; whether it found a regression."""
+    """Print a comparison (the table, or JSON on stdout), write the outputs asked for; whether
+    it found a regression."""
     from grubench.store import atomic_write
     from grubench.studies.compare import report
     from grubench.studies.compare.rows import regressions
 
     for w in result.warnings:
         err.print(f"warning: {w}", markup=False, highlight=False, soft_wrap=True)
-    console.print(report.table(result))
-    for note in result.notes:
-        console.print(note, highlight=False)
+    if as_json:
+        print(report.to_json(result, b, n, th), end="")
+    else:
+        console.print(report.table(result))
+        for note in result.notes:
+            console.print(note, highlight=False)
     if path := outputs.get("markdown"):
         atomic_write(path, report.markdown(result, b, n))
     if path := outputs.get("json"):
@@ -306,23 +334,24 @@ def ab(
 
     _positive("--seeds", seeds)
     started = time.perf_counter()
-    with _exit_3_on_internal_error():
-        th = load_thresholds(thresholds, threshold or [])
-        source = with_overrides(_suite_source(suite, None), seeds=seeds, workers=1)
-        out = out or Path("results") / f"ab-{datetime.now():%Y%m%d-%H%M%S}"
+    if thresholds is not None:
+        readable(thresholds, "--thresholds", folder=False)
+    th = load_thresholds(thresholds, threshold or [])
+    source = with_overrides(suite_source(suite, None), seeds=seeds, workers=1)
+    out = out or Path("results") / f"ab-{datetime.now():%Y%m%d-%H%M%S}"
+    writable_dir(out, "--out")
 
-        def on_trial(done: int, total: int, side: Side, record: dict[str, Any]) -> None:
-            what = f"{record['task']} {record['arch']} seed {record['seed']}"
-            status = record.get("status")
-            err.print(
-                f"[{done}/{total}] {side.label:4} {what}: {status}", markup=False, highlight=False
-            )
+    def on_trial(done: int, total: int, side: Side, record: dict[str, Any]) -> None:
+        what = f"{record['task']} {record['arch']} seed {record['seed']}"
+        status = record.get("status")
+        err.print(
+            f"[{done}/{total}] {side.label:4} {what}: {status}", markup=False, highlight=False
+        )
 
-        repo = repo_root(Path.cwd())
-        result, b, n = run_ab(repo, base, new, source, out, th, on_trial, together)
-        names = {"markdown": "compare.md", "json": "compare.json", "chart": "compare.png"}
-        outputs = {k: out / v for k, v in names.items()} | {"gh": out / "gh-benchmark.json"}
-        failed = _show_comparison(result, b, n, th, outputs)
+    result, b, n = run_ab(repo_root(Path.cwd()), base, new, source, out, th, on_trial, together)
+    names = {"markdown": "compare.md", "json": "compare.json", "chart": "compare.png"}
+    outputs = {k: out / v for k, v in names.items()} | {"gh": out / "gh-benchmark.json"}
+    failed = _show_comparison(result, b, n, th, outputs)
     console.print(f"wall time {time.perf_counter() - started:.0f} s; results in {out}/")
     if failed:
-        raise typer.Exit(1)
+        raise typer.Exit(FAILED)

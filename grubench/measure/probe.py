@@ -14,11 +14,12 @@ import math
 import statistics
 import time
 from collections.abc import Callable
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from grubench.measure.clocks import calibrate, time_calls
+
+if TYPE_CHECKING:
+    import torch
 
 GEMM_N = 256  # 2·N³ ≈ 34 MFLOP: a fraction of a millisecond on one modern core
 # Each GEMM is timed alone and in blocks (~8 ms on an idle machine). A block is long enough to
@@ -33,6 +34,8 @@ REPEATS = 11
 
 def gemm_operands(m: int, k: int, n: int, device: str = "cpu") -> tuple[torch.Tensor, ...]:
     """Seeded float32 operands of an [m, k] × [k, n] product, and an output to write it into."""
+    import torch  # here, not at the top: compare reads probes without loading torch
+
     gen = torch.Generator().manual_seed(0)
     a = torch.randn(m, k, generator=gen).to(device)
     b = torch.randn(k, n, generator=gen).to(device)
@@ -53,6 +56,8 @@ def time_gemm(
     ``until(samples, seconds of sampling)`` names a reason to stop. Returns the samples, the
     calls per sample and that reason. ``allocate``: a fresh output per call instead of one
     preallocated (the machine-speed probe has always allocated; its unit must stay the same)."""
+    import torch
+
     a, b, out = gemm_operands(*shape, device)
 
     def fn() -> None:
@@ -78,6 +83,8 @@ def gemm_probe(
 ) -> dict[str, float | int]:
     """Median seconds per n×n float32 matmul on ``threads`` threads, from ``repeats`` blocks
     of ``block`` (with the blocks' IQR) and from the single matmuls; GFLOP/s of the blocks."""
+    import torch  # here, not at the top: compare reads probes without loading torch
+
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from grubench.models.archs import get_arch, set_forget_bias
+from grubench.models.archs import build_core, set_forget_bias
 
 
 class SeqModel(nn.Module):
@@ -21,7 +21,7 @@ class SeqModel(nn.Module):
         forget_bias: float | None = None,
     ):
         super().__init__()
-        self.core = get_arch(arch).build(input_size, hidden, layers)
+        self.core = build_core(arch, input_size, hidden, layers)
         if forget_bias:  # 0 (or None) keeps torch's own initialisation
             set_forget_bias(self.core, forget_bias)
         self.head = nn.Linear(hidden, output)

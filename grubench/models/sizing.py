@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from grubench.errors import UserError
-from grubench.models.archs import REFERENCE, get_arch
+from grubench.models.registry import REFERENCE, get_arch
 
 MATCH_RULES = ("params", "hidden")
 

@@ -1,9 +1,13 @@
-"""Charts of trial records (matplotlib, Agg). Saved PNGs carry no date or version stamp, so the
-same records always give byte-identical files."""
+"""Charts of trial records (matplotlib, Agg), and the style every grubench chart shares: one
+colour per arch from the registry, 150 dpi, plain tick labels. Saved PNGs carry no date or
+version stamp, so the same records always give byte-identical files."""
 
 from __future__ import annotations
 
+import math
+import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -13,21 +17,48 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
 
 from grubench.analysis.frames import trials_frame  # noqa: E402
 from grubench.analysis.stats import mean_interval, summarise  # noqa: E402
 from grubench.analysis.survival import observations, survival_curve  # noqa: E402
-from grubench.models.archs import ARCHS  # noqa: E402
-from grubench.models.archs import arch_color as color  # noqa: E402
+from grubench.models.registry import ARCHS, arch_color  # noqa: E402
 
 STYLE = {
-    "figure.dpi": 100,
-    "savefig.dpi": 100,
+    "figure.dpi": 150,
+    "savefig.dpi": 150,
     "font.size": 9,
     "axes.grid": True,
     "grid.alpha": 0.3,
     "svg.hashsalt": "grubench",
 }
+
+
+def _plain(value: float, _pos: Any = None) -> str:
+    return f"{value:g}"
+
+
+def _plain_2_5(value: float, _pos: Any = None) -> str:
+    """Minor ticks labelled at 2 and 5 times a power of ten only, so labels don't collide."""
+    if value <= 0:
+        return ""
+    lead = round(value / 10 ** math.floor(math.log10(value)))
+    return f"{value:g}" if lead in (2, 5) else ""
+
+
+def plain_log(ax: Any, which: str = "both") -> None:
+    """Plain numbers on log axes (0.6, not 6×10⁻¹); call after plotting, once the limits are
+    known. Minor ticks are labelled where the decades alone would leave too few labels: all of
+    them when at most one power of ten is in view, those at 2 and 5 when two are."""
+    for name in ("x", "y") if which == "both" else (which,):
+        axis = getattr(ax, f"{name}axis")
+        if axis.get_scale() != "log":
+            continue
+        axis.set_major_formatter(FuncFormatter(_plain))
+        lo, hi = sorted(getattr(ax, f"get_{name}lim")())
+        decades = math.floor(math.log10(hi)) - math.ceil(math.log10(lo)) + 1 if lo > 0 else 9
+        minor = {0: FuncFormatter(_plain), 1: FuncFormatter(_plain), 2: FuncFormatter(_plain_2_5)}
+        axis.set_minor_formatter(minor.get(decades, NullFormatter()))
 
 
 def slug(text: str) -> str:
@@ -42,10 +73,18 @@ def whiskers(mid: Any, lo: Any, hi: Any) -> np.ndarray:
 
 
 def save(fig: Figure, path: Path) -> Path:
-    """Write a PNG with no metadata that changes between runs, then free the figure."""
+    """Write a PNG (150 dpi, no metadata that changes between runs) via a temporary file and a
+    rename, like every other result file, then free the figure."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png", metadata={"Software": None})
-    plt.close(fig)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png")
+    os.close(fd)
+    try:
+        with plt.rc_context(STYLE):
+            fig.savefig(tmp, format="png", metadata={"Software": None})
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        Path(tmp).unlink(missing_ok=True)
     return path
 
 
@@ -54,8 +93,8 @@ def _band(ax: Any, x: np.ndarray, rows: list[np.ndarray], arch: str) -> None:
     seeds that ran it."""
     mean = np.array([np.mean(r) for r in rows])
     ci = np.array([mean_interval(r) for r in rows])
-    ax.plot(x, mean, color=color(arch), label=f"{arch} (n={len(rows[0])})", lw=1.6)
-    ax.fill_between(x, ci[:, 0], ci[:, 1], color=color(arch), alpha=0.2, lw=0)
+    ax.plot(x, mean, color=arch_color(arch), label=f"{arch} (n={len(rows[0])})", lw=1.6)
+    ax.fill_between(x, ci[:, 0], ci[:, 1], color=arch_color(arch), alpha=0.2, lw=0)
 
 
 def learning_curves(records: list[dict[str, Any]], setting: str) -> Figure:
@@ -85,6 +124,14 @@ def learning_curves(records: list[dict[str, Any]], setting: str) -> Figure:
     return fig
 
 
+def sizes_differ(records: list[dict[str, Any]], task: str, tolerance: float = 0.05) -> bool:
+    """Whether ``task``'s trials span sizes worth a size chart: parameter counts more than
+    ``tolerance`` apart. Matched by params they differ by well under 1%, and a chart of metric
+    against size would only stretch that gap across the whole width."""
+    sizes = [r["params_total"] for r in records if r["task"] == task and r.get("params_total")]
+    return bool(sizes) and max(sizes) > (1 + tolerance) * min(sizes)
+
+
 def metric_vs_params(records: list[dict[str, Any]], task: str) -> Figure:
     """Final test metric against total parameter count: one dot per trial, mean ± CI per size."""
     df = trials_frame(records)
@@ -92,16 +139,21 @@ def metric_vs_params(records: list[dict[str, Any]], task: str) -> Figure:
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(5.5, 3.6), layout="constrained")
         for arch, g in sorted(df.groupby("arch"), key=lambda kv: kv[0]):
-            ax.scatter(g["params_total"], g["test_metric"], color=color(arch), alpha=0.35, s=14)
+            ax.scatter(
+                g["params_total"], g["test_metric"], color=arch_color(arch), alpha=0.35, s=14
+            )
             for (p, _), gs in g.groupby(["params_total", "setting"]):
                 lo, hi = mean_interval(gs["test_metric"])
                 m = gs["test_metric"].mean()
                 err = whiskers([m], [lo], [hi])
-                ax.errorbar([p], [m], yerr=err, color=color(arch), fmt="o")
-            ax.plot([], [], "o", color=color(arch), label=arch)
+                ax.errorbar([p], [m], yerr=err, color=arch_color(arch), fmt="o")
+            ax.plot([], [], "o", color=arch_color(arch), label=arch)
+        trivial = df["baseline"].dropna()
+        if len(trivial):  # what predicting without learning scores: the line to beat
+            ax.axhline(trivial.mean(), color="grey", ls=":", lw=1, label="trivial")
         metric = df["metric"].iloc[0] if len(df) else "metric"
         arrow = "lower is better" if len(df) and df["direction"].iloc[0] == "min" else "higher"
-        ax.set_xlabel("parameters (total)")
+        ax.set_xlabel("parameters (total count)")
         ax.set_ylabel(f"test {metric} ({arrow})")
         ax.set_title(f"{task}: final metric against size (dots: seeds; bars: 95% interval)")
         ax.legend(fontsize=8)
@@ -113,10 +165,14 @@ def _grouped_bars(ax: Any, labels: list[str], archs: list[str], value, err=None)
     x = np.arange(len(labels))
     for i, arch in enumerate(archs):
         vals = [value(lab, arch) for lab in labels]
-        errs = None if err is None else np.array([err(lab, arch) for lab in labels]).T
-        ax.bar(x + i * width, vals, width, yerr=errs, color=color(arch), label=arch, capsize=3)
+        # [[below...], [above...]] as plain lists: matplotlib 3.11 warns on a (2, 1) array
+        pairs = [err(lab, arch) for lab in labels] if err is not None else None
+        errs = None if pairs is None else [[p[0] for p in pairs], [p[1] for p in pairs]]
+        ax.bar(x + i * width, vals, width, yerr=errs, color=arch_color(arch), label=arch, capsize=3)
     ax.set_xticks(x + width * (len(archs) - 1) / 2, labels, rotation=15, ha="right")
-    ax.legend(fontsize=8)
+    ax.set_xlabel("setting")
+    ax.margins(y=0.2)  # headroom, so the legend sits above the bars and whiskers
+    ax.legend(fontsize=8, ncols=len(archs), loc="upper center")
 
 
 def cost_bars(records: list[dict[str, Any]], task: str) -> Figure:
@@ -181,11 +237,13 @@ def time_to_target_km(records: list[dict[str, Any]], task: str) -> Figure:
                 runs = g[g["arch"] == arch]["train_seconds"]
                 x = np.append(t, max(time.max(), runs.max()))  # on to the end of the runs
                 y = 1 - np.append(surv, surv[-1])
-                ax.step(x, y, where="post", color=color(arch), lw=1.6)
+                ax.step(x, y, where="post", color=arch_color(arch), lw=1.6)
                 cens = time[~reached]
                 at = 1 - surv[np.searchsorted(t, cens, side="right") - 1]
-                ax.plot(cens, at, "|", color=color(arch), ms=9, mew=1.5)
-                ax.plot([], [], color=color(arch), label=f"{arch} ({reached.sum()}/{len(time)})")
+                ax.plot(cens, at, "|", color=arch_color(arch), ms=9, mew=1.5)
+                ax.plot(
+                    [], [], color=arch_color(arch), label=f"{arch} ({reached.sum()}/{len(time)})"
+                )
                 ends.append(time.max())
             ax.axvline(min(ends), color="grey", ls=":", lw=1)
             ax.set_ylim(-0.03, 1.03)
@@ -219,11 +277,11 @@ def lr_curves(tunes: list[dict[str, Any]], chosen: dict[str, float], setting: st
             pts = [(float(r["lr"]), tune_value(r)) for r in recs if r["arch"] == arch]
             lrs = sorted({lr for lr, _ in pts})
             meds = [summarise([v for lr2, v in pts if lr2 == lr]).median for lr in lrs]
-            ax.scatter(*zip(*pts, strict=True), color=color(arch), alpha=0.35, s=14)
-            ax.plot(lrs, meds, "o-", color=color(arch), label=arch, lw=1.4, ms=4)
+            ax.scatter(*zip(*pts, strict=True), color=arch_color(arch), alpha=0.35, s=14)
+            ax.plot(lrs, meds, "o-", color=arch_color(arch), label=arch, lw=1.4, ms=4)
             if arch in chosen and chosen[arch] in lrs:
                 y = meds[lrs.index(chosen[arch])]
-                ax.plot([chosen[arch]], [y], "o", ms=13, mfc="none", mec=color(arch), mew=1.6)
+                ax.plot([chosen[arch]], [y], "o", ms=13, mfc="none", mec=arch_color(arch), mew=1.6)
         ax.set_xscale("log")
         grid = sorted({float(r["lr"]) for r in recs})
         ax.set_xticks(grid, [f"{v:g}" for v in grid], minor=False)

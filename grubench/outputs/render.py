@@ -41,7 +41,7 @@ def summary_table(df: pd.DataFrame, title: str = "Results") -> Table:
         ("params", "right"),
         ("s/epoch", "right"),
         ("seq/s", "right"),
-        ("peak MB", "right"),
+        ("peak MiB", "right"),
         ("to target", "right"),
     ]:
         t.add_column(col, justify=justify)

@@ -92,9 +92,9 @@ def chart_blocks(records: list[dict[str, Any]], out: Path) -> list[Block]:
             fig = plots.learning_curves(records, setting)
             charts.append(plots.save(fig, out / "plots" / f"curves-{plots.slug(setting)}.png"))
         name = plots.slug(task)
-        charts.append(
-            plots.save(plots.metric_vs_params(records, task), out / f"plots/size-{name}.png")
-        )
+        if plots.sizes_differ(records, task):  # matched by params, a size chart shows nothing
+            fig = plots.metric_vs_params(records, task)
+            charts.append(plots.save(fig, out / f"plots/size-{name}.png"))
         charts.append(plots.save(plots.cost_bars(records, task), out / f"plots/cost-{name}.png"))
         blocks += [Block("img", str(c.relative_to(out))) for c in charts]
     return blocks

@@ -230,15 +230,18 @@ def execute(
 def finish(
     out: Path, skip_bad_lines: bool = False, report: bool = True
 ) -> tuple[list[dict[str, Any]], pd.DataFrame]:
-    """What every finished run gets, whoever ran it: ``summary.csv`` and (unless ``report`` is
-    false) the report. Returns the final trials' records (tuning trials left out) and the
-    summary table."""
+    """What every finished run gets, whoever ran it: ``summary.csv``, the flat ``trials.csv``
+    and ``history.csv``, and (unless ``report`` is false) the report. Returns the final trials'
+    records (tuning trials left out) and the summary table."""
     from grubench.analysis.frames import summary
+    from grubench.outputs.flat import write_flat
     from grubench.outputs.report import write_report
 
-    records = finals_only(results(out, skip_bad_lines))
+    everything = results(out, skip_bad_lines)
+    records = finals_only(everything)
     table = summary(records)
     atomic_write(out / "summary.csv", table.to_csv(index=False))
+    write_flat(out, everything)  # tuning trials too: their role column tells them apart
     if report:
         write_report(out)
     return records, table

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,7 +10,15 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from grubench.errors import UserError
+from grubench.errors import UnavailableTask, UserError
+
+EXTRA = "pip install 'grubench[real]'"  # the optional packages of the real tasks
+
+
+def require(module: str, what: str) -> None:
+    """One line naming the extra to install when an optional package is missing."""
+    if importlib.util.find_spec(module) is None:
+        raise UnavailableTask(f"{what} needs {module}, which is not installed: {EXTRA}")
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from grubench.tasks.base import (
     Split,
     TaskData,
     TaskDef,
+    require,
     step_mask,
     subset_seed,
 )
@@ -44,6 +45,7 @@ def cache_dir() -> Path:
 
 def chorale_paths() -> list[Path]:
     """The chorale files of music21's bach corpus, sorted by name."""
+    require("music21", "the chorales task")
     from music21 import corpus
 
     paths = [p for p in corpus.getComposer("bach") if p.suffix == ".mxl"]

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from grubench.errors import UnavailableTask, UserError
-from grubench.tasks.base import Param, Split, TaskData, TaskDef, subset_seed
+from grubench.tasks.base import Param, Split, TaskData, TaskDef, require, subset_seed
 
 SPLIT_SEED = 20140101  # fixed: validation carving and train subsampling ignore the trial seed
 CITATION = "Dau et al. 2019 (UCR archive); Bagnall et al. 2018 (UEA archive); aeon toolkit"
@@ -178,6 +178,7 @@ PARAMS = {
 
 def ucr(name: str) -> TaskDef:
     """UCR/UEA classification from aeon's bundled files, e.g. ucr:GunPoint; accuracy."""
+    require("aeon", f"ucr:{name}")
     found = available()
     if name not in found:
         where = "aeon is not installed" if data_dir() is None else f"found: {', '.join(found)}"

@@ -97,7 +97,11 @@ CASES: list[tuple[str, Setup, str]] = [
     ("threads-neg", args("run", "-t", "adding", "--threads", "-1"), "--threads must be positive"),
     ("seconds-neg", args("run", "-t", "adding", "--seconds", "-2"), "--seconds must be positive"),
     ("layers-zero", args("run", "-t", "adding", "--layers", "0"), "--layers must be positive"),
-    ("executor", args("run", "-t", "adding", "--executor", "dask"), "unknown executor 'dask'"),
+    (
+        "executor",
+        args("run", "-t", "adding", "--executor", "dask"),
+        "'dask' is not one of 'local', 'ray'",
+    ),
     ("address-local", args("run", "-t", "adding", "--address", "h:1"), "only for --executor ray"),
     (
         "address-form",
@@ -118,7 +122,7 @@ CASES: list[tuple[str, Setup, str]] = [
     (
         "out-is-file",
         args("run", "-t", "adding", "--out", "TMP/template/run.json"),
-        "not a directory",
+        "exists and is not a folder",
     ),
     (
         "out-has-results",
@@ -126,7 +130,7 @@ CASES: list[tuple[str, Setup, str]] = [
         "already holds results",
     ),
     ("status-missing", args("status", "TMP/nowhere"), "'TMP/nowhere' does not exist"),
-    ("status-file", args("status", "TMP/template/run.json"), "is not a results folder"),
+    ("status-file", args("status", "TMP/template/run.json"), "run.json' is not a folder"),
     # suite files
     ("suite-empty", suite_file(""), "needs at least one [[task]] table"),
     ("suite-dir", args("run", "TMP/template"), "is a directory"),
@@ -149,9 +153,9 @@ CASES: list[tuple[str, Setup, str]] = [
     (
         "resume-missing",
         args("run", "--resume", "TMP/gone"),
-        "cannot resume: 'TMP/gone' does not exist",
+        "--resume 'TMP/gone' does not exist",
     ),
-    ("resume-file", args("run", "--resume", "TMP/template/run.json"), "is not a results folder"),
+    ("resume-file", args("run", "--resume", "TMP/template/run.json"), "run.json' is not a folder"),
     ("run-json-absent", run_dir(lambda out: (out / "run.json").unlink()), "has no run.json"),
     ("run-json-empty", run_dir(write("run.json", "")), "run.json' is not valid JSON"),
     ("run-json-array", run_dir(write("run.json", "[1, 2]")), "run.json' is not a JSON object"),

@@ -102,13 +102,16 @@ def test_tasks_and_archs_list_one_line_each():
     [
         (["run", "--task", "addition"], "unknown task 'addition'"),
         (["run", "--task", "adding", "--arch", "transformer"], "unknown arch 'transformer'"),
-        (["run", "--task", "adding", "--device", "tpu"], "unknown device 'tpu'"),
+        (["run", "--task", "adding", "--device", "tpu"], "'tpu' is not one of cpu, cuda, cuda:N"),
         (["run", "--task", "adding", "--device", "cuda:0"], "not available"),
         (["run", "missing.toml"], "does not exist"),
         (["run", "--task", "adding", "--seeds", "0"], "--seeds must be positive"),
         (["run", "--task", "adding", "--hidden", "-5"], "--hidden must be positive"),
         (["run", "--task", "adding", "--epochs", "0"], "--epochs must be positive"),
-        (["run", "--task", "adding", "--match", "flops"], "unknown matching rule 'flops'"),
+        (
+            ["run", "--task", "adding", "--match", "flops"],
+            "'flops' is not one of 'params', 'hidden'",
+        ),
         (["run", "--task", "adding", "--seeds", "many"], "Invalid value for '--seeds'"),
         (["size", "--input", "0", "--hidden", "8"], "--input must be positive"),
         (["size", "--input", "3", "--hidden", "8", "--arch", "gru9"], "unknown arch 'gru9'"),

@@ -37,7 +37,7 @@ def test_an_injected_20_percent_slowdown_fails_with_exit_1(tmp_path):
     # One sample per trial: five seeds a side give Welch's t the power Holm's correction needs.
     base = make_run(tmp_path / "base", 0, seeds=5)
     slow = make_run(tmp_path / "slow", 1, slow=1.2, seeds=5)
-    r = run(base, slow, "--json", tmp_path / "c.json", "--markdown", tmp_path / "c.md")
+    r = run(base, slow, "--json-file", tmp_path / "c.json", "--markdown", tmp_path / "c.md")
     assert r.exit_code == 1, r.output
     data = json.loads((tmp_path / "c.json").read_text())
     bad = {(x["arch"], x["metric"]) for x in data["rows"] if x["verdict"] == "regression"}
@@ -57,7 +57,7 @@ def test_an_injected_20_percent_slowdown_fails_with_exit_1(tmp_path):
 
 
 def test_an_accuracy_drop_fails_with_exit_1(base, tmp_path):
-    r = run(base, make_run(tmp_path / "worse", 1, mse=1.3), "--json", tmp_path / "c.json")
+    r = run(base, make_run(tmp_path / "worse", 1, mse=1.3), "--json-file", tmp_path / "c.json")
     assert r.exit_code == 1, r.output
     rows = json.loads((tmp_path / "c.json").read_text())["rows"]
     bad = {(x["arch"], x["metric"]) for x in rows if x["verdict"] == "regression"}
@@ -79,7 +79,7 @@ def test_large_but_noisy_changes_are_inconclusive_not_regressions(tmp_path):
     # Two runs of the same code on a machine with 50% timing noise: large swings, no change.
     a = make_run(tmp_path / "a", 0, noise=0.5)
     b = make_run(tmp_path / "b", 1, noise=0.5)
-    r = run(a, b, "--json", tmp_path / "c.json")
+    r = run(a, b, "--json-file", tmp_path / "c.json")
     assert r.exit_code == 0, r.output
     rows = {
         (x["arch"], x["metric"]): x for x in json.loads((tmp_path / "c.json").read_text())["rows"]

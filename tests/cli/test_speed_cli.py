@@ -16,7 +16,7 @@ QUICK = ["--repeats", "3", "--min-repeats", "3", "--time-cap", "0.3"]
         (["--seq-len", "0"], "error: --seq-len must be positive, got 0"),
         (["--arch", "tcn"], "error: unknown arch 'tcn'"),
         (["--device", "cuda"], "error: device 'cuda' is not available"),
-        (["--device", "tpu"], "error: unknown device 'tpu'"),
+        (["--device", "tpu"], "error: Invalid value for '--device': 'tpu' is not one of"),
         (["--repeats", "1"], "error: --repeats must be at least 3"),
         (["--threads", "0"], "error: --threads must be positive"),
         (["--clock", "cpu", "--threads", "2"], "error: --clock cpu needs --threads 1"),

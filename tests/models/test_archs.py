@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from grubench.errors import UserError
-from grubench.models.archs import ARCHS, Arch, SeedGRU, get_arch
+from grubench.models.archs import ARCHS, Arch, SeedGRU, build_core, get_arch
 from grubench.models.model import SeqModel, count_params
 from grubench.models.sizing import params_recurrent, params_total
 
@@ -102,7 +102,7 @@ def test_closed_forms_are_the_textbook_ones():
 @pytest.mark.parametrize("arch", list(ARCHS))
 def test_every_arch_stacks_layers_and_keeps_padding_out(arch):
     torch.manual_seed(4)
-    core = get_arch(arch).build(3, 5, 2)
+    core = build_core(arch, 3, 5, 2)
     x = torch.randn(3, 7, 3)
     lengths = torch.tensor([7, 4, 2])
     out, last, _ = core(x, lengths)

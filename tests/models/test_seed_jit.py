@@ -1,13 +1,13 @@
 import torch
 
-from grubench.models.archs import get_arch
+from grubench.models.archs import build_core
 
 
 def _pair(layers=2):
     torch.manual_seed(3)
-    eager = get_arch("gru-seed").build(5, 16, layers)
+    eager = build_core("gru-seed", 5, 16, layers)
     torch.manual_seed(3)
-    scripted = get_arch("gru-v1-jit").build(5, 16, layers)
+    scripted = build_core("gru-v1-jit", 5, 16, layers)
     return eager, scripted
 
 
@@ -28,7 +28,7 @@ def test_scripted_seed_gru_equals_eager_outputs_and_gradients():
 
 def test_seed_gru_follows_the_seed_equations_step_by_step():
     torch.manual_seed(0)
-    core = get_arch("gru-seed").build(3, 4, 1)
+    core = build_core("gru-seed", 3, 4, 1)
     layer = core.layers[0]
     x = torch.randn(2, 5, 3)
     H = 4

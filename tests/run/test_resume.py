@@ -78,14 +78,17 @@ def test_sigkill_mid_run_then_resume_equals_the_clean_run(clean, tmp_path: Path)
     assert len(lines(out)) == 4  # nothing ran twice
 
 
-def test_sigint_records_what_finished_and_prints_the_resume_command(tmp_path: Path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_an_interrupt_records_what_finished_and_prints_the_resume_command(
+    tmp_path: Path, sig: signal.Signals
+):
     suite = tmp_path / "tiny.toml"
     suite.write_text(TINY_TOML)
     out = tmp_path / "interrupted"
     proc = start_cli(["run", str(suite), "--out", str(out)])
     assert wait_for_lines(out, 1, proc) >= 1
     in_flight = workers_of(proc)
-    code, _, err = kill(proc, signal.SIGINT)
+    code, _, err = kill(proc, sig)
     assert code == 130
     assert f"grubench run --resume {out}" in err
     assert "Traceback" not in err

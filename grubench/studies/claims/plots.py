@@ -10,8 +10,8 @@ from matplotlib.figure import Figure
 
 from grubench.analysis.frames import trials_frame
 from grubench.analysis.stats import mean_interval
-from grubench.models.archs import arch_color as color
-from grubench.outputs.plots import STYLE, plt, whiskers
+from grubench.models.registry import arch_color
+from grubench.outputs.plots import STYLE, plain_log, plt, whiskers
 
 
 def exact_ratios(rows: list[dict[str, Any]], input_size: int = 12, layers: int = 1) -> Figure:
@@ -25,12 +25,15 @@ def exact_ratios(rows: list[dict[str, Any]], input_size: int = 12, layers: int =
             ("flops_hidden", "FLOPs/step, equal hidden", "s--"),
             ("flops_params", "FLOPs/step, equal parameters", "^-"),
         ):
-            ax.plot(h, [r[key] for r in sel], style, label=label)
+            # black, not arch colours: the lines are measures, each a ratio of both archs
+            ax.plot(h, [r[key] for r in sel], style, color="black", label=label)
         ax.axhline(1.0, color="black", lw=0.8)
         ax.set_xscale("log", base=2)
         ax.set_ylim(0.6, 1.1)
+        ax.set_xticks(h, [str(x) for x in h])
+        ax.minorticks_off()
         ax.set_xlabel("hidden size (LSTM's, for the parameter-matched pair)")
-        ax.set_ylabel("GRU / LSTM (exact)")
+        ax.set_ylabel("GRU / LSTM ratio (exact)")
         ax.set_title(f"Exact cost ratios (input {input_size}, {layers} layer, 1 output)")
         ax.legend(fontsize=8)
     return fig
@@ -50,6 +53,7 @@ def ratio_forest(rows: list[tuple[str, float, float, float, str]], title: str) -
         ax.set_xlabel("GRU / LSTM (geometric mean over paired seeds, 95% t-interval)")
         ax.set_title(title)
         ax.margins(x=0.25)
+        plain_log(ax, "x")
     return fig
 
 
@@ -80,13 +84,13 @@ def sweep_panels(panels: list[tuple[list[dict[str, Any]], str | None, str]], tit
                     means,
                     yerr=whiskers(means, cis[:, 0], cis[:, 1]),
                     fmt="o-",
-                    color=color(arch),
+                    color=arch_color(arch),
                     label=arch,
                     capsize=3,
                 )
                 for x, p in zip(xs, pos, strict=True):
                     ys = g[g["x"] == x]["test_metric"]
-                    ax.scatter([p] * len(ys), ys, color=color(arch), alpha=0.3, s=10)
+                    ax.scatter([p] * len(ys), ys, color=arch_color(arch), alpha=0.3, s=10)
             if len(df):
                 # The trivial score depends on the swept value (copy's on T), so one per value.
                 base = df.dropna(subset=["baseline"]).groupby("x")["baseline"].mean()
@@ -104,60 +108,12 @@ def sweep_panels(panels: list[tuple[list[dict[str, Any]], str | None, str]], tit
                 ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
                 ax.minorticks_off()
                 ax.set_xlabel(param)
-            else:
-                ax.set_xticks([])
+            else:  # one setting: each arch at its own position, named on the axis
+                archs = sorted(set(df["arch"]))
+                ax.set_xticks([i * 0.2 for i in range(len(archs))], archs)
+                ax.set_xlim(-0.2, 0.2 * len(archs))
+                ax.set_xlabel("arch (one setting)")
             ax.set_title(label, fontsize=9)
             ax.legend(fontsize=7)
         fig.suptitle(title)
-    return fig
-
-
-def crossover(rows: list[dict[str, Any]]) -> Figure:
-    """GRU/LSTM training-step time ratio against hidden size, one line per implementation
-    (solid: the longest sequence, dashed: the shortest), one panel per matching rule, with the
-    exact FLOP ratio as the reference a cost-only account would predict."""
-    matches = sorted({r["match"] for r in rows})
-    lengths = sorted({r["seq_len"] for r in rows})
-    impls = list(dict.fromkeys(r["impl"] for r in rows))
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(
-            1, len(matches), figsize=(5.2 * len(matches), 3.8), layout="constrained", squeeze=False
-        )
-        for ax, match in zip(axes[0], matches, strict=True):
-            for k, impl in enumerate(impls):
-                for t in lengths:
-                    sel = sorted(
-                        (
-                            r
-                            for r in rows
-                            if (r["impl"], r["match"], r["seq_len"]) == (impl, match, t)
-                        ),
-                        key=lambda r: r["hidden"],
-                    )
-                    if not sel:
-                        continue
-                    h = [r["hidden"] for r in sel]
-                    ratio = [r["ratio"] for r in sel]
-                    lo, hi = [r["ratio_lo"] for r in sel], [r["ratio_hi"] for r in sel]
-                    ax.errorbar(
-                        h,
-                        ratio,
-                        yerr=whiskers(ratio, lo, hi),
-                        fmt="o-" if t == lengths[-1] else "s--",
-                        color=f"C{k}",
-                        capsize=2,
-                        label=f"{impl}, T={t}",
-                    )
-            ref = sorted({(r["hidden"], r["flop_ratio"]) for r in rows if r["match"] == match})
-            ax.plot([h for h, _ in ref], [f for _, f in ref], "k:", lw=1.5, label="FLOP ratio")
-            ax.axhline(1.0, color="grey", lw=0.8)
-            ax.set_xscale("log", base=2)
-            sizes = sorted({r["hidden"] for r in rows})
-            ax.set_xticks(sizes, [str(h) for h in sizes])
-            ax.minorticks_off()
-            ax.set_xlabel("hidden size (LSTM's)")
-            ax.set_ylabel("GRU / LSTM training-step time")
-            ax.set_title(f"equal {match}")
-            ax.legend(fontsize=6)
-        fig.suptitle("Where the GRU's training step is cheaper, by implementation (1 thread)")
     return fig

@@ -22,6 +22,7 @@ from grubench.studies.claims import literature
 from grubench.studies.claims import plots as claim_plots
 from grubench.studies.claims.experiments import Outcome, run_sweep
 from grubench.studies.claims.judge import CLAIMS, SEEDS, TIMING, Claim, param_ratios, sweeps
+from grubench.studies.speed import plots as speed_plots
 from grubench.studies.speed.grid import load_or_run
 
 
@@ -146,7 +147,7 @@ def charts(result: ClaimsResult) -> list[Path]:
     o = result.outcomes
     if "timing" in o:
         out.append(
-            plots.save(claim_plots.crossover(o["timing"]["rows"]), d / "claim-b-c-crossover.png")
+            plots.save(speed_plots.crossover(o["timing"]["rows"]), d / "claim-b-c-crossover.png")
         )
     for prefix, title, png in (
         ("data-", "Claim d: training-set fraction (subset per seed)", "claim-d-data.png"),

@@ -171,28 +171,20 @@ def write_gh_benchmark(c: Comparison, path: Path) -> tuple[Path, Path]:
 
 def chart(c: Comparison, path: Path) -> None:
     """Horizontal bars: each relative change (+ is worse) against its threshold band."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from grubench.outputs.plots import STYLE, plt, save  # matplotlib only when a chart is asked
 
     rows = [r for r in order(c.rows) if r.worse_by is not None and r.kind != "failures"]
     rows = [r for r in rows if math.isfinite(r.worse_by)][::-1]
     colours = {"regression": "#d62728", "improvement": "#2ca02c", "inconclusive": "#ff7f0e"}
-    fig, ax = plt.subplots(figsize=(8, 0.3 * len(rows) + 1.2))
-    y = range(len(rows))
-    ax.barh(
-        y, [100 * r.worse_by for r in rows], color=[colours.get(r.verdict, "#999") for r in rows]
-    )
-    for i, r in enumerate(rows):
-        ax.plot([-100 * r.threshold, 100 * r.threshold], [i, i], "|", color="black", ms=10)
-    ax.set_yticks(list(y), [f"{r.task} {r.arch} {r.label}" for r in rows], fontsize=8)
-    ax.axvline(0, color="black", lw=0.8)
-    ax.set_xlabel("change, % (positive is worse); | marks the threshold")
-    ax.set_title(headline(c).lstrip("❌✅ "), fontsize=9)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    tmp.replace(path)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(8, 0.3 * len(rows) + 1.2), layout="constrained")
+        y = range(len(rows))
+        worse = [100 * r.worse_by for r in rows]
+        ax.barh(y, worse, color=[colours.get(r.verdict, "#999") for r in rows])
+        for i, r in enumerate(rows):
+            ax.plot([-100 * r.threshold, 100 * r.threshold], [i, i], "|", color="black", ms=10)
+        ax.set_yticks(list(y), [f"{r.task} {r.arch} {r.label}" for r in rows], fontsize=8)
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_xlabel("change NEW vs BASE (%, positive is worse); | marks the threshold")
+        ax.set_title(headline(c).lstrip("❌✅ "), fontsize=9)
+    save(fig, path)

@@ -84,7 +84,7 @@ METRICS: dict[str, MetricDef] = {
     "sec_per_epoch": MetricDef("time per epoch", "s", "time", "min"),
     "throughput": MetricDef("training throughput", "seq/s", "time", "max"),
     "latency_ms": MetricDef("inference latency", "ms", "time", "min"),
-    "peak_mem_mb": MetricDef("peak memory", "MB", "memory", "min"),
+    "peak_mem_mb": MetricDef("peak memory", "MiB", "memory", "min"),
     "params": MetricDef("parameters", "", "params", "min"),
     "failures": MetricDef("failed or diverged trials", "", "failures", "min"),
 }

@@ -161,7 +161,7 @@ def run(grid: Grid, out: Path) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     (out / "timing.json").write_text(json.dumps(result, indent=1))
     from grubench.outputs import plots
-    from grubench.studies.claims.plots import crossover
+    from grubench.studies.speed.plots import crossover
 
     plots.save(crossover(rows), out / "crossover.png")
     return result

@@ -3,68 +3,55 @@ map over hidden × sequence length, and peak memory against sequence length."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
+from typing import Any
 
-import matplotlib
+import pandas as pd
+from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
-matplotlib.use("Agg")  # files only; no display on servers and CI
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.colors import LogNorm  # noqa: E402
-
-from grubench.models.archs import arch_color  # noqa: E402
+from grubench.models.registry import arch_color
+from grubench.outputs.plots import STYLE, plain_log, plt, save, whiskers
 
 MEASURE = "train"  # the plots show the training step: the cost the seed's claim is about
+MARKERS = "osD^v<>"  # one per series within an arch (its hidden size or sequence length)
+LABELS = {"hidden": "requested hidden size", "seq_len": "sequence length (steps)"}
 
 
-def _save(fig: plt.Figure, path: Path) -> Path:
-    """Write via a temporary file and a rename, like every other result file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
-        os.replace(tmp, path)
-    finally:
-        plt.close(fig)
-        Path(tmp).unlink(missing_ok=True)
-    return path
-
-
-def _lines(df: pd.DataFrame, x: str, series: str, title: str) -> plt.Figure:
-    fig, ax = plt.subplots(figsize=(6, 4))
-    # colour names the arch (as in every chart), the line style the series value; A/A twins
-    # share their arch's colour and differ in the marker
-    styles = {k: ("-", "--", ":", "-.")[i % 4] for i, k in enumerate(sorted(df[series].unique()))}
-    for (label, key), g in df.groupby(["label", series]):
-        g = g.sort_values(x)
-        ax.errorbar(
-            g[x],
-            g["median_ms"],
-            yerr=[g["median_ms"] - g["q1_ms"], g["q3_ms"] - g["median_ms"]],
-            marker="s" if str(label).endswith("#b") else "o",
-            linestyle=styles[key],
-            color=arch_color(str(g["arch"].iloc[0])),
-            capsize=3,
-            label=f"{label}, {series} {key}",
-        )
-    ax.set_xlabel("requested hidden size" if x == "hidden" else x.replace("_", " "))
-    ax.set_ylabel(f"{MEASURE} step, ms (median, IQR bars)")
-    ax.set_title(title)
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
-    ticks = sorted(df[x].unique())
-    ax.set_xticks(ticks, [str(t) for t in ticks])
-    ax.minorticks_off()
-    ax.legend(fontsize=7)
+def _lines(df: pd.DataFrame, x: str, series: str, title: str) -> Figure:
+    """One line per arch × series value: the arch's colour, a marker per series value."""
+    keys = sorted(df[series].unique())
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+        for (label, key), g in df.groupby(["label", series]):
+            g = g.sort_values(x)
+            ax.errorbar(
+                g[x],
+                g["median_ms"],
+                yerr=[g["median_ms"] - g["q1_ms"], g["q3_ms"] - g["median_ms"]],
+                marker=MARKERS[keys.index(key) % len(MARKERS)],
+                color=arch_color(label),
+                alpha=1.0 - 0.5 * keys.index(key) / max(1, len(keys)),
+                capsize=3,
+                label=f"{label}, {series.replace('_', ' ')} {key}",
+            )
+        ax.set_xlabel(LABELS.get(x, x.replace("_", " ")))
+        ax.set_ylabel(f"{MEASURE} step time (ms; median, IQR bars)")
+        ax.set_title(title)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ticks = sorted(df[x].unique())
+        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ax.xaxis.set_minor_locator(NullLocator())  # x: the grid's own values only
+        plain_log(ax, "y")
+        ax.legend(fontsize=7)
     return fig
 
 
 def time_vs(df: pd.DataFrame, x: str, series: str, path: Path) -> Path:
     d = df[df["measure"] == MEASURE]
-    return _save(_lines(d, x, series, f"{MEASURE} step time vs {x.replace('_', ' ')}"), path)
+    return save(_lines(d, x, series, f"{MEASURE} step time vs {x.replace('_', ' ')}"), path)
 
 
 def ratio_heatmap(df: pd.DataFrame, path: Path) -> Path | None:
@@ -77,42 +64,46 @@ def ratio_heatmap(df: pd.DataFrame, path: Path) -> Path | None:
     for col in ("batch", "layers", "input_size"):
         d = d[d[col] == d[col].iloc[0]]
     grid = d.pivot_table(index="hidden", columns="seq_len", values="ratio_median")
-    fig, ax = plt.subplots(figsize=(5, 4))
-    # symmetric in log space, so 0.5x and 2x are equally strong colours around 1
-    top = max(grid.values.max(), 1 / grid.values.min(), 1.05)
-    norm = LogNorm(vmin=1 / top, vmax=top)
-    im = ax.imshow(grid.values, cmap="RdBu_r", norm=norm, origin="lower")
-    ax.set_xticks(range(len(grid.columns)), [str(c) for c in grid.columns])
-    ax.set_yticks(range(len(grid.index)), [str(i) for i in grid.index])
-    for (i, j), v in pd.DataFrame(grid.values).stack().items():
-        ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=9)
-    ax.set_xlabel("sequence length")
-    ax.set_ylabel("requested hidden size")
-    ax.set_title(f"{MEASURE} step time ratio {label}/{d['ratio_to'].iloc[0]} (<1: faster)")
-    fig.colorbar(im, ax=ax)
-    return _save(fig, path)
+    with plt.rc_context({**STYLE, "axes.grid": False}):
+        fig, ax = plt.subplots(figsize=(5, 4), layout="constrained")
+        # symmetric in log space, so 0.5x and 2x are equally strong colours around 1
+        top = max(grid.values.max(), 1 / grid.values.min(), 1.05)
+        norm = LogNorm(vmin=1 / top, vmax=top)
+        im = ax.imshow(grid.values, cmap="RdBu_r", norm=norm, origin="lower")
+        ax.set_xticks(range(len(grid.columns)), [str(c) for c in grid.columns])
+        ax.set_yticks(range(len(grid.index)), [str(i) for i in grid.index])
+        for (i, j), v in pd.DataFrame(grid.values).stack().items():
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=9)
+        ax.set_xlabel(LABELS["seq_len"])
+        ax.set_ylabel(LABELS["hidden"])
+        other = d["ratio_to"].iloc[0]
+        ax.set_title(f"{MEASURE} step time ratio {label}/{other} (<1: {label} faster)")
+        bar = fig.colorbar(im, ax=ax, label=f"time ratio {label}/{other}")
+        plain_log(bar.ax, "y")
+    return save(fig, path)
 
 
 def memory_vs_seq(mem: pd.DataFrame, path: Path) -> Path | None:
     if mem.empty:
         return None
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for arch, g in mem.groupby("arch"):
-        g = g.sort_values("seq_len")
-        c = arch_color(str(arch))
-        ax.plot(g["seq_len"], g["peak_mb"], marker="o", color=c, label=f"{arch} measured peak")
-        ax.plot(
-            g["seq_len"],
-            g["saved_activations_mb"] + g["optimizer_state_mb"],
-            linestyle="--",
-            color=c,
-            label=f"{arch} closed form (saved + Adam)",
-        )
-    ax.set_xlabel("sequence length")
-    ax.set_ylabel("MiB above baseline")
-    ax.set_title("peak training memory vs sequence length")
-    ax.legend(fontsize=7)
-    return _save(fig, path)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+        for arch, g in mem.groupby("arch"):
+            g = g.sort_values("seq_len")
+            colour = arch_color(arch)
+            ax.plot(g["seq_len"], g["peak_mb"], "o-", color=colour, label=f"{arch} measured peak")
+            ax.plot(
+                g["seq_len"],
+                g["saved_activations_mb"] + g["optimizer_state_mb"],
+                linestyle="--",
+                color=colour,
+                label=f"{arch} closed form (saved + Adam)",
+            )
+        ax.set_xlabel(LABELS["seq_len"])
+        ax.set_ylabel("peak training memory above baseline (MiB)")
+        ax.set_title("peak training memory vs sequence length")
+        ax.legend(fontsize=7)
+    return save(fig, path)
 
 
 def all_plots(df: pd.DataFrame, mem: pd.DataFrame, folder: Path) -> dict[str, Path]:
@@ -124,3 +115,54 @@ def all_plots(df: pd.DataFrame, mem: pd.DataFrame, folder: Path) -> dict[str, Pa
         "memory_vs_seq_len.png": memory_vs_seq(mem, folder / "memory_vs_seq_len.png"),
     }
     return {k: v for k, v in made.items() if v is not None}
+
+
+def crossover(rows: list[dict[str, Any]]) -> Figure:
+    """GRU/LSTM training-step time ratio against hidden size, one line per implementation
+    (solid: the longest sequence, dashed: the shortest), one panel per matching rule, with the
+    exact FLOP ratio as the reference a cost-only account would predict."""
+    matches = sorted({r["match"] for r in rows})
+    lengths = sorted({r["seq_len"] for r in rows})
+    impls = list(dict.fromkeys(r["impl"] for r in rows))
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(
+            1, len(matches), figsize=(5.2 * len(matches), 3.8), layout="constrained", squeeze=False
+        )
+        for ax, match in zip(axes[0], matches, strict=True):
+            for k, impl in enumerate(impls):
+                for t in lengths:
+                    sel = sorted(
+                        (
+                            r
+                            for r in rows
+                            if (r["impl"], r["match"], r["seq_len"]) == (impl, match, t)
+                        ),
+                        key=lambda r: r["hidden"],
+                    )
+                    if not sel:
+                        continue
+                    h = [r["hidden"] for r in sel]
+                    ratio = [r["ratio"] for r in sel]
+                    lo, hi = [r["ratio_lo"] for r in sel], [r["ratio_hi"] for r in sel]
+                    ax.errorbar(
+                        h,
+                        ratio,
+                        yerr=whiskers(ratio, lo, hi),
+                        fmt="o-" if t == lengths[-1] else "s--",
+                        color=f"C{k}",
+                        capsize=2,
+                        label=f"{impl}, T={t}",
+                    )
+            ref = sorted({(r["hidden"], r["flop_ratio"]) for r in rows if r["match"] == match})
+            ax.plot([h for h, _ in ref], [f for _, f in ref], "k:", lw=1.5, label="FLOP ratio")
+            ax.axhline(1.0, color="grey", lw=0.8)
+            ax.set_xscale("log", base=2)
+            sizes = sorted({r["hidden"] for r in rows})
+            ax.set_xticks(sizes, [str(h) for h in sizes])
+            ax.minorticks_off()
+            ax.set_xlabel("hidden size (LSTM's)")
+            ax.set_ylabel("GRU / LSTM training-step time")
+            ax.set_title(f"equal {match}")
+            ax.legend(fontsize=6)
+        fig.suptitle("Where the GRU's training step is cheaper, by implementation (1 thread)")
+    return fig

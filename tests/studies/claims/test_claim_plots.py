@@ -5,6 +5,7 @@ from fake_records import paired_records
 
 from grubench.studies.claims import plots as claim_plots
 from grubench.studies.claims.judge import param_ratios
+from grubench.studies.speed import plots as speed_plots
 
 
 def test_exact_ratio_chart_plots_three_quarters_at_equal_hidden():
@@ -47,7 +48,7 @@ def test_crossover_draws_one_line_per_implementation_and_the_flop_reference():
         for impl, rs in (("oneDNN on", (1.5, 0.9)), ("one loop", (0.8, 0.7)))
         for h, r in zip((64, 256), rs, strict=True)
     ]
-    fig = claim_plots.crossover(rows)
+    fig = speed_plots.crossover(rows)
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert sorted(labels) == ["FLOP ratio", "one loop, T=50", "oneDNN on, T=50"]
