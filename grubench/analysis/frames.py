@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from grubench.analysis.stats import paired_test, summarise
-from grubench.models.archs import ARCHS
+from grubench.models.registry import ARCHS
 from grubench.store import finals_only
 
 GROUP = ["task", "setting", "arch"]

@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import stats as st
 
 from grubench.analysis.frames import trials_frame
-from grubench.models.archs import ARCHS
+from grubench.models.registry import ARCHS
 
 RANK = {a: i for i, a in enumerate(ARCHS)}  # archs in registry order, as in the summary
 UNITS = {

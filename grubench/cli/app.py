@@ -212,8 +212,9 @@ class TrialProgress:
         if self.bar is not None:
             self.bar.stop()
 
-    def on_record(self, rec: dict[str, Any]) -> None:
-        self.records[rec["trial_id"]] = rec
+    def on_record(self, rec: Any) -> None:
+        """Keep each finished trial's record (a TrialResult) for its progress line."""
+        self.records[rec.trial_id] = rec.to_dict()
 
     def on_event(self, ev: dict[str, Any]) -> None:
         t = ev["trial"]

@@ -16,14 +16,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from grubench.models.registry import (  # noqa: F401  (re-exported)
-    ALIASES,
-    ARCHS,
-    REFERENCE,
-    Arch,
-    arch_color,
-    get_arch,
-)
+from grubench.models.registry import get_arch
 
 
 class TorchCore(nn.Module):

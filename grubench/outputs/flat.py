@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from grubench.analysis.stats import settings
+from grubench.analysis.frames import settings
 from grubench.store import atomic_write
 
 # spec repeats the top-level fields; history has a file of its own

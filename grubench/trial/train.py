@@ -23,8 +23,8 @@ from grubench.config import OPTIMIZERS, Trial, trial_to_dict
 from grubench.measure.clocks import median_time, sync
 from grubench.measure.memory import release_free_memory
 from grubench.measure.probe import gemm_probe, trial_probe
-from grubench.models.archs import get_arch
 from grubench.models.model import SeqModel, count_params
+from grubench.models.registry import get_arch
 from grubench.models.sizing import flops_per_step, match_hidden, params_recurrent, params_total
 from grubench.tasks import get_task, resolve_params
 from grubench.tasks.base import Split, TaskData, TaskDef, better, generator, improved, reached

@@ -14,7 +14,8 @@ import pytest
 import torch
 from torch import Tensor, nn
 
-from grubench.models.archs import ARCHS
+from grubench.models.archs import build_core
+from grubench.models.registry import ARCHS
 
 Params = dict[str, Tensor]
 # One layer's step: (its parameters, x_t [B, I], state tuple) -> new state tuple; state[0] is h.
@@ -130,7 +131,7 @@ def test_arch_matches_its_reference_in_outputs_and_gradients(name: str, varlen: 
     torch.manual_seed(17)
     # float64: the two computations differ only by rounding, so a tight tolerance still
     # separates e.g. reset-before from reset-after (the last test here shows how far apart)
-    core = arch.build(I, H, L).double()
+    core = build_core(name, I, H, L).double()
     x = torch.randn(B, T, I, dtype=torch.float64)
     lengths = torch.tensor([7, 3, 5, 1]) if varlen else torch.full((B,), T)
     out, last, state = core(x, lengths if varlen else None)

@@ -5,8 +5,9 @@ import torch
 from torch import nn
 
 from grubench.errors import UserError
-from grubench.models.archs import ARCHS, Arch, SeedGRU, build_core, get_arch
+from grubench.models.archs import SeedGRU, build_core
 from grubench.models.model import SeqModel, count_params
+from grubench.models.registry import ARCHS, Arch, get_arch
 from grubench.models.sizing import params_recurrent, params_total
 
 
@@ -129,7 +130,7 @@ def test_alias_and_unknown_arch():
 
 def test_a_new_registry_entry_is_all_sizing_memory_and_charts_need(monkeypatch):
     # No table outside the registry may name archs: a new entry must be enough for each reader.
-    from grubench.models.archs import arch_color
+    from grubench.models.registry import arch_color
     from grubench.models.sizing import flops_per_step, match_hidden
     from grubench.studies.speed.memprobe import MemPoint, saved_activation_bytes
 
@@ -142,7 +143,6 @@ def test_a_new_registry_entry_is_all_sizing_memory_and_charts_need(monkeypatch):
         extra_state=1,
         color="#123456",
         summary="a two-gate test arch",
-        build=get_arch("gru").build,
     )
     monkeypatch.setitem(ARCHS, "mgu", mgu)
     assert saved_activation_bytes(MemPoint("mgu", 2, 4, 1, 10, 3)) == (2 + 3 * 4) * 10 * 3 * 4
@@ -155,4 +155,4 @@ def test_a_new_registry_entry_is_all_sizing_memory_and_charts_need(monkeypatch):
 
 def test_arch_entries_are_built_by_keyword():
     with pytest.raises(TypeError):
-        Arch("gru", "gru", 3, 2, 17, 2, "#000000", "positional", get_arch("gru").build)  # type: ignore[misc]
+        Arch("gru", "gru", 3, 2, 17, 2, "#000000", "positional")  # type: ignore[misc]

@@ -3,14 +3,15 @@
 import pytest
 import torch
 
-from grubench.models.archs import ARCHS, get_arch
+from grubench.models.archs import build_core
+from grubench.models.registry import ARCHS
 
 
 @pytest.mark.parametrize("arch", list(ARCHS))
 @pytest.mark.parametrize("layers", [1, 2])
 def test_padded_batch_gives_the_final_states_of_the_unpadded_sequences(arch, layers):
     torch.manual_seed(0)
-    core = get_arch(arch).build(3, 5, layers)
+    core = build_core(arch, 3, 5, layers)
     lengths = torch.tensor([7, 2, 5, 1])
     seqs = [torch.randn(n, 3) for n in lengths.tolist()]
     padded = torch.zeros(4, 7, 3)

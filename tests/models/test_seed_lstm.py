@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from grubench.models.archs import get_arch, set_forget_bias
+from grubench.models.archs import build_core, set_forget_bias
 from grubench.models.seed_lstm import SeedLSTM
 from grubench.models.sizing import params_recurrent
 
@@ -50,7 +50,7 @@ def test_lstm_seed_stops_at_each_sequence_end_like_packed_nn_lstm():
 
 
 def test_lstm_seed_counts_one_bias_per_gate_and_takes_the_forget_bias():
-    core = get_arch("lstm-seed").build(3, 5, 1)
+    core = build_core("lstm-seed", 3, 5, 1)
     assert sum(p.numel() for p in core.parameters()) == params_recurrent("lstm-seed", 3, 5, 1)
     assert params_recurrent("lstm-seed", 3, 5, 1) == 4 * (5 * 3 + 5 * 5 + 5)
     set_forget_bias(core, 1.0)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from grubench.analysis.stats import Sample, given, summarise
 from grubench.measure.probe import probe_seconds
-from grubench.models.archs import REFERENCE
+from grubench.models.registry import REFERENCE
 from grubench.studies.compare.rows import Group
 
 

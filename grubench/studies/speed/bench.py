@@ -16,8 +16,8 @@ from torch import nn
 from grubench.analysis.stats import summarise
 from grubench.errors import UserError
 from grubench.measure.clocks import Fn, calibrate, pick_clock, time_calls
-from grubench.models.archs import REFERENCE, get_arch
 from grubench.models.model import SeqModel, count_params
+from grubench.models.registry import REFERENCE, get_arch
 from grubench.models.sizing import MATCH_RULES, flops_per_step, match_hidden
 from grubench.studies.speed.limits import Gemm, GemmResult, gemm_floor, measure_gemm
 from grubench.studies.speed.memprobe import MemPoint

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from grubench.errors import UserError
-from grubench.models.archs import get_arch
+from grubench.models.registry import get_arch
 
 ADAM_COPIES = 4  # weights, gradients, and Adam's two moment buffers
 
