@@ -9,20 +9,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Pages other parts of the project are writing at the same time as these docs; they link here
-# before they exist. Remove each name once its page has landed.
-PENDING_PAGES = {
-    "docs/statistics.md",
-    "docs/claims.md",
-    "docs/ci.md",
-    "docs/cluster.md",
-    "docs/tuning.md",
-    "docs/training.md",
-    "docs/exit-codes.md",
-    "docs/install.md",
-    "docs/outputs.md",
-}
-
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^(```|~~~)")
 
@@ -54,7 +40,7 @@ def anchors(text: str) -> set[str]:
     return out
 
 
-def broken_links(page: Path, root: Path, pending: set[str] = frozenset()) -> list[str]:
+def broken_links(page: Path, root: Path) -> list[str]:
     """Each relative link of ``page`` whose file, or heading, does not exist under ``root``."""
     bad = []
     for line in prose_lines(page.read_text(encoding="utf-8")):
@@ -64,8 +50,6 @@ def broken_links(page: Path, root: Path, pending: set[str] = frozenset()) -> lis
             path_part, _, fragment = target.partition("#")
             dest = (page.parent / path_part).resolve() if path_part else page
             rel = dest.relative_to(root).as_posix() if dest.is_relative_to(root) else None
-            if rel in pending:
-                continue
             if rel is None or not dest.exists():
                 bad.append(f"{page.relative_to(root)}: {target} (no such file in the repository)")
             elif fragment and dest.suffix == ".md":
@@ -79,12 +63,7 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_every_relative_link_resolves(page):
-    assert broken_links(page, ROOT, PENDING_PAGES) == []
-
-
-def test_pending_pages_are_not_yet_in_the_repository():
-    # Once a pending page lands, its links must be checked: drop it from PENDING_PAGES.
-    assert [p for p in sorted(PENDING_PAGES) if (ROOT / p).exists()] == []
+    assert broken_links(page, ROOT) == []
 
 
 def test_the_checker_finds_a_missing_file_a_missing_heading_and_a_link_out_of_the_tree(tmp_path):

@@ -15,7 +15,7 @@ from typing import Any
 
 from grubench.config import Trial, trial_from_dict, trial_to_dict
 from grubench.errors import UserError
-from grubench.run.local import Event, Sink, drive, feed, spawn, worker_events
+from grubench.run.local import Event, RecordSink, Sink, drive, feed, spawn, worker_events
 from grubench.run.ray_connect import connect
 
 
@@ -81,7 +81,7 @@ def check_fits(trials: list[Trial], cluster: dict[str, float]) -> None:
 
 def run_ray(
     trials: list[Trial],
-    on_record: Sink,
+    on_record: RecordSink,
     on_event: Sink,
     address: str | None = None,
     serial: bool = False,

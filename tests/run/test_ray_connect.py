@@ -85,7 +85,8 @@ def test_logs_written_to_file_descriptor_2_are_kept_aside():
 
 def test_the_node_an_executor_names_reaches_the_records_and_the_progress_events():
     trials = suite_from_dict({**TINY, "seeds": 1}).trials()  # gru and lstm
-    ok = {"trial_id": trials[0].id, "status": "ok", "test_metric": 0.5}
+    t = trials[0]
+    ok = {"trial_id": t.id, "task": t.task, "arch": t.arch, "seed": t.seed, "status": "ok"}
 
     def launch(index, trial, events: queue.Queue):
         if index == 0:
@@ -97,7 +98,7 @@ def test_the_node_an_executor_names_reaches_the_records_and_the_progress_events(
 
     records, shown = [], []
     drive(trials, 2, launch, records.append, shown.append)
-    by_arch = {r.get("arch", "gru"): r for r in records}
-    assert by_arch["gru"] == {**ok, "node": "10.0.0.7"}
-    assert by_arch["lstm"]["status"] == "failed" and by_arch["lstm"]["node"] == "10.0.0.8"
+    by_arch = {r.arch: r for r in records}
+    assert by_arch["gru"].trial_id == t.id and by_arch["gru"].node == "10.0.0.7"
+    assert by_arch["lstm"].status == "failed" and by_arch["lstm"].node == "10.0.0.8"
     assert sorted(ev["node"] for ev in shown if ev["event"] == "node") == ["10.0.0.7", "10.0.0.8"]
