@@ -12,10 +12,13 @@ from typing import Any
 import pandas as pd
 
 from grubench.analysis.frames import paired_frame, trials_frame
-from grubench.analysis.stats import ALPHA, NO_WINNER, Paired, summarise
+from grubench.analysis.stats import ALPHA, NO_WINNER, Paired, paired_test, summarise
 from grubench.store import finals_only
 
 NOT_CONVERGED, NOT_LEARNED, UNDERPOWERED = "not converged", "not learned", "underpowered"
+# Every run of both archs stopped because it reached the target: their test metrics are where
+# each stopped, not how good each can get, so the pair is compared on time to target instead.
+SOLVED = "both solved; no clear difference in time to target"
 NO_PAIRS = "no complete pairs"
 LEARN_MARGIN = 0.10  # beating the trivial predictor by less than 10% of its score is not learning
 CAPS = ("epochs", "seconds")  # stop reasons that mean the budget's cap ended training
@@ -42,6 +45,7 @@ class Answer:
     unknown: dict[str, int] = field(default_factory=dict)  # arch -> runs with no `converged`
     unknown_at_cap: int = 0  # of those, runs whose stop reason was the cap
     learned: dict[str, bool] = field(default_factory=dict)
+    compared: str = ""  # what ``paired`` compares, when not the test metric
 
 
 def learned(
@@ -122,6 +126,8 @@ def _answer(
     )
     if p is None or p.n == 0:
         return a
+    if len(stop) and stop.eq("target").all():
+        return _on_time_to_target(a, g, archs, alpha)
     better = p.winner if p.winner != NO_WINNER else _better_mean(p, archs, direction)
     a = replace(a, better=better)
     if any(a.capped.values()):
@@ -133,6 +139,17 @@ def _answer(
     if p.min_p >= alpha and p.ties < p.n:  # every pair tied: no difference, not too few
         return replace(a, reason=UNDERPOWERED)
     return replace(a, reason=NO_WINNER)
+
+
+def _on_time_to_target(a: Answer, g: pd.DataFrame, archs: tuple[str, str], alpha: float) -> Answer:
+    """Every run reached the target: seconds to target, paired by seed (none censored, so a
+    plain paired test applies); a winner only when it is significantly faster."""
+    t = g.pivot_table(index="seed", columns="arch", values="time_to_target_s").dropna()
+    p = paired_test(t[archs[0]], t[archs[1]], "min", archs, alpha)
+    what = "seconds to target"
+    if p.winner != NO_WINNER:
+        return replace(a, winner=p.winner, reason="", paired=p, compared=what, better=p.winner)
+    return replace(a, reason=SOLVED, paired=p, compared=what)
 
 
 def _first(g: pd.DataFrame, col: str) -> str | None:

@@ -70,14 +70,20 @@ def verdict_line(a: Answer) -> str:
             f"{a.better.upper()}, the better of the two, has not learned the task: its interval "
             f"does not beat the trivial {fmt(a.baseline)} by 10%{target}."
         )
-    elif a.reason == UNDERPOWERED:
+    if a.compared:
+        parts.append(
+            f"Every run stopped on reaching the target {fmt(a.target)}, so the test metric only "
+            f"says where each stopped; compared instead: {a.compared}."
+        )
+    if a.reason == UNDERPOWERED:
         parts.append(
             f"{p.n - p.ties} pairs that differ can give p ≥ {fmt(p.min_p, 2)} at best; "
             f"α = {a.alpha} needs {pairs_needed(a.alpha)}."
         )
     ratio = "" if math.isnan(p.ratio) else f" (×{fmt(p.ratio, 3)} {ci(p.ratio_lo, p.ratio_hi)})"
     parts.append(
-        f"Test {a.metric}: {x} {fmt(p.mean_a)} vs {y} {fmt(p.mean_b)}{ratio}; sign-flip "
+        f"{(a.compared or 'test ' + a.metric).capitalize()}: {x} {fmt(p.mean_a)} vs "
+        f"{y} {fmt(p.mean_b)}{ratio}; sign-flip "
         f"p = {fmt(p.p_perm, 2)} over {p.n} pairs; P({x} better) = {fmt(p.p_a_better, 2)} "
         f"{ci(p.p_a_better_lo, p.p_a_better_hi, 2)}."
     )
@@ -166,12 +172,19 @@ def lr_blocks(finals: list[dict[str, Any]], tunes: list[dict[str, Any]], out: Pa
     tf = trials_frame(tunes) if tunes else pd.DataFrame()
     counts = tf.groupby(["setting", "arch"]).size() if len(tf) else pd.Series(dtype=int)
     rows = [
-        [r.setting, r.arch, fmt(r.lr, 3), r.lr_grid or "–", int(counts.get((r.setting, r.arch), 0))]
+        [
+            r.setting,
+            r.arch,
+            fmt(r.lr, 3) + (" (grid's edge)" if _at_edge(r.lr, r.lr_grid) else ""),
+            r.lr_grid or "–",
+            int(counts.get((r.setting, r.arch), 0)),
+        ]
         for r in df.itertuples()
     ]
     note = (
         "Each arch was tuned over the same grid with the same number of trials and chose on "
-        "validation only (median over tuning seeds); tuning seeds are not the final seeds."
+        "validation only (median over tuning seeds); tuning seeds are not the final seeds. A "
+        "rate at the grid's edge means the best rate may lie beyond it: widen the grid."
     )
     blocks += [Block("p", note), table(["setting", "arch", "lr", "grid", "tuning trials"], rows)]
     for setting in dict.fromkeys(tf["setting"]) if len(tf) else []:
@@ -180,6 +193,13 @@ def lr_blocks(finals: list[dict[str, Any]], tunes: list[dict[str, Any]], out: Pa
         path = plots.save(fig, out / "plots" / f"lr-{plots.slug(setting)}.png")
         blocks.append(Block("img", str(path.relative_to(out))))
     return blocks
+
+
+def _at_edge(lr: float, grid: str) -> bool:
+    """Whether ``lr`` is the lowest or highest rate of a grid written as space-separated
+    numbers (a chosen rate there may not be the best one)."""
+    rates = [float(v) for v in str(grid or "").split()]
+    return len(rates) > 2 and lr in (min(rates), max(rates))
 
 
 MEASURES = [

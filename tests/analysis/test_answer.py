@@ -8,11 +8,13 @@ from grubench.analysis.answer import (
     NO_PAIRS,
     NOT_CONVERGED,
     NOT_LEARNED,
+    SOLVED,
     UNDERPOWERED,
     answers,
     learned,
 )
 from grubench.analysis.stats import NO_WINNER
+from grubench.outputs.sections import verdict_line
 
 GRU = [0.05, 0.06, 0.04, 0.05, 0.07, 0.05]
 LSTM = [0.10, 0.12, 0.11, 0.10, 0.13, 0.12]
@@ -113,3 +115,27 @@ def test_pairs_that_all_tie_show_no_difference_rather_than_too_few_pairs():
     a = _one(paired_records(GRU, GRU, converged=True, target=None))
     assert (a.winner, a.reason, a.better) == (None, NO_WINNER, None)
     assert a.paired.ties == 6
+
+
+def _solved(gru_secs, lstm_secs):
+    """Every run stopped on reaching the target 0.01, GRU a little further below it."""
+    recs = []
+    for seed, (g, m) in enumerate(zip(gru_secs, lstm_secs, strict=True)):
+        for arch, secs, mse in (("gru", g, 0.003), ("lstm", m, 0.006)):
+            recs.append(
+                record(arch, seed, mse, to_target=secs, stop_reason="target", converged=True)
+            )
+    return recs
+
+
+def test_when_every_run_stopped_at_the_target_the_pair_is_judged_on_time_to_target():
+    # The GRU ends further below the target in every pair (0.003 vs 0.006) but reached it no
+    # sooner: where each stopped is no win.
+    a = _one(_solved([2.0, 3.1, 2.2, 2.9, 2.5, 2.6], [2.1, 3.0, 2.3, 2.8, 2.4, 2.7]))
+    assert (a.winner, a.reason, a.compared) == (None, SOLVED, "seconds to target")
+    assert a.paired.mean_a == pytest.approx(sum([2.0, 3.1, 2.2, 2.9, 2.5, 2.6]) / 6)
+    # The LSTM reaching it sooner in every pair names it the winner.
+    a = _one(_solved([4.0, 4.2, 3.9, 4.1, 4.4, 4.0], [2.0, 2.1, 1.9, 2.2, 2.0, 2.1]))
+    assert (a.winner, a.reason) == ("lstm", "")
+    assert a.paired.p_perm == pytest.approx(2 / 64)
+    assert "compared instead: seconds to target" in verdict_line(a)

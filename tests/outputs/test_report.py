@@ -116,3 +116,17 @@ def test_new_fields_show_lr_grid_lr_curve_eval_memory_and_capped_groups(tmp_path
     assert "![lr-adding](plots/lr-adding.png)" in text
     assert (tmp_path / "run" / "plots" / "lr-adding.png").stat().st_size > 1000
     assert "<b>adding</b>: no winner (not converged)" in page.read_text()
+
+
+def test_a_rate_chosen_at_the_edge_of_its_grid_is_flagged(tmp_path):
+    from fake_records import paired_records
+
+    from grubench.outputs.sections import lr_blocks
+
+    recs = paired_records([0.05] * 3, [0.1] * 3, lr=0.02, lr_grid=[0.002, 0.006, 0.02])
+    recs += paired_records([0.05] * 3, [0.1] * 3, lr=0.006, lr_grid=[0.002, 0.006, 0.02])
+    for r in recs[6:]:
+        r["task_params"] = {"length": 20}
+    (table,) = [b for b in lr_blocks(recs, [], tmp_path) if b.kind == "table"]
+    lrs = sorted(row[2] for row in table.rows)
+    assert lrs == ["0.006", "0.006", "0.02 (grid's edge)", "0.02 (grid's edge)"]
