@@ -185,7 +185,7 @@ def cost_bars(records: list[dict[str, Any]], task: str) -> Figure:
         fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
         for ax, col, unit in (
             (axes[0], "throughput_seq_s", "training throughput (sequences/s)"),
-            (axes[1], "peak_mem_mb", "peak memory above baseline (MiB)"),
+            (axes[1], "peak_mem_mb", "peak training memory above baseline (MiB)"),
         ):
 
             def vals(lab: str, arch: str, col: str = col) -> np.ndarray:
