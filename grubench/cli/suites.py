@@ -27,10 +27,14 @@ def packaged() -> dict[str, Traversable]:
 
 
 def find_suite(suite: str) -> Path:
-    """A suite argument as a file: an existing path, else a packaged suite's name."""
+    """A suite argument as a file: an existing path; else a name in ``./tasks`` (a checkout's
+    suites, the user's own copies among them); else a packaged suite's name."""
     path = Path(suite)
     if path.exists() or suite.endswith(".toml") or "/" in suite:
         return path  # read_suite_file names what is wrong with it
+    local = Path("tasks") / f"{suite}.toml"
+    if local.is_file():
+        return local
     known = packaged()
     if suite not in known:
         raise UserError(

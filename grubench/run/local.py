@@ -33,14 +33,21 @@ TERMINAL = ("result", "failed")
 
 def spawn(trial: Trial, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
     """Start ``python -m grubench.run.worker`` for ``trial`` with its thread count pinned."""
-    threads = str(trial.threads)
+    return start_worker(trial_to_dict(trial), trial.threads, extra_env)
+
+
+def start_worker(
+    spec: dict[str, Any], threads: int, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """A worker process fed ``spec`` (a trial as JSON data; A/B runs pass another revision's,
+    which this revision's ``Trial`` may not read), its OpenMP/MKL pools pinned to ``threads``."""
     env = {
         **os.environ,
         **(extra_env or {}),
         "PYTHONUNBUFFERED": "1",
         # OpenMP/MKL pools sized like torch's, so N workers don't oversubscribe the cores.
-        "OMP_NUM_THREADS": threads,
-        "MKL_NUM_THREADS": threads,
+        "OMP_NUM_THREADS": str(threads),
+        "MKL_NUM_THREADS": str(threads),
         PARENT_ENV: str(os.getpid()),
     }
     # A session of its own: Ctrl-C reaches the parent, which decides what stops.
@@ -53,7 +60,8 @@ def spawn(trial: Trial, extra_env: dict[str, str] | None = None) -> subprocess.P
         env=env,
         start_new_session=True,
     )
-    proc.stdin.write(json.dumps(trial_to_dict(trial)))
+    assert proc.stdin is not None
+    proc.stdin.write(json.dumps(spec))
     proc.stdin.close()
     return proc
 

@@ -282,3 +282,16 @@ def test_a_missing_optional_package_names_the_extra(monkeypatch):
     assert result.stderr.strip() == (
         "error: ucr:GunPoint needs aeon, which is not installed: pip install 'grubench[real]'"
     )
+
+
+def test_a_name_finds_the_working_folders_tasks_before_the_packaged_suites(tmp_path, monkeypatch):
+    from grubench.cli.suites import find_suite
+
+    (tmp_path / "tasks").mkdir()
+    (tmp_path / "tasks" / "mine.toml").write_text('name = "mine"\n')
+    (tmp_path / "tasks" / "smoke.toml").write_text('name = "my smoke"\n')
+    monkeypatch.chdir(tmp_path)
+    assert find_suite("mine") == Path("tasks/mine.toml")
+    assert find_suite("smoke") == Path("tasks/smoke.toml")  # a copy here shadows the packaged one
+    (tmp_path / "tasks" / "smoke.toml").unlink()
+    assert find_suite("smoke").parent.name == "suites"  # none here: the packaged suite

@@ -28,8 +28,7 @@ from typing import Any
 
 from grubench.errors import UserError
 from grubench.measure.env import environment
-from grubench.run.local import worker_events
-from grubench.run.worker import PARENT_ENV
+from grubench.run.local import start_worker, worker_events
 from grubench.store import append_trial, write_run
 from grubench.studies.compare.load import Comparison, RunData, compare_runs, load_run
 from grubench.studies.compare.rows import Thresholds
@@ -140,17 +139,13 @@ def _own_packages(side: Side, repo: Path, tmp: Path) -> Side:
     return Side(side.label, side.rev, side.sha, side.root, path)
 
 
-def _env(side: Side, threads: int) -> dict[str, str]:
+def _env(side: Side) -> dict[str, str]:
+    """What makes a process run ``side``'s code."""
     return {
-        **os.environ,
         "PYTHONPATH": side.pythonpath,
         # ``python -m`` and ``-c`` put the current folder first on the path, ahead of
         # PYTHONPATH: run from a checkout, every side would import that checkout's code.
         "PYTHONSAFEPATH": "1",
-        "PYTHONUNBUFFERED": "1",
-        "OMP_NUM_THREADS": str(threads),  # as the local executor pins them
-        "MKL_NUM_THREADS": str(threads),
-        PARENT_ENV: str(os.getpid()),
     }
 
 
@@ -162,7 +157,7 @@ def expand(side: Side, source: dict[str, Any]) -> list[dict[str, Any]]:
             input=json.dumps(source),
             capture_output=True,
             text=True,
-            env=_env(side, 1),
+            env={**os.environ, **_env(side)},
         )
     if done.returncode != 0:
         lines = (done.stderr.strip() or "no output").splitlines()
@@ -178,18 +173,7 @@ def key(spec: dict[str, Any]) -> str:
 
 def run_one(side: Side, spec: dict[str, Any]) -> dict[str, Any]:
     """One trial in a fresh worker process of ``side``'s code: its record, or a failed one."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "grubench.run.worker"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_env(side, int(spec.get("threads") or 1)),
-        start_new_session=True,
-    )
-    assert proc.stdin is not None
-    proc.stdin.write(json.dumps(spec))
-    proc.stdin.close()
+    proc = start_worker(spec, int(spec.get("threads") or 1), _env(side))
     error = "the worker ended without a result"
     for event in worker_events(proc):
         if event["event"] == "result":

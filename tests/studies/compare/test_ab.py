@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -133,6 +134,9 @@ def test_a_sides_processes_import_its_checkout_not_the_current_folder(tmp_path, 
     monkeypatch.chdir(ROOT)
     code = "import grubench; print(grubench.__file__)"
     done = subprocess.run(
-        [sys.executable, "-c", code], env=ab._env(side, 1), capture_output=True, text=True
+        [sys.executable, "-c", code],
+        env={**os.environ, **ab._env(side)},
+        capture_output=True,
+        text=True,
     )
     assert done.stdout.strip() == str(tmp_path / "grubench" / "__init__.py")
