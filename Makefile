@@ -31,9 +31,9 @@ smoke: install
 test: install
 	$(VENV)/bin/pytest -q
 
-# The CI gate: the smoke suite on BASE (default HEAD, i.e. the last commit) and on the working
-# tree, trial by trial, alternated on this machine, compared pair by pair (grubench ab): exit 1 on
-# a regression. The report, JSON, chart and github-action-benchmark files land in CI_OUT.
+# The CI gate: the gate suite (tasks/gate.toml) on BASE (default HEAD, i.e. the last commit)
+# and on the working tree, trial by trial, side by side on this machine, compared pair by pair
+# (grubench ab): exit 1 on a regression. The report, JSON, chart and github-action-benchmark files land in CI_OUT.
 BASE ?= HEAD
 bench-ci: install
 	rm -rf $(CI_OUT)

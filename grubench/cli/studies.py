@@ -307,8 +307,12 @@ def _show_comparison(
 def ab(
     base: str = typer.Argument(..., help="the baseline revision: a commit, branch or tag"),
     new: str = typer.Argument(None, help="the revision to check (default: the working tree)"),
-    suite: str = typer.Option("smoke", help="suite file (or name in ./tasks) to run on both"),
-    seeds: int = typer.Option(6, help="seeds per task × arch: the pairs of the paired test"),
+    suite: str = typer.Option(
+        "gate", help="suite file (or name in ./tasks) to run on both; gate: fixed work per trial"
+    ),
+    seeds: int = typer.Option(
+        None, help="seeds per task × arch, the pairs of the paired test (default: the suite's)"
+    ),
     out: Path = typer.Option(None, help="results folder (default results/ab-TIME)"),
     together: bool = typer.Option(
         True,

@@ -90,6 +90,32 @@ def test_pairs_alternate_sides_and_unpaired_trials_are_named(tmp_path, monkeypat
     assert info["ab"] is True and info["environment"]["git_sha"] == "abc"
 
 
+def test_ab_runs_the_gate_suite_by_default_with_its_seeds_and_fixed_work(tmp_path, monkeypatch):
+    from grubench.run.plan import plan_new
+
+    got = {}
+
+    def fake_run_ab(repo, base, new, source, out, th, on_trial, together):
+        got["source"] = source
+        raise UserError("stopped here")
+
+    monkeypatch.setattr(ab, "run_ab", fake_run_ab)
+    monkeypatch.chdir(ROOT)
+    r = CliRunner().invoke(app, ["ab", "HEAD", "--out", str(tmp_path / "x")])
+    assert r.exit_code == 2 and r.output.strip() == "error: stopped here"
+    source = got["source"]
+    assert source["name"] == "gate" and source["seeds"] == 6 and source["workers"] == 1
+    trials = plan_new(source, tmp_path / "plan").trials
+    assert sorted({t.arch for t in trials}) == ["gru", "lstm"] and len(trials) == 12
+    # Both sides of a pair do the same steps: no early stop can end a gate trial.
+    assert {(t.budget.epochs, t.budget.patience, t.budget.target) for t in trials} == {
+        (8, 8, None)
+    }
+    assert {t.threads for t in trials} == {1}
+    r = CliRunner().invoke(app, ["ab", "HEAD", "--seeds", "3", "--out", str(tmp_path / "y")])
+    assert got["source"]["seeds"] == 3
+
+
 @pytest.mark.slow
 def test_ab_of_two_commits_flags_a_slower_training_step(tmp_path, monkeypatch):
     # A repository of this code, then a commit whose training step sleeps 50 ms per batch:
