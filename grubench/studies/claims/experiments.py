@@ -12,7 +12,7 @@ from typing import Any
 from grubench.errors import UnavailableTask, UserError
 from grubench.run import plan as runs
 from grubench.run.local import Sink
-from grubench.store import RUN, TRIALS, read_run
+from grubench.store import RUN, TRIALS, read_run, read_trials
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,8 @@ class Outcome:
     folder: Path
     records: tuple[dict[str, Any], ...] = ()
     error: str | None = None
-    ran: int = 0  # trials run now (the rest were reused)
+    ran: int = 0  # trials run now, tuning included
+    stored: int = 0  # trials in the folder afterwards, tuning included (stored - ran: reused)
 
 
 def plan(sweep: Sweep, folder: Path) -> runs.Plan:
@@ -139,5 +140,6 @@ def run_sweep(sweep: Sweep, folder: Path, on_event: Sink, execute: bool = True) 
     if execute and p.todo:
         runs.start(p)
         runs.execute(p, on_event)
-    records = tuple(runs.finish(folder, report=False)[0]) if (folder / TRIALS).exists() else ()
-    return Outcome(sweep, folder, records, ran=len(p.todo) if execute else 0)
+    stored = len(read_trials(folder)[0]) if (folder / TRIALS).exists() else 0
+    records = tuple(runs.finish(folder, report=False)[0]) if stored else ()
+    return Outcome(sweep, folder, records, ran=len(p.todo) if execute else 0, stored=stored)

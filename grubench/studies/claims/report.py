@@ -244,5 +244,5 @@ def summary_line(result: ClaimsResult) -> dict[str, Any]:
     """Counts for the CLI's closing line."""
     trained = [o for o in result.outcomes.values() if isinstance(o, Outcome)]
     ran = sum(o.ran for o in trained)
-    total = sum(len(o.records) for o in trained)
-    return {"ran": ran, "reused": total - ran, "folder": result.folder}
+    stored = sum(o.stored for o in trained)
+    return {"ran": ran, "reused": stored - ran, "folder": result.folder}

@@ -53,13 +53,14 @@ def test_finished_trials_are_reused_on_the_second_call(tmp_path: Path):
     first = run_sweep(one, tmp_path / "tiny", events.append)
     # each arch: one tuning trial per learning rate of the grid, then its final trial
     assert first.ran == 2 * (len(one.lr_grid) + 1) and len(first.records) == 2
+    assert first.stored == first.ran  # tuning trials are stored too; nothing was reused
     assert {r["status"] for r in first.records} == {"ok"}
     assert {(r["arch"], r["task_params"]["n_train"]) for r in first.records} == {
         ("gru", 32),
         ("lstm", 32),
     }
     again = run_sweep(one, tmp_path / "tiny", events.append)
-    assert again.ran == 0 and len(again.records) == 2
+    assert again.ran == 0 and len(again.records) == 2 and again.stored == first.stored
     assert [e["event"] for e in events].count("finish") == first.ran
     unrun = run_sweep(one, tmp_path / "fresh", events.append, execute=False)
     assert unrun.records == () and unrun.error is None

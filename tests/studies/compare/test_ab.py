@@ -108,9 +108,7 @@ def test_ab_runs_the_gate_suite_by_default_with_its_seeds_and_fixed_work(tmp_pat
     trials = plan_new(source, tmp_path / "plan").trials
     assert sorted({t.arch for t in trials}) == ["gru", "lstm"] and len(trials) == 12
     # Both sides of a pair do the same steps: no early stop can end a gate trial.
-    assert {(t.budget.epochs, t.budget.patience, t.budget.target) for t in trials} == {
-        (8, 8, None)
-    }
+    assert {(t.budget.epochs, t.budget.patience, t.budget.target) for t in trials} == {(8, 8, None)}
     assert {t.threads for t in trials} == {1}
     r = CliRunner().invoke(app, ["ab", "HEAD", "--seeds", "3", "--out", str(tmp_path / "y")])
     assert got["source"]["seeds"] == 3
