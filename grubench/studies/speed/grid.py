@@ -5,7 +5,7 @@ torch's shipped kernels (oneDNN fuses nn.LSTM on CPU), the same kernels with one
 Python loop for both cells (gru-seed against lstm-seed); CUDA/cuDNN is added where a GPU is.
 Points run serially, one torch thread, on the thread's CPU clock, GRU and LSTM interleaved.
 
-    python -m grubench.studies.speed.grid --out docs/claims/timing [--quick]
+    python -m grubench.studies.speed.grid --out results/grid [--quick]
 """
 
 from __future__ import annotations
