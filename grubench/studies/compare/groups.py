@@ -124,8 +124,9 @@ def epoch_time(r: dict[str, Any]) -> float | None:
 
     Whatever else runs on the machine (another process, the hypervisor, a page fault) only ever
     adds time, so the least-disturbed epoch is the steadiest estimate of the code's own cost
-    (Chen & Revels 2016, "Robust benchmarking in noisy environments"). Measured here on A/B
-    pairs of the gate suite: the spread of pair log-ratios fell from 0.17 (medians) to 0.03.
+    (Chen & Revels 2016, "Robust benchmarking in noisy environments"). Over 60 same-code A/B
+    pairs of the gate suite here, the spread of the pairs' log-ratios was 0.07 (GRU) and 0.12
+    (LSTM) with fastest epochs, 0.09 and 0.16 with medians (docs/ci.md).
     A change that slows only some epochs is missed by it; every training epoch here does the
     same work."""
     times = [h["epoch_seconds"] for h in _hist(r)]
