@@ -76,7 +76,15 @@ def start_cli(args: list[str], **env: str) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
+        # As a terminal's foreground job gets it: SIGINT at its default. A test run started in
+        # the background of a non-interactive shell (`cmd &`, nohup) inherits SIGINT ignored,
+        # and the child would then never see the Ctrl-C the test sends.
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for_lines(out: Path, n: int, proc: subprocess.Popen, timeout: float = 120) -> int:
