@@ -12,7 +12,7 @@ from typing import Any
 from grubench.errors import UnavailableTask, UserError
 from grubench.run import plan as runs
 from grubench.run.local import Sink
-from grubench.store import RUN, TRIALS, read_run, read_trials
+from grubench.store import RUN, TRIALS, read_run
 
 
 @dataclass(frozen=True)
@@ -140,6 +140,7 @@ def run_sweep(sweep: Sweep, folder: Path, on_event: Sink, execute: bool = True) 
     if execute and p.todo:
         runs.start(p)
         runs.execute(p, on_event)
-    stored = len(read_trials(folder)[0]) if (folder / TRIALS).exists() else 0
+    # The latest record per trial, as finish counts them: a retried trial's lines are one trial.
+    stored = len(runs.results(folder)) if (folder / TRIALS).exists() else 0
     records = tuple(runs.finish(folder, report=False)[0]) if stored else ()
     return Outcome(sweep, folder, records, ran=len(p.todo) if execute else 0, stored=stored)
