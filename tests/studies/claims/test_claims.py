@@ -166,3 +166,17 @@ def test_every_claim_has_a_rule_and_full_mode_scales_the_quick_experiments():
     assert all(full[n].seconds > quick[n].seconds for n in quick)
     assert all(full[n].values == quick[n].values for n in ("long-adding", "long-copy"))
     assert all(dict(s.fixed)["subset"] == "seed" for n, s in full.items() if n.startswith("data"))
+
+
+def test_both_modes_are_the_experiments_whose_results_are_committed():
+    # A change to a full-mode definition must go with a re-run: the committed outputs (and the
+    # README row made from them) would otherwise describe another experiment, and resuming
+    # results/claims/full would refuse the folder.
+    import json
+    from pathlib import Path
+
+    claims = Path(__file__).resolve().parents[3] / "docs" / "claims"
+    for mode in ("quick", "full"):
+        for name, sweep in sweeps(mode == "quick").items():
+            ran = json.loads((claims / mode / name / "run.json").read_text())["suite_source"]
+            assert sweep.source() == ran, (mode, name)
