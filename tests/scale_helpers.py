@@ -14,6 +14,7 @@ from typing import Any
 import psutil
 
 from grubench.run import plan as runs
+from grubench.run.worker import TRIAL_NAME
 
 # One thread per trial: CPU training is then bit-for-bit deterministic per seed.
 TINY: dict[str, Any] = {
@@ -97,8 +98,17 @@ def wait_for_lines(out: Path, n: int, proc: subprocess.Popen, timeout: float = 1
     return len(lines(out))
 
 
+def is_trial(p: psutil.Process) -> bool:
+    """A trial's process: forked from the fork server (named by the worker) or a cold one."""
+    try:
+        return p.name() == TRIAL_NAME.decode() or "grubench.run.worker" in p.cmdline()
+    except psutil.NoSuchProcess:
+        return False
+
+
 def workers_of(proc: subprocess.Popen) -> list[psutil.Process]:
-    return [p for p in psutil.Process(proc.pid).children() if "grubench.run.worker" in p.cmdline()]
+    """The trial processes under ``proc`` (a forked trial is a child of the fork server)."""
+    return [p for p in psutil.Process(proc.pid).children(recursive=True) if is_trial(p)]
 
 
 def kill(proc: subprocess.Popen, sig: signal.Signals) -> tuple[int, str, str]:

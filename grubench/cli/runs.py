@@ -178,7 +178,7 @@ def _execute(plan, how, skip_bad_lines: bool, as_json: bool) -> int:  # noqa: AN
     _prepare(plan)
     try:
         with TrialProgress(len(plan.trials), skipped) as shown:
-            runs.execute(plan, shown.on_event, shown.on_record, executor=how)
+            efficiency = runs.execute(plan, shown.on_event, shown.on_record, executor=how)
     except KeyboardInterrupt:
         err.print(
             f"interrupted: finished trials are saved; continue with "
@@ -195,6 +195,7 @@ def _execute(plan, how, skip_bad_lines: bool, as_json: bool) -> int:  # noqa: AN
                 "counts": _counts(records),
                 "summary": table.to_dict(orient="records"),
                 "problems": [_problem(r) for r in records if r["status"] != "ok"],
+                "efficiency": efficiency.as_dict(),
             }
         )
     else:
@@ -208,6 +209,8 @@ def _execute(plan, how, skip_bad_lines: bool, as_json: bool) -> int:  # noqa: AN
         markup=False,
         highlight=False,
     )
+    # The closing line a user reads: how much of the workers' time went into training.
+    err.print(efficiency.line(), markup=False, highlight=False)
     if failed:
         err.print(
             f"{len(failed)} trial(s) failed: grubench status {plan.out}; retry them with "

@@ -30,6 +30,12 @@ GEMM_N = 256  # 2·N³ ≈ 34 MFLOP: a fraction of a millisecond on one modern c
 BLOCK = 24
 WARMUP = 2
 REPEATS = 11
+# A trial's own probes, before and after its training: 5 blocks each after one warm-up block
+# (about 60 ms on one Zen 2 core, against 300 ms for both at the run's 11), because they are
+# paid by every trial; the trial's figure is the geometric mean of the two medians, so ten
+# blocks stand behind it.
+TRIAL_REPEATS = 5
+TRIAL_WARMUP = 1
 
 
 def gemm_operands(m: int, k: int, n: int, device: str = "cpu") -> tuple[torch.Tensor, ...]:
@@ -79,10 +85,15 @@ def time_gemm(
 
 
 def gemm_probe(
-    threads: int, n: int = GEMM_N, block: int = BLOCK, repeats: int = REPEATS
+    threads: int,
+    n: int = GEMM_N,
+    block: int = BLOCK,
+    repeats: int = REPEATS,
+    warmup: int = WARMUP,
 ) -> dict[str, float | int]:
     """Median seconds per n×n float32 matmul on ``threads`` threads, from ``repeats`` blocks
-    of ``block`` (with the blocks' IQR) and from the single matmuls; GFLOP/s of the blocks."""
+    of ``block`` after ``warmup`` blocks (with the blocks' IQR) and from the single matmuls;
+    GFLOP/s of the blocks."""
     import torch  # here, not at the top: compare reads probes without loading torch
 
     before = torch.get_num_threads()
@@ -93,7 +104,7 @@ def gemm_probe(
             "cpu",
             lambda s, _: "done" if len(s) >= repeats * block else None,
             number=1,
-            warmup=WARMUP * block,
+            warmup=warmup * block,
             allocate=True,
         )
     finally:

@@ -3,20 +3,31 @@
 Every executor (local here, Ray in ray_exec.py) turns a trial into a stream of the worker's
 events that ends in exactly one ``result`` or ``failed``; ``drive`` runs the streams, a few at
 a time, and hands records and progress events to the caller the same way for all of them.
+
+A trial's process is forked from a fork server that has imported torch and grubench once
+(``multiprocessing``'s forkserver, preloading ``grubench.run.warm``): the trial still has a
+fresh process of its own, without paying a Python start and ``import torch`` each time.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
+import multiprocessing.context
 import os
 import queue
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from multiprocessing import forkserver, popen_forkserver
+from multiprocessing import spawn as mp_spawn
+from pathlib import Path
 from typing import IO, Any
 
 from grubench.config import Trial, trial_to_dict
@@ -29,25 +40,148 @@ Event = dict[str, Any]
 # Starts trial ``index`` feeding its events into the queue; returns how to stop it.
 Launch = Callable[[int, Trial, queue.Queue], Callable[[], None]]
 TERMINAL = ("result", "failed")
+PRELOAD = ["grubench.run.warm"]
+_lock = threading.RLock()
 
 
-def spawn(trial: Trial, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
-    """Start ``python -m grubench.run.worker`` for ``trial`` with its thread count pinned."""
-    return start_worker(trial_to_dict(trial), trial.threads, extra_env)
+def thread_env(threads: int) -> dict[str, str]:
+    """OpenMP/MKL pools sized like torch's, so N workers don't oversubscribe the cores."""
+    return {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+
+
+@contextmanager
+def _environ(extra: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _without_main(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v for k, v in data.items() if k not in ("init_main_from_path", "init_main_from_name")
+    }
+
+
+class _Popen(popen_forkserver.Popen):
+    """The fork server's Popen, less the main module. multiprocessing re-runs the parent's
+    ``__main__`` in every child (here the CLI script, pytest or a Ray worker), which would cost
+    each trial an import of the CLI and could start work of its own; a trial needs only what
+    the server preloaded and its target's module."""
+
+    def _launch(self, process_obj: Any) -> None:
+        real = mp_spawn.get_preparation_data
+        with _lock:
+            mp_spawn.get_preparation_data = lambda name: _without_main(real(name))
+            try:
+                super()._launch(process_obj)
+            finally:
+                mp_spawn.get_preparation_data = real
+
+
+class TrialProcess(multiprocessing.context.ForkServerProcess):
+    """A trial's process, forked from the warm server."""
+
+    @staticmethod
+    def _Popen(process_obj: Any) -> _Popen:  # noqa: N802  (multiprocessing's name)
+        return _Popen(process_obj)
+
+
+def start_fork_server(threads: int = 1) -> None:
+    """Start this process's fork server if it is not running (with ``threads`` as the
+    OpenMP/MKL default it reads at start-up; each trial still sets its own)."""
+    with _lock:
+        forkserver.set_forkserver_preload(PRELOAD)
+        with _environ(thread_env(threads)):
+            forkserver.ensure_running()
+
+
+class Forked:
+    """A trial running in a child of the fork server: its events, and how to stop it."""
+
+    def __init__(
+        self,
+        spec: dict[str, Any],
+        threads: int,
+        env: dict[str, str] | None = None,
+        cache: str | None = None,
+    ) -> None:
+        from grubench.run.worker import forked
+
+        start_fork_server(threads)
+        self.log = tempfile.NamedTemporaryFile(
+            prefix="grubench-trial-", suffix=".log", delete=False
+        )
+        self.log.close()
+        recv, send = multiprocessing.Pipe(duplex=False)
+        # The runner's environment and folder as they are now, as a cold worker would get them
+        # (the server holds those of its own start, which a later run may have changed).
+        child_env = {
+            **os.environ,
+            **(env or {}),
+            **thread_env(threads),
+            PARENT_ENV: str(os.getpid()),
+        }
+        self.proc = TrialProcess(
+            target=forked, args=(spec, send, self.log.name, child_env, os.getcwd(), cache)
+        )
+        self.proc.start()
+        send.close()  # the child holds the only writer: its exit ends the stream
+        self.recv = recv
+
+    def events(self) -> Iterator[Event]:
+        """The child's events, then ``failed`` with the reason if it gave none."""
+        ended = False
+        try:
+            while True:
+                try:
+                    event = json.loads(self.recv.recv_bytes())
+                except (EOFError, OSError):
+                    break
+                ended = ended or event["event"] in TERMINAL
+                yield event
+            self.proc.join()
+            if not ended:
+                yield {"event": "failed", "error": crash_reason(self.proc.exitcode, self._tail())}
+        finally:
+            self.recv.close()
+            Path(self.log.name).unlink(missing_ok=True)
+
+    def _tail(self) -> list[str]:
+        try:
+            return Path(self.log.name).read_text(errors="replace").splitlines()[-20:]
+        except OSError:
+            return []
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.join()
+
+
+def spawn(
+    trial: Trial, extra_env: dict[str, str] | None = None, cache: str | None = None
+) -> Forked:
+    """Fork ``trial``'s process from the warm server, its thread count pinned."""
+    return Forked(trial_to_dict(trial), trial.threads, extra_env, cache)
 
 
 def start_worker(
     spec: dict[str, Any], threads: int, extra_env: dict[str, str] | None = None
 ) -> subprocess.Popen:
-    """A worker process fed ``spec`` (a trial as JSON data; A/B runs pass another revision's,
-    which this revision's ``Trial`` may not read), its OpenMP/MKL pools pinned to ``threads``."""
+    """A cold worker process (``python -m grubench.run.worker``) fed ``spec`` (a trial as JSON
+    data; A/B runs pass another revision's, which this revision's ``Trial`` may not read, and
+    whose code a fork server of this revision cannot run), its pools pinned to ``threads``."""
     env = {
         **os.environ,
         **(extra_env or {}),
         "PYTHONUNBUFFERED": "1",
-        # OpenMP/MKL pools sized like torch's, so N workers don't oversubscribe the cores.
-        "OMP_NUM_THREADS": str(threads),
-        "MKL_NUM_THREADS": str(threads),
+        **thread_env(threads),
         PARENT_ENV: str(os.getpid()),
     }
     # A session of its own: Ctrl-C reaches the parent, which decides what stops.
@@ -171,17 +305,19 @@ def drive(
         raise
 
 
-def _launch_local(index: int, trial: Trial, events: queue.Queue) -> Callable[[], None]:
-    proc = spawn(trial)
-    feed(index, worker_events(proc), events)
+def run_local(
+    trials: list[Trial],
+    workers: int,
+    on_record: RecordSink,
+    on_event: Sink,
+    cache: str | None = None,
+) -> None:
+    """Run every trial in its own process on this machine, ``workers`` at once; ``cache``: a
+    folder where the trials of one (task, parameters, seed) share the data they build."""
 
-    def stop() -> None:
-        proc.kill()
-        proc.wait()
+    def launch(index: int, trial: Trial, events: queue.Queue) -> Callable[[], None]:
+        worker = spawn(trial, cache=cache)
+        feed(index, worker.events(), events)
+        return worker.kill
 
-    return stop
-
-
-def run_local(trials: list[Trial], workers: int, on_record: RecordSink, on_event: Sink) -> None:
-    """Run every trial in its own process on this machine, ``workers`` at once."""
-    drive(trials, workers, _launch_local, on_record, on_event)
+    drive(trials, workers, launch, on_record, on_event)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
+import statistics
+import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -183,48 +187,132 @@ def _known_ids(plan: Plan) -> list[str]:
     return [t.id for t in plan.trials if plan.settled or t.role == "tune"]
 
 
+@dataclass(frozen=True)
+class Efficiency:
+    """How much of the workers' time went into training, over this invocation's trials: the
+    sum of their training seconds over (workers × the span from the first trial's start to the
+    last one's end). What is not training is process start, data, warm-up, probes, validation,
+    the test pass, latency, and workers idle at the tuning barrier or the tail."""
+
+    trials: int
+    workers: int
+    train_seconds: float
+    wall_seconds: float
+    setup_median_s: float | None  # in-process seconds before the first epoch, median
+
+    @property
+    def ratio(self) -> float | None:
+        span = self.workers * self.wall_seconds
+        return self.train_seconds / span if span > 0 else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "ratio": self.ratio}
+
+    def line(self) -> str:
+        if self.ratio is None:
+            return "efficiency: no trial ran"
+        setup = (
+            f"; set-up median {self.setup_median_s:.2f} s a trial"
+            if self.setup_median_s is not None
+            else ""
+        )
+        return (
+            f"efficiency: {self.ratio:.2f} of worker time training ({self.train_seconds:.0f} s "
+            f"over {self.workers} workers × {self.wall_seconds:.0f} s, {self.trials} trials{setup})"
+        )
+
+
+class _Clock:
+    """Watches the events and records of an execution for its Efficiency."""
+
+    def __init__(self) -> None:
+        self.first: float | None = None
+        self.last: float | None = None
+        self.train = 0.0
+        self.setups: list[float] = []
+        self.trials = 0
+        self.slots = 1
+
+    def event(self, ev: dict[str, Any]) -> None:
+        now = time.time()
+        if ev.get("event") == "start" and self.first is None:
+            self.first = now
+        elif ev.get("event") == "finish":
+            self.last = now
+
+    def record(self, rec: TrialResult) -> None:
+        self.trials += 1
+        self.train += rec.train_seconds or 0.0
+        if rec.setup_seconds is not None:
+            self.setups.append(rec.setup_seconds)
+
+    def result(self) -> Efficiency:
+        wall = (self.last - self.first) if self.first and self.last else 0.0
+        setup = statistics.median(self.setups) if self.setups else None
+        return Efficiency(self.trials, self.slots, self.train, wall, setup)
+
+
 def execute(
     plan: Plan,
     on_event: Sink,
     on_record: RecordSink | None = None,
     executor: Executor = Executor(),
-) -> None:
+) -> Efficiency:
     """Run what is left, appending each result as it lands (an interrupt loses only trials in
-    flight): the tuning trials first, then the final trials at the rates they chose."""
+    flight): the tuning trials first, then the final trials at the rates they chose. The data
+    of each (task, parameters, seed) are built once and shared by its trials (a temporary
+    folder, removed at the end). Returns the run's Efficiency, also written to run.json."""
+    clock = _Clock()
 
     def record(rec: TrialResult) -> None:
         append_trial(plan.out, rec)
+        clock.record(rec)
         if on_record:
             on_record(rec)
+
+    def event(ev: dict[str, Any]) -> None:
+        clock.event(ev)
+        on_event(ev)
+
+    cache = tempfile.mkdtemp(prefix="grubench-data-")
 
     def run(trials: list[Trial]) -> None:
         if executor.kind == "ray":
             from grubench.run.ray_exec import run_ray
 
-            run_ray(trials, record, on_event, executor.address, plan.suite.serial)
+            clock.slots = run_ray(trials, record, event, executor.address, plan.suite.serial, cache)
         else:
-            run_local(trials, plan.suite.parallel, record, on_event)
+            clock.slots = plan.suite.parallel
+            run_local(trials, plan.suite.parallel, record, event, cache)
 
-    run([t for t in plan.todo if t.role == "tune"])
-    info = read_run(plan.out)
-    records = read_trials(plan.out)[0] if (plan.out / TRIALS).exists() else []
-    if plan.suite.tune is not None:
-        # Failed tuning trials count as the worst score; --resume would retry them first.
-        by_id = {r["trial_id"]: r for r in latest_per_trial(records)}
-        choices = choose(plan.suite, by_id)
-        info["tuning"] = tune_json(choices)
-        finals = plan.suite.trials({key: c.lr for key, c in choices.items()})
-        info["trial_ids"] = [t.id for t in tuning_trials(plan.suite) + finals]
-    else:
-        finals = plan.suite.trials()
-    write_run(plan.out, info)
-    done = {r["trial_id"] for r in latest_per_trial(records) if r["status"] in FINAL}
-    run([t for t in finals if t.id not in done])
+    try:
+        run([t for t in plan.todo if t.role == "tune"])
+        info = read_run(plan.out)
+        records = read_trials(plan.out)[0] if (plan.out / TRIALS).exists() else []
+        if plan.suite.tune is not None:
+            # Failed tuning trials count as the worst score; --resume would retry them first.
+            by_id = {r["trial_id"]: r for r in latest_per_trial(records)}
+            choices = choose(plan.suite, by_id)
+            info["tuning"] = tune_json(choices)
+            finals = plan.suite.trials({key: c.lr for key, c in choices.items()})
+            info["trial_ids"] = [t.id for t in tuning_trials(plan.suite) + finals]
+        else:
+            finals = plan.suite.trials()
+        write_run(plan.out, info)
+        done = {r["trial_id"] for r in latest_per_trial(records) if r["status"] in FINAL}
+        run([t for t in finals if t.id not in done])
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
     # The probe again once the trials are done: with the start's, it brackets the run, so a
     # machine whose speed drifted (other load on a shared runner) is seen and averaged.
+    efficiency = clock.result()
     info = read_run(plan.out)
     info["probe_end"] = measure_probe(plan.trials[0].threads)
+    if info.get("efficiency"):  # a resumed run: each invocation's figure is kept
+        info["efficiency_earlier"] = info.get("efficiency_earlier", []) + [info["efficiency"]]
+    info["efficiency"] = efficiency.as_dict()
     write_run(plan.out, info)
+    return efficiency
 
 
 def finish(

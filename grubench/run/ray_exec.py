@@ -1,9 +1,11 @@
 """Run trials as Ray tasks on a cluster (or a local Ray instance), with the local event protocol.
 
-Each trial is one Ray task that asks for ``threads`` CPUs (and a GPU for cuda) and runs the same
-``python -m grubench.run.worker`` as the local executor in a fresh subprocess, so its peak memory is
-its own. The task is a Ray generator: the worker's events stream back as they happen, after a
-first event naming the node it runs on (shown while it runs, and kept as the record's ``node``).
+Each trial is one Ray task that asks for ``threads`` CPUs (and a GPU for cuda) and runs the trial
+the way the local executor does: in a fresh process forked from a fork server that has imported
+torch once (one server per Ray worker process, which Ray reuses across tasks), so its peak memory
+is its own and the start-up is paid once per Ray worker, not once per trial.
+The task is a Ray generator: the worker's events stream back as they happen, after a first event
+naming the node it runs on (shown while it runs, and kept as the record's ``node``).
 """
 
 from __future__ import annotations
@@ -15,16 +17,19 @@ from typing import Any
 
 from grubench.config import Trial, trial_from_dict, trial_to_dict
 from grubench.errors import UserError
-from grubench.run.local import Event, RecordSink, Sink, drive, feed, spawn, worker_events
+from grubench.run.local import Event, RecordSink, Sink, drive, feed, spawn
 from grubench.run.ray_connect import connect
 
 
-def trial_stream(spec: dict[str, Any], env: dict[str, str]) -> Iterator[Event]:
-    """The body of a trial's Ray task: which node Ray chose, then the worker's events."""
+def trial_stream(
+    spec: dict[str, Any], env: dict[str, str], cache: str | None = None
+) -> Iterator[Event]:
+    """The body of a trial's Ray task: which node Ray chose, then the worker's events.
+    ``cache``: the run's data folder, made on each node that needs it."""
     import ray
 
     yield {"event": "node", "node_id": ray.get_runtime_context().get_node_id()}
-    yield from worker_events(spawn(trial_from_dict(spec), env))
+    yield from spawn(trial_from_dict(spec), env, cache).events()
 
 
 class NodeNames:
@@ -85,8 +90,10 @@ def run_ray(
     on_event: Sink,
     address: str | None = None,
     serial: bool = False,
-) -> None:
-    """Run every trial as a Ray task; records and events arrive as they do from run_local."""
+    cache: str | None = None,
+) -> int:
+    """Run every trial as a Ray task; records and events arrive as they do from run_local.
+    Returns how many trials it kept in flight."""
     started = connect(address)
     import ray
 
@@ -103,11 +110,13 @@ def run_ray(
                 **resources(trial),
                 max_retries=0,  # a failed trial is recorded; --resume decides to try again
                 name=f"grubench {trial.task} {trial.arch} seed {trial.seed}",
-            ).remote(trial_to_dict(trial), env)
+            ).remote(trial_to_dict(trial), env, cache)
             feed(index, (names.named(ray.get(ref)) for ref in gen), events)
             return lambda: ray.cancel(gen, force=True)
 
-        drive(trials, in_flight(trials, cluster, serial), launch, on_record, on_event)
+        slots = in_flight(trials, cluster, serial)
+        drive(trials, slots, launch, on_record, on_event)
+        return slots
     finally:
         if started:
             ray.shutdown()

@@ -70,6 +70,10 @@ class TrialResult:
     stop_reason: str | None = None  # patience, target, epochs, seconds, diverged
     converged: bool | None = None  # None: unknown (a failed trial, or an older record)
     train_seconds: float | None = None
+    # In-process seconds before the first epoch (data, model, warm-up, probe, memory baseline)
+    # and in validation passes between epochs: the trial's overhead around its training.
+    setup_seconds: float | None = None
+    eval_seconds: float | None = None
     seconds_per_epoch: float | None = None
     throughput_seq_s: float | None = None
     infer_latency_ms: float | None = None

@@ -22,12 +22,13 @@ from torch import nn
 from grubench.config import OPTIMIZERS, Trial, trial_to_dict
 from grubench.measure.clocks import median_time, sync
 from grubench.measure.memory import release_free_memory
-from grubench.measure.probe import gemm_probe, trial_probe
+from grubench.measure.probe import TRIAL_REPEATS, TRIAL_WARMUP, gemm_probe, trial_probe
 from grubench.models.model import SeqModel, count_params
 from grubench.models.registry import get_arch
 from grubench.models.sizing import flops_per_step, match_hidden, params_recurrent, params_total
 from grubench.tasks import get_task, resolve_params
 from grubench.tasks.base import Split, TaskData, TaskDef, better, generator, improved, reached
+from grubench.tasks.shared import build_shared
 from grubench.trial.peaks import MIB, Peaks
 from grubench.trial.result import CONVERGED_STOPS, TrialResult
 from grubench.trial.stream import first_batch, one_sequence, sequences_per_epoch, train_stream_epoch
@@ -129,6 +130,7 @@ class Fit:
     best_epoch: int = 0
     best_state: dict[str, torch.Tensor] | None = None
     train_seconds: float = 0.0
+    eval_seconds: float = 0.0  # validation passes between epochs
     to_target: tuple[float | None, int | None] = (None, None)  # seconds, epoch
     stop_reason: str = "epochs"
     diverged_reason: str | None = None
@@ -162,8 +164,10 @@ def fit(
         sync(trial.device)
         epoch_seconds = time.perf_counter() - t0
         f.train_seconds += epoch_seconds
+        t1 = time.perf_counter()
         with peaks.window("eval"):
             metrics = task.evaluate(forward_split(model, data.val), data.val)
+        f.eval_seconds += time.perf_counter() - t1
         value = metrics[task.val_key]
         if not math.isfinite(value):
             f.diverged_reason = f"non-finite validation {task.val_key} at epoch {epoch}"
@@ -217,12 +221,18 @@ def fit(
     return f
 
 
-def run_trial(trial: Trial, on_event: Event | None = None) -> TrialResult:
-    """Train and measure one trial; returns its result record."""
+def own_probe(trial: Trial) -> dict[str, float | int]:
+    """The machine-speed probe a trial takes before and after its training."""
+    return gemm_probe(trial.threads, repeats=TRIAL_REPEATS, warmup=TRIAL_WARMUP)
+
+
+def run_trial(trial: Trial, on_event: Event | None = None, cache: str | None = None) -> TrialResult:
+    """Train and measure one trial; returns its result record. ``cache``: a folder where the
+    trials of one (task, parameters, seed) share the data the first of them built."""
     started = time.perf_counter()
     torch.set_num_threads(trial.threads)
     task = get_task(trial.task)
-    data = task.build(resolve_params(task, dict(trial.task_params)), trial.seed)
+    data = build_shared(task, resolve_params(task, dict(trial.task_params)), trial.seed, cache)
     I, O = data.input_size, data.output_size  # noqa: E741
     hidden = match_hidden([trial.arch], trial.match, I, trial.hidden, trial.layers, O)[trial.arch]
     torch.manual_seed(trial.seed)  # the initial weights; the data have generators of their own
@@ -238,9 +248,10 @@ def run_trial(trial: Trial, on_event: Event | None = None) -> TrialResult:
     _warm_up(model, task, data, trial)
     # The speed probe in this process, under whatever else the machine runs, before and after
     # training: compare normalises this trial's times by it (see grubench.measure.probe).
-    probe_start = gemm_probe(trial.threads) if trial.device == "cpu" else None
+    probe_start = own_probe(trial) if trial.device == "cpu" else None
     peaks = Peaks(trial.device)
     target = trial.budget.target if trial.budget.target is not None else task.target
+    setup_seconds = time.perf_counter() - started
     f = fit(model, task, data, trial, target, peaks, on_event, started)
     test_metrics: dict[str, float] = {}
     if f.best_state is not None:
@@ -248,7 +259,7 @@ def run_trial(trial: Trial, on_event: Event | None = None) -> TrialResult:
         with peaks.window("eval"):
             test_metrics = task.evaluate(forward_split(model, data.test), data.test)
 
-    probe = trial_probe(probe_start, gemm_probe(trial.threads)) if probe_start else None
+    probe = trial_probe(probe_start, own_probe(trial)) if probe_start else None
     one = one_sequence(data)
     latency, latency_iqr = median_time(lambda: forward_split(model, one), trial.device)
     epochs_run = len(f.history)
@@ -280,6 +291,8 @@ def run_trial(trial: Trial, on_event: Event | None = None) -> TrialResult:
         stop_reason=f.stop_reason,
         converged=f.stop_reason in CONVERGED_STOPS,
         train_seconds=f.train_seconds,
+        setup_seconds=setup_seconds,
+        eval_seconds=f.eval_seconds,
         seconds_per_epoch=statistics.median(seconds) if seconds else None,
         throughput_seq_s=(
             sequences_per_epoch(data, trial) * epochs_run / f.train_seconds

@@ -135,6 +135,9 @@ def test_results_go_to_stdout_and_progress_to_stderr(failed_run):
     assert sum("failed: RuntimeError: injected crash" in line for line in lines) == 2
     assert sum(": ok, test mse " in line for line in lines) == 2
     assert "\x1b[" not in proc.stderr  # no live bars or colour codes in a log
+    # The closing lines say how much of the workers' time went into training.
+    assert "efficiency: " in proc.stderr and " of worker time training (" in proc.stderr
+    assert 0 < summary["efficiency"]["ratio"] < 1 and summary["efficiency"]["trials"] == 4
 
 
 def test_trials_csv_and_history_csv_are_flat(failed_run):

@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 import pytest
 from ray_cluster import HEAD_PORT, LoopbackCluster, NoNamespace
-from scale_helpers import lines, metrics, run_in_process
+from scale_helpers import is_trial, lines, metrics, run_in_process
 
 from grubench.config import read_suite_file
 from grubench.run import plan as runs
@@ -147,11 +147,8 @@ def trial_on(cluster: LoopbackCluster, node: str, timeout: float = 300) -> psuti
     while time.monotonic() < deadline:
         root = psutil.Process(cluster.nodes[node].pid)
         for p in root.children(recursive=True):
-            try:
-                if "grubench.run.worker" in p.cmdline():
-                    return p
-            except psutil.NoSuchProcess:
-                continue
+            if is_trial(p):
+                return p
         time.sleep(0.1)
     raise AssertionError(f"no trial started on {node} within {timeout} s")
 

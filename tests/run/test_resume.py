@@ -103,6 +103,39 @@ def test_an_interrupt_records_what_finished_and_prints_the_resume_command(
     assert f"{4 - len(records)} to run: grubench run --resume {out}" in status.output
 
 
+def test_the_run_records_how_much_of_its_worker_time_went_into_training(clean):
+    out, _ = clean
+    efficiency = json.loads((out / "run.json").read_text())["efficiency"]
+    records = runs.results(out)
+    assert efficiency["trials"] == 4 and efficiency["workers"] == 2
+    assert efficiency["train_seconds"] == pytest.approx(sum(r["train_seconds"] for r in records))
+    assert 0 < efficiency["ratio"] < 1
+    assert efficiency["ratio"] == pytest.approx(
+        efficiency["train_seconds"] / (2 * efficiency["wall_seconds"])
+    )
+
+
+def test_trials_that_crash_are_killed_or_run_out_of_memory_fail_alone_and_resume_completes(
+    clean, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    suite = tmp_path / "tiny.toml"
+    suite.write_text(TINY_TOML)
+    out = tmp_path / "faults"
+    monkeypatch.setenv("GRUBENCH_FAULT", "lstm:0=sigkill,gru:1=memory,lstm:1=crash")
+    first = runner.invoke(app, ["run", str(suite), "--out", str(out)])
+    assert first.exit_code == 1, first.output
+    by = {(r["arch"], r["seed"]): r for r in runs.results(out)}
+    assert by[("gru", 0)]["status"] == "ok"  # the one trial without a fault finished
+    assert by[("lstm", 0)]["error"].startswith("worker killed by SIGKILL")
+    assert by[("gru", 1)]["error"].startswith("out of memory (MemoryError")
+    assert by[("lstm", 1)]["error"] == "RuntimeError: injected crash"
+    monkeypatch.delenv("GRUBENCH_FAULT")
+    again = runner.invoke(app, ["run", "--resume", str(out)])
+    assert again.exit_code == 0, again.output
+    assert "(1 already done)" in again.output
+    assert metrics(out) == metrics(clean[0])  # the same numbers as a run without faults
+
+
 def test_resume_with_other_workers_finds_the_same_trials(clean):
     out, _ = clean
     one = runs.plan_resume(out, workers=1)

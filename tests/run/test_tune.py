@@ -107,7 +107,7 @@ def _in_process(stop_after: int | None = None):
     interrupted after ``stop_after`` records, as Ctrl-C would."""
     count = {"n": 0}
 
-    def run_local(trials, workers, on_record, on_event):
+    def run_local(trials, workers, on_record, on_event, cache=None):
         for t in trials:
             if stop_after is not None and count["n"] >= stop_after:
                 raise KeyboardInterrupt
