@@ -18,18 +18,23 @@ from grubench.tasks import get_task, resolve_params
 
 @dataclass(frozen=True)
 class Budget:
-    """When training stops: whichever of epochs, seconds or the target comes first."""
+    """When training stops: the step budget (or the epoch cap), patience, the target, or the
+    wall-clock safety net, whichever comes first (``grubench.trial.stopping``)."""
 
-    epochs: int = 10  # the cap: a run that ends here while still improving has not converged
-    seconds: float | None = None  # a cap too, on training seconds
+    epochs: int = 10  # the cap when no step budget is set
+    # Optimiser steps (batches): the budget that is the same for every arch of a condition. Set,
+    # it replaces the epoch cap (the last epoch may be cut short at the budget).
+    steps: int | None = None
+    # A safety net on training seconds, not a budget: a run it cuts is marked "seconds" and
+    # never counts as an arch failing to learn (a seconds cap measures the kernel, not the cell).
+    seconds: float | None = None
     target: float | None = None  # on the validation metric; None: the task's default
-    # Early stopping: this many epochs without a validation improvement end the run. It is what
-    # lets a trial end when it has learned what it will, so every budget has one by default.
+    # Early stopping: the best of the last ``patience`` epochs fails to beat the best before
+    # them by ``min_delta``; never while validation is still on the trivial plateau.
     patience: int | None = 5
-    # What counts as an improvement for patience: beating the best so far by more than this
-    # fraction of it. A smooth curve that creeps down 0.1% an epoch has stopped learning in
-    # any sense that matters; without a threshold it would never stop before the cap.
-    min_delta: float = 0.01
+    # What counts as progress for patience, in the validation metric's own units; None: the
+    # task's own (TaskDef.min_delta). Never a fraction of the metric's value.
+    min_delta: float | None = None
 
 
 @dataclass(frozen=True)
@@ -76,10 +81,17 @@ class Trial:
         for key, default in LATER_TRIAL_FIELDS.items():
             if d.get(key) == default:
                 del d[key]
+        if d["budget"].get("steps") is None:
+            del d["budget"]["steps"]
+        d["protocol"] = PROTOCOL  # trials trained by another stopping rule are other trials
         blob = json.dumps(d, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+# The training protocol trials are run under. 2: step budgets, patience over a window with
+# min_delta in the metric's units, no patience stop on the trivial plateau (1: a min_delta
+# relative to the metric's value, patience from the last improvement, stops on plateaus).
+PROTOCOL = 2
 LATER_TRAIN_FIELDS = {"optimizer": "adam"}
 LATER_TRIAL_FIELDS = {"role": "final", "lr_grid": None}
 # The one optimiser table: suite name -> torch.optim class name (looked up when a trial runs,
@@ -278,6 +290,8 @@ def _budget(where: str, table: dict[str, Any], base: Budget) -> Budget:
     for key in BUDGET_KEYS & table.keys():
         if key in ("target", "min_delta"):
             b[key] = float(_check_type(f"{where}.{key}", table[key], (int, float)))
+            if key == "min_delta" and b[key] < 0:
+                raise UserError(f"{where}.min_delta must be 0 or more, got {table[key]}")
         else:
             b[key] = _positive(f"{where}.{key}", table[key], float if key == "seconds" else int)
     return replace(base, **b)

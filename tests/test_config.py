@@ -49,6 +49,9 @@ def test_task_tables_override_the_suite_budget():
         ({"task": [{"name": "adding"}], "train": {"epochs": 0}}, "epochs must be positive"),
         ({"task": [{"name": "adding"}], "train": {"lr": "fast"}}, "lr must be int or float"),
         ({"task": [{"name": "adding"}], "train": {"epoch": 3}}, "unknown key 'train.epoch'"),
+        ({"task": [{"name": "adding"}], "train": {"steps": 0}}, "steps must be positive"),
+        ({"task": [{"name": "adding"}], "train": {"steps": 2.5}}, "steps must be int"),
+        ({"task": [{"name": "adding"}], "train": {"min_delta": -0.1}}, "min_delta must be 0 or"),
         ({"task": [{"name": "adding"}], "archs": ["gru", "tcn"]}, "unknown arch 'tcn'"),
         ({"task": [{"name": "adding"}], "device": "tpu"}, "unknown device 'tpu'"),
         ({"task": [{"name": "adding"}], "match": "flops"}, "unknown matching rule 'flops'"),
@@ -87,3 +90,20 @@ def test_forget_bias_defaults_to_one_and_zero_or_negative_values_are_allowed():
         suite = suite_from_dict({**base, "train": {"forget_bias": value}})
         assert suite.train.forget_bias == float(value)
     assert suite_from_dict({**base, "train": {"min_delta": 0}}).budget.min_delta == 0.0
+
+
+def test_a_step_budget_is_read_per_suite_and_per_task():
+    suite = suite_from_dict(
+        {"train": {"steps": 400}, "task": [{"name": "adding", "steps": 900}, {"name": "copy"}]}
+    )
+    assert {t.task: t.budget.steps for t in suite.trials()} == {"adding": 900, "copy": 400}
+    assert suite_from_dict({"task": [{"name": "adding"}]}).budget.steps is None
+
+
+def test_trial_ids_name_the_training_protocol(monkeypatch):
+    import grubench.config as config
+
+    trial = suite_from_dict({"task": [{"name": "adding"}]}).trials()[0]
+    before = trial.id
+    monkeypatch.setattr(config, "PROTOCOL", config.PROTOCOL + 1)
+    assert trial.id != before  # results made under another stopping rule are not reused

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from grubench.config import Train, suite_from_dict, trial_to_dict
+from grubench.config import Budget, Train, suite_from_dict, trial_to_dict
 from grubench.errors import UserError
 
 CHUNG = {
@@ -50,12 +50,18 @@ def test_optimizer_is_validated_and_reaches_the_trials():
         suite_from_dict({"task": [{"name": "adding"}], "train": {"optimizer": "sgd"}})
 
 
-def test_trial_ids_of_default_optimizer_and_role_trials_are_those_from_before_the_fields():
+def test_trial_ids_hash_later_fields_only_when_set_and_always_the_protocol():
+    from grubench.config import PROTOCOL
+
     trial = suite_from_dict({"task": [{"name": "adding"}]}).trials()[0]
     old = trial_to_dict(trial)
-    del old["train"]["optimizer"], old["role"], old["lr_grid"]
-    expected = hashlib.sha256(json.dumps(old, sort_keys=True, default=str).encode()).hexdigest()
+    del old["train"]["optimizer"], old["role"], old["lr_grid"], old["budget"]["steps"]
+    expected = hashlib.sha256(
+        json.dumps({**old, "protocol": PROTOCOL}, sort_keys=True, default=str).encode()
+    ).hexdigest()
     assert trial.id == expected[:16]
+    steps = trial.__class__(**{**trial.__dict__, "budget": Budget(steps=100)})
+    assert steps.id != trial.id
     rms = trial.__class__(**{**trial.__dict__, "train": Train(optimizer="rmsprop")})
     assert rms.id != trial.id
     tune = trial.__class__(**{**trial.__dict__, "role": "tune"})

@@ -21,7 +21,7 @@ NOT_CONVERGED, NOT_LEARNED, UNDERPOWERED = "not converged", "not learned", "unde
 SOLVED = "both solved; no clear difference in time to target"
 NO_PAIRS = "no complete pairs"
 LEARN_MARGIN = 0.10  # beating the trivial predictor by less than 10% of its score is not learning
-CAPS = ("epochs", "seconds")  # stop reasons that mean the budget's cap ended training
+CAPS = ("epochs", "steps", "seconds")  # stop reasons that mean a cap ended training
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class Answer:
     better: str | None = None  # the arch with the better mean, significant or not
     runs: dict[str, int] = field(default_factory=dict)  # arch -> runs
     capped: dict[str, int] = field(default_factory=dict)  # arch -> runs capped while improving
+    diverged: dict[str, int] = field(default_factory=dict)  # arch -> runs that diverged
     unknown: dict[str, int] = field(default_factory=dict)  # arch -> runs with no `converged`
     unknown_at_cap: int = 0  # of those, runs whose stop reason was the cap
     learned: dict[str, bool] = field(default_factory=dict)
@@ -116,9 +117,16 @@ def _answer(
         target=target,
         alpha=alpha,
         runs={k: len(v) for k, v in by.items()},
-        capped={k: int(v["converged"].eq(False).sum()) for k, v in by.items()},
-        unknown={k: int(v["converged"].isna().sum()) for k, v in by.items()},
-        unknown_at_cap=int(stop[g["converged"].isna()].isin(CAPS).sum()),
+        # A diverged run was not cut off while improving: it is counted as diverged (older
+        # records wrote converged = False for it, so the status decides, not the flag).
+        capped={
+            k: int((v["converged"].eq(False) & v["status"].eq("ok")).sum()) for k, v in by.items()
+        },
+        diverged={k: int(v["status"].eq("diverged").sum()) for k, v in by.items()},
+        unknown={
+            k: int((v["converged"].isna() & v["status"].eq("ok")).sum()) for k, v in by.items()
+        },
+        unknown_at_cap=int(stop[g["converged"].isna() & g["status"].eq("ok")].isin(CAPS).sum()),
         learned={
             k: learned(ok[ok["arch"] == k]["test_metric"], baseline, direction, target)
             for k in archs

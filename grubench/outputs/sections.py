@@ -64,6 +64,9 @@ def verdict_line(a: Answer) -> str:
     if a.reason == NOT_CONVERGED:
         runs = ", ".join(f"{k.upper()} {v}/{a.runs[k]}" for k, v in a.capped.items() if v)
         parts.append(f"Runs stopped at the budget's cap while still improving: {runs}.")
+    diverged = ", ".join(f"{k.upper()} {v}/{a.runs[k]}" for k, v in a.diverged.items() if v)
+    if diverged:
+        parts.append(f"Diverged (left out of the pairs): {diverged}.")
     elif a.reason == NOT_LEARNED and a.better:
         target = "" if a.target is None else f", or its mean misses the target {fmt(a.target)}"
         parts.append(

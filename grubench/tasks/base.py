@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +64,10 @@ class TaskData:
     # Truncated-BPTT window for a task whose splits are each one contiguous stream ``[1, N, I]``:
     # training cuts the stream into batch_size parallel rows and carries the state across windows.
     bptt: int | None = None
+    # The trivial predictor's validation metric (None: the task's test baseline stands in, which
+    # is the same predictor on the same distribution). Stopping reads it: no patience stop
+    # while validation has not left this level.
+    val_baseline: float | None = None
 
     @property
     def stateful(self) -> bool:
@@ -98,6 +103,13 @@ class TaskDef:
     # For a task without a target: how far past the trivial baseline the interval of an arch's
     # mean test metric must lie before the claims count it as having learned the task.
     learned_margin: float | None = None
+    # Stopping, in the validation metric's own units: an epoch window improves when its best
+    # beats the best before it by more than ``min_delta``; never a fraction of the metric's
+    # value (1% of an NLL of 10 nats is 0.1 nats, which stops curves that are still falling).
+    min_delta: float = 0.0
+    # Validation no better than the baseline moved this fraction of the way to a perfect score
+    # (0 for a "min" metric, 1 for a "max" one) is the trivial plateau: no patience stop there.
+    plateau_fraction: float = 0.1
 
     @property
     def val_key(self) -> str:
@@ -114,9 +126,17 @@ def better(a: float, b: float, direction: str) -> bool:
 
 
 def improved(a: float, best: float, direction: str, min_delta: float) -> bool:
-    """Whether ``a`` beats ``best`` by more than the fraction ``min_delta`` of it."""
-    margin = min_delta * abs(best)
-    return a < best - margin if direction == "min" else a > best + margin
+    """Whether ``a`` beats ``best`` by more than ``min_delta``, in the metric's own units."""
+    return a < best - min_delta if direction == "min" else a > best + min_delta
+
+
+def plateau_level(baseline: float | None, direction: str, fraction: float) -> float | None:
+    """The validation value a run must beat to have left the trivial plateau: the baseline
+    moved ``fraction`` of the way towards a perfect score (0 for "min", 1 for "max")."""
+    if baseline is None or not math.isfinite(baseline):
+        return None
+    perfect = 0.0 if direction == "min" else 1.0
+    return baseline + fraction * (perfect - baseline)
 
 
 def reached(value: float, target: float, direction: str) -> bool:

@@ -112,6 +112,8 @@ def charlm(name: str) -> TaskDef:
         build=lambda p, seed: build(name, p),
         loss=_loss,
         evaluate=_evaluate,
+        min_delta=0.005,  # bits per character
+        plateau_fraction=0.05,  # a fifth of a bit below a 4-5 bit unigram baseline
     )
 
 

@@ -19,8 +19,9 @@ if TYPE_CHECKING:  # config pulls in the task registry (and torch); readers of r
 
 STATUSES = ("ok", "diverged", "failed")
 ROLES = ("final", "tune")
-# Why training stopped. Patience and target end a run that has learned what it will; the
-# epoch and seconds caps cut it off, so only the first two count as converged.
+# Why training stopped. Patience and target end a run that has learned what it will; the step
+# budget, the epoch cap and the seconds safety net cut it off, so only the first two count as
+# converged. A run cut by seconds never counts as an arch failing to learn.
 CONVERGED_STOPS = ("patience", "target")
 
 
@@ -64,11 +65,20 @@ class TrialResult:
     target: float | None = None
     time_to_target_s: float | None = None
     epochs_to_target: int | None = None
+    steps_to_target: int | None = None  # optimiser steps when validation first reached it
+    steps_run: int | None = None  # optimiser steps taken
+    # The validation level a run had to beat before patience could stop it, and the first
+    # epoch that beat it (None: it never left the trivial plateau).
+    plateau_level: float | None = None
+    left_plateau_epoch: int | None = None
+    protocol: int | None = None  # the training protocol (grubench.config.PROTOCOL); None: 1
     best_epoch: int | None = None
     best_val_metric: float | None = None
+    best_val_loss: float | None = None  # the lowest validation loss (what tuning scores)
     epochs_run: int | None = None
-    stop_reason: str | None = None  # patience, target, epochs, seconds, diverged
-    converged: bool | None = None  # None: unknown (a failed trial, or an older record)
+    stop_reason: str | None = None  # patience, target, steps, epochs, seconds, diverged
+    # None: unknown (a failed trial, or an older record) or not applicable (a diverged one).
+    converged: bool | None = None
     train_seconds: float | None = None
     # In-process seconds before the first epoch (data, model, warm-up, probe, memory baseline)
     # and in validation passes between epochs: the trial's overhead around its training.
@@ -97,9 +107,10 @@ class TrialResult:
     @classmethod
     def of(cls, trial: Trial, status: str, **measured: Any) -> TrialResult:
         """The record of ``trial``: the fields the trial fixes, plus what was measured."""
-        from grubench.config import trial_to_dict
+        from grubench.config import PROTOCOL, trial_to_dict
 
         return cls(
+            protocol=PROTOCOL,
             trial_id=trial.id,
             spec=trial_to_dict(trial),
             task=trial.task,

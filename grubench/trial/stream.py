@@ -40,14 +40,18 @@ def train_stream_epoch(
     data: TaskData,
     opt: torch.optim.Optimizer,
     trial: Trial,
-) -> float:
-    """One in-order pass over a contiguous stream with truncated BPTT: the state is carried
-    from window to window and detached, so gradients stop at a window's start; mean loss."""
+    max_steps: int | None = None,
+) -> tuple[float, int, int]:
+    """One in-order pass over a contiguous stream with truncated BPTT (its first ``max_steps``
+    windows when given): the state is carried from window to window and detached, so gradients
+    stop at a window's start; the mean loss, optimiser steps and window-rows trained."""
     rows = stream_rows(data.train, rows_for(data, trial))
     state = None
     total = torch.zeros((), device=trial.device)
     steps = rows.x.shape[1]
-    for t in range(0, steps, data.bptt):
+    starts = list(range(0, steps, data.bptt))[:max_steps]
+    steps = min(steps, starts[-1] + data.bptt) if starts else 0
+    for t in starts:
         x, y = rows.x[:, t : t + data.bptt], rows.y[:, t : t + data.bptt]
         out, state = model(x, None, state)
         loss = task.loss(out, y, None)
@@ -57,7 +61,8 @@ def train_stream_epoch(
         opt.step()
         state = _detach(state)
         total += loss.detach() * x.shape[1]
-    return float(total) / steps  # a NaN poisons the sum: the caller checks once per epoch
+    # A NaN poisons the sum: the caller checks once per epoch.
+    return float(total) / steps, len(starts), len(starts) * rows.x.shape[0]
 
 
 def first_batch(data: TaskData, trial: Trial) -> Split:
@@ -73,6 +78,14 @@ def one_sequence(data: TaskData) -> Split:
     if data.stateful:
         return Split(data.test.x[:1, : data.bptt], data.test.y[:1, : data.bptt])
     return data.test.take(slice(0, 1))
+
+
+def steps_per_epoch(data: TaskData, trial: Trial) -> int:
+    """Optimiser steps in one full epoch: batches, or windows of a stream."""
+    if data.stateful:
+        rows = rows_for(data, trial)
+        return math.ceil((data.train.x.shape[1] // rows) / data.bptt)
+    return math.ceil(len(data.train) / trial.train.batch_size)
 
 
 def sequences_per_epoch(data: TaskData, trial: Trial) -> int:

@@ -27,11 +27,20 @@ from grubench.models.model import SeqModel, count_params
 from grubench.models.registry import get_arch
 from grubench.models.sizing import flops_per_step, match_hidden, params_recurrent, params_total
 from grubench.tasks import get_task, resolve_params
-from grubench.tasks.base import Split, TaskData, TaskDef, better, generator, improved, reached
+from grubench.tasks.base import (
+    Split,
+    TaskData,
+    TaskDef,
+    better,
+    generator,
+    plateau_level,
+    reached,
+)
 from grubench.tasks.shared import build_shared
 from grubench.trial.peaks import MIB, Peaks
 from grubench.trial.result import CONVERGED_STOPS, TrialResult
-from grubench.trial.stream import first_batch, one_sequence, sequences_per_epoch, train_stream_epoch
+from grubench.trial.stopping import Stopper
+from grubench.trial.stream import first_batch, one_sequence, steps_per_epoch, train_stream_epoch
 
 Event = Callable[[dict[str, Any]], None]
 EVAL_BATCH = 512
@@ -77,18 +86,23 @@ def _train_epoch(
     trial: Trial,
     order: torch.Generator,
     epoch: int,
-) -> float:
+    max_steps: int | None = None,
+) -> tuple[float, int, int]:
     """One pass in a seeded order (so paired archs see identical batches), or one pass over the
-    stream for a stateful task; its mean loss."""
+    stream for a stateful task, cut at ``max_steps`` batches when given; its mean loss, the
+    optimiser steps it took and the sequences it trained on."""
     if data.stateful:
-        loss = train_stream_epoch(model, task, data, opt, trial)
+        loss, steps, seqs = train_stream_epoch(model, task, data, opt, trial, max_steps)
         if not math.isfinite(loss):
             raise Diverged(f"non-finite training loss in epoch {epoch}")
-        return loss
+        return loss, steps, seqs
     n = len(data.train)
+    # The whole permutation is drawn even for a cut epoch, so the order stays the seed's.
     perm = torch.randperm(n, generator=order)
+    starts = list(range(0, n, trial.train.batch_size))[:max_steps]
     total = torch.zeros((), device=trial.device)
-    for i in range(0, n, trial.train.batch_size):
+    seen = 0
+    for i in starts:
         batch = data.train.take(perm[i : i + trial.train.batch_size])
         out, _ = model(batch.x, batch.lengths)
         loss = task.loss(out, batch.y, batch.lengths)
@@ -97,11 +111,12 @@ def _train_epoch(
         nn.utils.clip_grad_norm_(model.parameters(), trial.train.clip)
         opt.step()
         total += loss.detach() * len(batch)
+        seen += len(batch)
     # One check per epoch keeps the GPU queue full; a NaN poisons the sum, so none is missed.
-    mean = float(total) / n
+    mean = float(total) / max(seen, 1)
     if not math.isfinite(mean):
         raise Diverged(f"non-finite training loss in epoch {epoch}")
-    return mean
+    return mean, len(starts), seen
 
 
 def _warm_up(model: nn.Module, task: TaskDef, data: TaskData, trial: Trial) -> None:
@@ -127,13 +142,32 @@ class Fit:
 
     history: list[dict[str, Any]] = field(default_factory=list)
     best_val: float | None = None
+    best_val_loss: float | None = None  # the lowest validation loss of any epoch
     best_epoch: int = 0
     best_state: dict[str, torch.Tensor] | None = None
     train_seconds: float = 0.0
     eval_seconds: float = 0.0  # validation passes between epochs
-    to_target: tuple[float | None, int | None] = (None, None)  # seconds, epoch
+    steps: int = 0  # optimiser steps taken
+    sequences: int = 0  # sequences (or stream window-rows) trained on
+    to_target: tuple[float | None, int | None, int | None] = (None, None, None)  # s, epoch, steps
     stop_reason: str = "epochs"
     diverged_reason: str | None = None
+    plateau: float | None = None  # the level validation had to beat before patience applied
+    left_plateau_epoch: int | None = None
+
+
+def stopper_for(task: TaskDef, data: TaskData, trial: Trial) -> Stopper:
+    """The patience rule of a trial: the budget's patience, min_delta in the validation
+    metric's units (the task's unless the budget sets one), the task's trivial plateau."""
+    budget = trial.budget
+    min_delta = budget.min_delta if budget.min_delta is not None else task.min_delta
+    # The test baseline stands in where the task gives no validation one (same predictor, same
+    # distribution) only when validation and test share a metric.
+    base = data.val_baseline
+    if base is None and task.val_key == task.metric:
+        base = data.baseline
+    plateau = plateau_level(base, task.val_dir, task.plateau_fraction)
+    return Stopper(task.val_dir, budget.patience, min_delta, plateau)
 
 
 def fit(
@@ -146,27 +180,38 @@ def fit(
     on_event: Event | None,
     started: float,
 ) -> Fit:
-    """Train until patience, the target or a cap ends it. Each epoch's training is a memory
-    window of its own, closed before validation runs; the best weights are copied outside."""
+    """Train until the step budget (or the epoch cap), patience, the target or the wall-clock
+    safety net ends it. Each epoch's training is a memory window of its own, closed before
+    validation runs; the best weights are copied outside."""
     opt = make_optimizer(trial, model.parameters())
     order = generator(trial.seed, 99)
     budget = trial.budget
-    f = Fit()
-    stale = 0
-    for epoch in range(1, budget.epochs + 1):
+    stopper = stopper_for(task, data, trial)
+    f = Fit(plateau=stopper.plateau)
+    per_epoch = steps_per_epoch(data, trial)
+    epochs = math.ceil(budget.steps / per_epoch) if budget.steps is not None else budget.epochs
+    for epoch in range(1, epochs + 1):
+        left = None if budget.steps is None else budget.steps - f.steps
         t0 = time.perf_counter()
         try:
             with peaks.window("train"):
-                loss = _train_epoch(model, task, data, opt, trial, order, epoch)
+                loss, steps, seqs = _train_epoch(model, task, data, opt, trial, order, epoch, left)
         except Diverged as e:
             f.diverged_reason, f.stop_reason = str(e), "diverged"
             break
         sync(trial.device)
         epoch_seconds = time.perf_counter() - t0
         f.train_seconds += epoch_seconds
+        f.steps += steps
+        f.sequences += seqs
         t1 = time.perf_counter()
         with peaks.window("eval"):
-            metrics = task.evaluate(forward_split(model, data.val), data.val)
+            out = forward_split(model, data.val)
+            metrics = task.evaluate(out, data.val)
+            # The training loss on validation: what tuning scores (continuous, where a metric
+            # such as accuracy on a small split ties).
+            val_loss = float(task.loss(out, data.val.y, data.val.lengths))
+            del out
         f.eval_seconds += time.perf_counter() - t1
         value = metrics[task.val_key]
         if not math.isfinite(value):
@@ -176,48 +221,50 @@ def fit(
         f.history.append(
             {
                 "epoch": epoch,
+                "steps": f.steps,
                 "train_loss": loss,
                 "val_metric": value,
+                "val_loss": val_loss,
                 "val": metrics,
                 "epoch_seconds": epoch_seconds,
                 "seconds": f.train_seconds,
                 "wall": time.perf_counter() - started,
             }
         )
+        if math.isfinite(val_loss) and (f.best_val_loss is None or val_loss < f.best_val_loss):
+            f.best_val_loss = val_loss
+        stopper.update(value)
         if f.best_val is None or better(value, f.best_val, task.val_dir):
-            # Patience counts from the last epoch that improved by more than min_delta; the
-            # weights kept are those of the best epoch, however small its lead.
-            if f.best_val is None or improved(value, f.best_val, task.val_dir, budget.min_delta):
-                stale = 0
-            else:
-                stale += 1
+            # The weights kept are those of the best epoch, however small its lead.
             f.best_val, f.best_epoch = value, epoch
             f.best_state = None  # free the old copy before taking the new one
             f.best_state = copy.deepcopy(model.state_dict())
             peaks.hold(f.best_state)
-        else:
-            stale += 1
         if on_event:
             on_event(
                 {
                     "event": "epoch",
                     "epoch": epoch,
-                    "epochs": budget.epochs,
+                    "epochs": epochs,
                     "val_metric": value,
                     "seconds": f.train_seconds,
                 }
             )
         if target is not None and f.to_target[1] is None and reached(value, target, task.val_dir):
-            f.to_target = (f.train_seconds, epoch)
+            f.to_target = (f.train_seconds, epoch, f.steps)
             if budget.target is not None:
                 f.stop_reason = "target"
                 break
+        if budget.steps is not None and f.steps >= budget.steps:
+            f.stop_reason = "steps"
+            break
         if budget.seconds is not None and f.train_seconds >= budget.seconds:
             f.stop_reason = "seconds"
             break
-        if budget.patience is not None and stale >= budget.patience:
+        if stopper.should_stop():
             f.stop_reason = "patience"
             break
+    f.left_plateau_epoch = stopper.left_plateau_epoch
     return f
 
 
@@ -285,20 +332,22 @@ def run_trial(trial: Trial, on_event: Event | None = None, cache: str | None = N
         target=target,
         time_to_target_s=f.to_target[0],
         epochs_to_target=f.to_target[1],
+        steps_to_target=f.to_target[2],
+        steps_run=f.steps,
+        plateau_level=f.plateau,
+        left_plateau_epoch=f.left_plateau_epoch,
         best_epoch=f.best_epoch,
         best_val_metric=f.best_val,
+        best_val_loss=f.best_val_loss,
         epochs_run=epochs_run,
         stop_reason=f.stop_reason,
-        converged=f.stop_reason in CONVERGED_STOPS,
+        # A diverged run neither converged nor was cut off: it is reported as diverged.
+        converged=None if f.diverged_reason else f.stop_reason in CONVERGED_STOPS,
         train_seconds=f.train_seconds,
         setup_seconds=setup_seconds,
         eval_seconds=f.eval_seconds,
         seconds_per_epoch=statistics.median(seconds) if seconds else None,
-        throughput_seq_s=(
-            sequences_per_epoch(data, trial) * epochs_run / f.train_seconds
-            if f.train_seconds
-            else None
-        ),
+        throughput_seq_s=f.sequences / f.train_seconds if f.train_seconds else None,
         infer_latency_ms=latency * 1e3,
         infer_latency_iqr_ms=latency_iqr * 1e3,
         peak_mem_mb=peaks.train / MIB,

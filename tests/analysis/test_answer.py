@@ -40,6 +40,20 @@ def test_one_run_capped_while_improving_withholds_the_winner():
     assert (a.winner, a.reason, a.capped) == (None, NOT_CONVERGED, {"gru": 0, "lstm": 1})
 
 
+def test_a_diverged_run_is_reported_as_diverged_never_as_capped():
+    # Six clean pairs plus a seventh LSTM run that diverged (older records wrote converged =
+    # False for it; newer ones None): the answer stands on the six and names the divergence.
+    recs = paired_records(GRU, LSTM, converged=True, target=None)
+    for converged in (False, None):
+        bad = record("lstm", 6, 0.5, status="diverged", converged=converged, target=None)
+        bad["test_metric"] = None
+        (a,) = answers([*recs, bad])
+        assert (a.winner, a.reason) == ("gru", ""), converged
+        assert a.capped == {"gru": 0, "lstm": 0} and a.unknown == {"gru": 0, "lstm": 0}
+        assert a.diverged == {"gru": 0, "lstm": 1}
+        assert "Diverged (left out of the pairs): LSTM 1/7." in verdict_line(a)
+
+
 def test_a_winner_that_does_not_beat_the_trivial_baseline_by_the_margin_has_not_learned():
     # baseline 0.167: the GRU's interval must end below 0.167 × 0.9 = 0.150
     near = [0.155, 0.156, 0.154, 0.155, 0.157, 0.155]

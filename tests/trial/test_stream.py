@@ -43,7 +43,7 @@ def test_windowed_epoch_with_carried_state_equals_one_pass_over_the_rows(arch):
         for p in model.parameters():
             p.mul_(4.0)
     frozen = torch.optim.SGD(model.parameters(), lr=0.0)  # no update: only the state flows
-    windowed = train_stream_epoch(model, task, data, frozen, trial)
+    windowed, _, _ = train_stream_epoch(model, task, data, frozen, trial)
     rows = stream_rows(data.train, 4)
     with torch.no_grad():
         out = model(rows.x)[0]

@@ -117,6 +117,21 @@ def test_a_target_stops_training_and_records_time_to_target():
 def test_a_time_budget_stops_training():
     r = run_trial(tiny(budget=Budget(epochs=10_000, seconds=0.5, patience=None)))
     assert r.stop_reason == "seconds" and 1 <= r.epochs_run < 10_000
+    assert r.converged is False  # cut off, never "converged"
+
+
+@pytest.mark.parametrize("arch", ["gru", "lstm", "gru-seed"])
+def test_a_step_budget_gives_every_arch_the_same_optimiser_steps(arch):
+    # 64 sequences at batch 16: 4 steps an epoch, so 10 steps end inside the third epoch.
+    r = run_trial(tiny(arch, budget=Budget(steps=10, patience=None)))
+    assert r.steps_run == 10 and r.stop_reason == "steps" and r.converged is False
+    assert [h["steps"] for h in r.history] == [4, 8, 10] and r.epochs_run == 3
+    assert r.throughput_seq_s == pytest.approx(160 / r.train_seconds)
+
+
+def test_steps_to_target_counts_optimiser_steps():
+    r = run_trial(tiny(budget=Budget(steps=40, target=10.0)))
+    assert r.stop_reason == "target" and r.steps_to_target == 4 and r.epochs_to_target == 1
 
 
 def test_a_nan_loss_is_recorded_as_diverged_not_raised(monkeypatch):
@@ -127,6 +142,7 @@ def test_a_nan_loss_is_recorded_as_diverged_not_raised(monkeypatch):
     assert r.diverged and r.status == "diverged"
     assert "non-finite training loss in epoch 1" in r.diverged_reason
     assert r.test_metric is None
+    assert r.converged is None  # neither converged nor cut off: diverged
 
 
 def test_anbn_reports_accuracy_for_validation_and_largest_n_for_test():
@@ -145,12 +161,22 @@ def test_the_epoch_cap_is_not_convergence_but_patience_and_target_are():
 
 def test_patience_stops_a_run_whose_validation_stopped_improving(monkeypatch):
     base = get_task("adding")
-    # A validation metric that never improves after the first epoch.
-    flat = replace(base, evaluate=lambda out, split: {"mse": 1.0})
+    # A validation metric that never improves after the first epoch, well off the plateau.
+    flat = replace(base, evaluate=lambda out, split: {"mse": 0.05})
     monkeypatch.setitem(registry.TASKS, "adding", flat)
     r = run_trial(tiny(budget=Budget(epochs=50, patience=3)))
     assert r.stop_reason == "patience" and r.converged is True
-    assert r.epochs_run == 4 and r.best_epoch == 1
+    assert r.epochs_run == 4 and r.best_epoch == 1 and r.left_plateau_epoch == 1
+
+
+def test_a_run_on_the_trivial_plateau_is_not_stopped_by_patience(monkeypatch):
+    base = get_task("adding")
+    # Validation stuck at the trivial level (1/6 for the adding problem) for every epoch.
+    stuck = replace(base, evaluate=lambda out, split: {"mse": 1 / 6})
+    monkeypatch.setitem(registry.TASKS, "adding", stuck)
+    r = run_trial(tiny(budget=Budget(epochs=12, patience=3)))
+    assert r.stop_reason == "epochs" and r.epochs_run == 12 and r.converged is False
+    assert r.left_plateau_epoch is None and r.plateau_level < 1 / 6
 
 
 def test_lstm_forget_bias_starts_at_one_and_is_recorded():
@@ -170,9 +196,10 @@ def test_the_record_carries_the_learning_rate_and_its_grid():
 def test_patience_ignores_improvements_smaller_than_min_delta(monkeypatch):
     base = get_task("adding")
     # The warm-up's evaluation first, then epochs that creep after each big drop.
-    values = iter([9.0, 1.0, 0.999, 0.998, 0.5, 0.4999, 0.4998, 0.4997])
-    creep = replace(base, evaluate=lambda out, split: {"mse": next(values, 0.4997)})
+    values = iter([9.0, 0.1, 0.0999, 0.0998, 0.05, 0.04999, 0.04998, 0.04997])
+    creep = replace(base, evaluate=lambda out, split: {"mse": next(values, 0.04997)})
     monkeypatch.setitem(registry.TASKS, "adding", creep)
+    # min_delta in MSE units: the three creeping epochs after 0.05 add up to 0.00003.
     r = run_trial(tiny(budget=Budget(epochs=50, patience=3, min_delta=0.01)))
     assert r.stop_reason == "patience" and r.epochs_run == 7
     assert r.best_epoch == 7  # the best weights are still the best epoch's

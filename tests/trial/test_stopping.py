@@ -1,0 +1,106 @@
+"""The stopping rule on constructed curves and on recorded real ones: no patience stop on the
+trivial plateau, progress measured in the metric's own units over a window, "converged" only
+where a reader would say so."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from grubench.tasks import get_task
+from grubench.tasks.base import improved, plateau_level
+from grubench.trial.stopping import Stopper, first_stop
+
+CURVES = json.loads((Path(__file__).parents[1] / "data" / "curves.json").read_text())
+
+
+def plateau_then_drop(epochs_on_plateau: int = 12, total: int = 30) -> list[float]:
+    """An LSTM on the adding problem: at the trivial 1/6 with noise, then solved in two epochs."""
+    flat = [1 / 6 + 0.004 * abs(math.sin(3.1 * e)) for e in range(epochs_on_plateau)]
+    drop = [0.03, 0.004]
+    solved = [0.003 + 0.0001 * math.sin(e) for e in range(total - len(flat) - len(drop))]
+    return flat + drop + solved
+
+
+def test_the_plateau_then_drop_curve_is_not_stopped_on_the_plateau():
+    curve = plateau_then_drop()
+    level = plateau_level(1 / 6, "min", 0.1)
+    stop = first_stop(curve, "min", patience=4, min_delta=1e-4, plateau=level)
+    assert stop is not None and stop > 14  # after the drop, once the solved curve is flat
+    # Without the plateau rule the same patience ends the run before it ever learns.
+    assert first_stop(curve, "min", patience=4, min_delta=1e-4, plateau=None) <= 12
+
+
+def test_a_recorded_adding_plateau_is_not_stopped_before_the_lstm_leaves_it():
+    c = CURVES["adding_lstm_plateau"]
+    task = get_task("adding")
+    level = plateau_level(c["val_baseline"], "min", task.plateau_fraction)
+    s = Stopper("min", 4, task.min_delta, level)
+    for epoch, v in enumerate(c["values"], 1):
+        s.update(v)
+        assert not s.should_stop(), f"stopped at epoch {epoch} with MSE {v:.3f}"
+    assert s.left_plateau_epoch == 11  # ten epochs at 0.17-0.21, then 0.014
+    # The old rule (1% of the best value, patience counted from the last improvement) stopped
+    # this run on the plateau; the window rule without the plateau guard does too.
+    assert first_stop(c["values"], "min", 4, task.min_delta, None) is not None
+    assert first_stop(c["values"], "min", 4, task.min_delta, None) < 11
+
+
+def test_a_slowly_falling_nll_is_not_called_converged():
+    # 0.004 nats an epoch: under 0.01 each epoch, 0.02 over a window of five.
+    curve = [10.0 - 0.004 * e for e in range(60)]
+    assert first_stop(curve, "min", patience=5, min_delta=0.01) is None
+    # An epoch-by-epoch threshold would have stopped it five epochs in.
+    stale, best = 0, curve[0]
+    for v in curve[1:]:
+        stale = 0 if improved(v, best, "min", 0.01) else stale + 1
+        best = min(best, v)
+        if stale >= 5:
+            break
+    assert stale >= 5
+
+
+def test_a_flat_curve_stops_after_patience_and_its_best_epoch_is_old():
+    curve = [10.0, 9.0, 8.5, 8.4] + [8.4 + 0.001 * (e % 2) for e in range(20)]
+    stop = first_stop(curve, "min", patience=5, min_delta=0.01)
+    s = Stopper("min", 5, 0.01)
+    for v in curve[:stop]:
+        s.update(v)
+    assert stop == 9 and s.best_epoch <= stop - 2
+
+
+def test_min_delta_is_in_the_metrics_units_not_a_fraction_of_its_value():
+    # 0.05 nats on a 10-nat NLL is progress at min_delta 0.01; 1% of the value (0.1) was not.
+    assert improved(9.95, 10.0, "min", 0.01)
+    assert not improved(9.995, 10.0, "min", 0.01)
+    assert improved(0.62, 0.6, "max", 0.01) and not improved(0.605, 0.6, "max", 0.01)
+
+
+def test_accuracy_on_the_majority_plateau_is_not_stopped():
+    # aⁿbⁿ: validation accuracy at the 0.5 of a balanced split, then it starts to count.
+    level = plateau_level(0.5, "max", 0.1)
+    assert level == pytest.approx(0.55)
+    curve = [0.5, 0.504, 0.498, 0.506, 0.5, 0.502, 0.505, 0.499, 0.7, 0.9, 0.95] + [0.95] * 10
+    stop = first_stop(curve, "max", patience=3, min_delta=1e-3, plateau=level)
+    assert stop is not None and stop > 11
+
+
+def test_no_plateau_level_without_a_finite_baseline():
+    assert plateau_level(None, "min", 0.1) is None
+    assert plateau_level(float("nan"), "min", 0.1) is None
+    assert Stopper("min", 2, 0.0, None).on_plateau is False
+
+
+def test_without_patience_nothing_stops():
+    assert first_stop([1.0] * 50, "min", patience=None) is None
+
+
+def test_every_registered_task_declares_its_stopping_facts():
+    from grubench.tasks import TASKS
+
+    for task in TASKS.values():
+        assert task.min_delta > 0, task.name
+        assert 0 < task.plateau_fraction < 1, task.name
