@@ -9,7 +9,7 @@ SUITE ?= tasks/default.toml
 BASELINE ?= results/baselines/smoke
 CI_OUT ?= results/ci
 
-.PHONY: install run test test-floors lint docs smoke bench-ci bench-baseline clean
+.PHONY: install run test test-floors lint docs smoke bench-ci bench-baseline mutate clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -46,6 +46,13 @@ bench-baseline: install
 	# Only the data are committed; the report is re-made from them on demand.
 	rm -rf $(BASELINE)/plots $(BASELINE)/report.md $(BASELINE)/report.html
 
+# Mutation testing of the stopping, tuning and answer rules ([tool.mutmut] in pyproject.toml):
+# every surviving mutant is a rule no test holds. Long (minutes per module), so not in `make test`.
+mutate: install
+	$(PY) -m pip install -q 'mutmut>=3.2'
+	$(VENV)/bin/mutmut run
+	$(VENV)/bin/mutmut results
+
 # Re-make docs/cli.md from every command's --help (tests/cli/test_docs.py fails while it is stale).
 docs: install
 	$(PY) docs/gen_cli.py
@@ -66,4 +73,4 @@ lint: install
 	$(VENV)/bin/lint-imports
 
 clean:
-	rm -rf $(VENV) $(FLOORS) build *.egg-info
+	rm -rf $(VENV) $(FLOORS) build *.egg-info mutants

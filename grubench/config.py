@@ -127,6 +127,10 @@ class Tune:
 
     lr: tuple[float, ...]
     seeds: int = 2
+    # A choice at an edge of the grid grows it by one step that way, up to ``extend`` steps
+    # past the suite's grid each way and never outside ``bounds``.
+    bounds: tuple[float, float] = (1e-5, 1.0)
+    extend: int = 2
 
     def seed_list(self) -> range:
         return range(TUNE_SEED0, TUNE_SEED0 + self.seeds)
@@ -182,7 +186,15 @@ class Suite:
         """How many trials run at once."""
         return 1 if self.serial else self.workers
 
-    def _trial(self, index: int, arch: str, seed: int, lr: float, role: str) -> Trial:
+    def _trial(
+        self,
+        index: int,
+        arch: str,
+        seed: int,
+        lr: float,
+        role: str,
+        grid: tuple[float, ...] | None = None,
+    ) -> Trial:
         entry = self.tasks[index]
         fixed = dict(self.arch_hidden)
         return Trial(
@@ -198,30 +210,48 @@ class Suite:
             device=self.device,
             threads=self.threads or default_threads(self.parallel),
             role=role,
-            lr_grid=self.tune.lr if self.tune else None,
+            # The suite's grid as written unless tuning extended it (ids stay those of before).
+            lr_grid=(
+                None
+                if self.tune is None
+                else grid
+                if grid is not None and set(grid) != set(self.tune.lr)
+                else self.tune.lr
+            ),
         )
 
-    def trials(self, chosen: dict[tuple[int, str], float] | None = None) -> list[Trial]:
+    def trials(
+        self,
+        chosen: dict[tuple[int, str], float] | None = None,
+        grids: dict[int, tuple[float, ...]] | None = None,
+    ) -> list[Trial]:
         """The final trials, ordered task → seed → arch so the archs of a pair run side by side;
-        each at its chosen learning rate (``chosen[(task index, arch)]``), else train.lr."""
+        each at its chosen learning rate (``chosen[(task index, arch)]``), else train.lr, and
+        naming the grid it was chosen from (``grids[task index]`` when tuning extended it)."""
         chosen = chosen or {}
+        grids = grids or {}
         return [
-            self._trial(i, arch, seed, chosen.get((i, arch), self.train.lr), "final")
+            self._trial(i, arch, seed, chosen.get((i, arch), self.train.lr), "final", grids.get(i))
             for i in range(len(self.tasks))
             for seed in range(self.seeds)
             for arch in self.archs
         ]
 
-    def tuning(self) -> dict[tuple[int, str], list[Trial]]:
-        """The tuning trials of each (task index, arch): every grid value on every tuning seed,
-        so each arch gets the same number. Empty when the suite does not tune."""
+    def tuning(
+        self, grids: dict[int, tuple[float, ...]] | None = None
+    ) -> dict[tuple[int, str], list[Trial]]:
+        """The tuning trials of each (task index, arch): every grid value (``grids[task index]``
+        where tuning extended the suite's grid) on every tuning seed, so each arch gets the same
+        number. Every one names the suite's grid, so an extension adds trials and changes none.
+        Empty when the suite does not tune."""
         if self.tune is None:
             return {}
+        grids = grids or {}
         return {
             (i, arch): [
                 self._trial(i, arch, seed, lr, "tune")
                 for seed in self.tune.seed_list()
-                for lr in self.tune.lr
+                for lr in grids.get(i, self.tune.lr)
             ]
             for i in range(len(self.tasks))
             for arch in self.archs
@@ -258,7 +288,7 @@ SUITE_KEYS = {
     "arch_hidden",
     "tune",
 }
-TUNE_KEYS = {"lr", "lr_range", "count", "seeds"}
+TUNE_KEYS = {"lr", "lr_range", "count", "seeds", "lr_bounds", "extend"}
 BUDGET_KEYS = {f.name for f in fields(Budget)}
 TRAIN_KEYS = {f.name for f in fields(Train)}
 DEVICES = ("cpu", "cuda", "mps", "auto")
@@ -403,7 +433,19 @@ def _tune(where: str, table: Any) -> Tune:
             raise UserError(f"{where}: tune.lr_range needs count = N (how many rates)")
         grid = log_grid(low, high, _positive(f"{where}: tune.count", table["count"]))
     seeds = _positive(f"{where}: tune.seeds", table.get("seeds", Tune.seeds))
-    return Tune(lr=grid, seeds=seeds)
+    bounds = Tune.bounds
+    if "lr_bounds" in table:
+        given = _check_type(f"{where}: tune.lr_bounds", table["lr_bounds"], (list,))
+        if len(given) != 2:
+            raise UserError(f"{where}: tune.lr_bounds must be [low, high], got {given!r}")
+        bounds = tuple(_positive(f"{where}: tune.lr_bounds", v, float) for v in given)
+        if not bounds[0] <= min(grid) <= max(grid) <= bounds[1]:
+            raise UserError(f"{where}: tune.lr_bounds {given!r} must hold every rate of the grid")
+    extend = table.get("extend", Tune.extend)
+    extend = _check_type(f"{where}: tune.extend", extend, (int,))
+    if extend < 0:
+        raise UserError(f"{where}: tune.extend must be 0 or more, got {extend}")
+    return Tune(lr=grid, seeds=seeds, bounds=bounds, extend=extend)
 
 
 def without_tuning(source: dict[str, Any]) -> dict[str, Any]:
@@ -482,7 +524,24 @@ def load_suite(path: str | Path) -> Suite:
     return suite_from_dict(read_suite_file(path), where=str(path))
 
 
-TRAIN_OVERRIDES = ("epochs", "seconds", "target")
+TRAIN_OVERRIDES = ("epochs", "steps", "seconds", "target")
+# What `grubench run -t NAME` trains with when no suite is given: the protocol a suite gives,
+# not a smoke test. Each arch tunes its rate (3 rates a factor ~3 apart, 2 tuning seeds, the grid
+# growing past an edge it chooses) and trains on a budget of optimiser steps, so a data set of 40
+# series (2 steps an epoch) gets as many updates as one of 4000; patience never stops a run on
+# the trivial plateau. Options override each part (--steps, --epochs, --no-tune).
+ADHOC_STEPS = 2000
+ADHOC_TUNE = {"lr": [0.001, 0.003, 0.01], "seeds": 2}
+
+
+def adhoc_source(tasks: list[str]) -> dict[str, Any]:
+    """The raw suite of an ad-hoc run of ``tasks``."""
+    return {
+        "name": "cli",
+        "task": [{"name": t} for t in tasks],
+        "train": {"steps": ADHOC_STEPS, "patience": 10},
+        "tune": dict(ADHOC_TUNE),
+    }
 
 
 def with_overrides(source: dict[str, Any], **given: Any) -> dict[str, Any]:
@@ -498,5 +557,8 @@ def with_overrides(source: dict[str, Any], **given: Any) -> dict[str, Any]:
         (train if key in TRAIN_OVERRIDES else out)[key] = value
     if given.get("seconds") is not None and given.get("epochs") is None:
         train["epochs"] = 10**6
+    # An epoch or time budget asked for on the command line replaces a step budget.
+    if given.get("steps") is None and (given.get("epochs") or given.get("seconds")) is not None:
+        train.pop("steps", None)
     out["train"] = train
     return out

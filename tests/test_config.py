@@ -107,3 +107,16 @@ def test_trial_ids_name_the_training_protocol(monkeypatch):
     before = trial.id
     monkeypatch.setattr(config, "PROTOCOL", config.PROTOCOL + 1)
     assert trial.id != before  # results made under another stopping rule are not reused
+
+
+def test_an_adhoc_run_tunes_and_trains_on_a_step_budget_and_options_override_it():
+    from grubench.config import ADHOC_STEPS, adhoc_source, with_overrides
+
+    suite = suite_from_dict(adhoc_source(["adding"]))
+    assert {t.budget.steps for t in suite.trials()} == {ADHOC_STEPS}
+    assert suite.tune is not None and suite.tune.seeds >= 2 and len(suite.tune.lr) == 3
+    assert all(len(g) == 6 for g in suite.tuning().values())  # the same for every arch
+    epochs = suite_from_dict(with_overrides(adhoc_source(["adding"]), epochs=5))
+    assert {(t.budget.steps, t.budget.epochs) for t in epochs.trials()} == {(None, 5)}
+    steps = suite_from_dict(with_overrides(adhoc_source(["adding"]), steps=300))
+    assert {t.budget.steps for t in steps.trials()} == {300}

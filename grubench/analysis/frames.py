@@ -48,6 +48,8 @@ NUMERIC = (
     "time_to_target_s",
     "epochs_to_target",
     "epochs_run",
+    "steps_to_target",
+    "steps_run",
     "baseline",
     "flops_per_step",
     "lr",

@@ -22,6 +22,8 @@ RANK = {a: i for i, a in enumerate(ARCHS)}  # archs in registry order, as in the
 UNITS = {
     "seconds": ("time_to_target_s", "train_seconds"),
     "epochs": ("epochs_to_target", "epochs_run"),
+    # Optimiser steps: what the cell needs, apart from what this implementation costs here.
+    "steps": ("steps_to_target", "steps_run"),
 }
 
 
@@ -94,6 +96,8 @@ def time_to_target_frame(
     if df.empty or "target" not in df:
         return pd.DataFrame()
     df = df[df["status"].isin(["ok", "diverged"]) & df["target"].notna()]
+    if UNITS[unit][1] not in df or df[UNITS[unit][1]].isna().any():
+        return pd.DataFrame()  # records older than the unit (steps came with protocol 2)
     if archs:
         df = df[df["arch"].isin(archs)]
     out = []

@@ -36,7 +36,8 @@ def run(
     task: list[str] = typer.Option(None, "--task", "-t", help="task(s) to run instead"),
     arch: list[str] = typer.Option(None, "--arch", "-a", help="arch(s) to compare"),
     seeds: int = typer.Option(None, help="seeds per task × arch"),
-    epochs: int = typer.Option(None, help="epoch budget"),
+    epochs: int = typer.Option(None, help="epoch cap (replaces a step budget)"),
+    steps: int = typer.Option(None, help="budget in optimiser steps, the same for every arch"),
     seconds: float = typer.Option(None, help="training-time budget per trial (s)"),
     target: float = typer.Option(None, help="stop once the validation metric reaches this"),
     match: Match = typer.Option(None, help="matching rule (default params)"),
@@ -75,6 +76,7 @@ def run(
     for name, value in [
         ("--seeds", seeds),
         ("--epochs", epochs),
+        ("--steps", steps),
         ("--seconds", seconds),
         ("--hidden", hidden),
         ("--layers", layers),
@@ -92,6 +94,7 @@ def run(
                 ("--arch", arch),
                 ("--seeds", seeds),
                 ("--epochs", epochs),
+                ("--steps", steps),
                 ("--seconds", seconds),
                 ("--target", target),
                 ("--match", match),
@@ -123,6 +126,7 @@ def run(
             threads=threads,
             workers=workers,
             epochs=epochs,
+            steps=steps,
             seconds=seconds,
             target=target,
         )

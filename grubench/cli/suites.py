@@ -46,10 +46,10 @@ def find_suite(suite: str) -> Path:
 
 def suite_source(suite: str | None, tasks: list[str] | None) -> dict[str, Any]:
     """The raw suite to run: a file, a packaged suite's name, or ``--task`` names alone."""
-    from grubench.config import read_suite_file, suite_from_dict
+    from grubench.config import adhoc_source, read_suite_file, suite_from_dict
 
     if suite is None and tasks:
-        return {"name": "cli", "task": [{"name": t} for t in tasks]}
+        return adhoc_source(tasks)
     path = find_suite(suite or "default")
     raw = read_suite_file(path)
     suite_from_dict(raw, where=str(path))  # the file on its own must be valid, errors name it

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,103 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+# AMD's (family, lowest model, highest model) -> core generation, for CPUs whose model name says
+# only "AMD EPYC" (cloud VMs): kernel speeds differ between generations (oneDNN's fused LSTM
+# step was 2× faster on Zen 5 than on Zen 4 while the GRU's was 1.2×).
+AMD_CORES = [
+    (23, 0x00, 0x2F, "Zen/Zen+"),
+    (23, 0x30, 0xFF, "Zen 2"),
+    (25, 0x00, 0x0F, "Zen 3"),
+    (25, 0x10, 0x1F, "Zen 4"),
+    (25, 0x20, 0x5F, "Zen 3"),
+    (25, 0x60, 0xAF, "Zen 4"),
+    (26, 0x00, 0xFF, "Zen 5"),
+]
+
+
+def cpu_id(cpuinfo: str | None = None) -> dict[str, Any]:
+    """The CPU precisely: vendor, family/model/stepping, the name it reports, AMD's core
+    generation where the family and model give it, and its widest vector ISA."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            cpuinfo = ""
+    first: dict[str, str] = {}
+    for line in cpuinfo.splitlines():
+        if not line.strip():
+            if first:
+                break
+            continue
+        key, _, value = line.partition(":")
+        first.setdefault(key.strip(), value.strip())
+    out: dict[str, Any] = {
+        "vendor": first.get("vendor_id"),
+        "model_name": first.get("model name") or platform.processor() or platform.machine(),
+    }
+    for key in ("cpu family", "model", "stepping"):
+        value = first.get(key, "")
+        out[key.replace("cpu ", "")] = int(value) if value.isdigit() else None
+    flags = set(first.get("flags", "").split())
+    out["isa"] = next(
+        (
+            name
+            for flag, name in [("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX")]
+            if flag in flags
+        ),
+        None,
+    )
+    out["core"] = None
+    if out["vendor"] == "AuthenticAMD" and out["family"] is not None and out["model"] is not None:
+        for family, low, high, name in AMD_CORES:
+            if out["family"] == family and low <= out["model"] <= high:
+                out["core"] = name
+                break
+    return out
+
+
+def cpu_label(cpu: dict[str, Any]) -> str:
+    """One line naming the CPU, e.g. "AMD EPYC (family 23 model 49 stepping 0, Zen 2, AVX2)"."""
+    parts = [
+        f"family {cpu.get('family')} model {cpu.get('model')} stepping {cpu.get('stepping')}"
+        if cpu.get("family") is not None
+        else None,
+        cpu.get("core"),
+        cpu.get("isa"),
+    ]
+    detail = ", ".join(p for p in parts if p)
+    return f"{cpu.get('model_name')} ({detail})" if detail else str(cpu.get("model_name"))
+
+
+@cache  # oneDNN prints its ISA line once a process: a second reading would find nothing
+def onednn_isa() -> str | None:
+    """The instruction set oneDNN dispatches to here, from its verbose line ("isa:..."), read
+    while a tiny LSTM (oneDNN's fused kernel on the CPU) runs; None where it says nothing."""
+    import tempfile
+
+    import torch
+
+    if not torch.backends.mkldnn.is_available():
+        return None
+    with tempfile.TemporaryFile(mode="w+b") as f:
+        saved = os.dup(1)
+        try:
+            os.dup2(f.fileno(), 1)
+            with torch.backends.mkldnn.verbose(torch.backends.mkldnn.VERBOSE_ON):
+                torch.nn.LSTM(4, 4)(torch.zeros(2, 1, 4))
+        except Exception:  # a build without verbose support: say nothing rather than fail
+            return None
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        f.seek(0)
+        text = f.read().decode(errors="replace")
+    for line in text.splitlines():
+        if ",isa:" in line:
+            return line.split(",isa:", 1)[1].strip()
+    return None
+
+
 def build_flags() -> dict[str, Any]:
     """How this torch was built and which backends it will pick: a speed result depends on
     them as much as on the CPU (oneDNN serves nn.LSTM on CPU, not nn.GRU)."""
@@ -79,7 +177,11 @@ def environment() -> dict[str, Any]:
         "torch_debug": torch.version.debug,
         "numpy": numpy.__version__,
         "platform": platform.platform(),
-        "cpu": cpu_model(),
+        "cpu": cpu_model(),  # the name the CPU reports (older runs compare on it)
+        # The CPU precisely: "AMD EPYC" names Zen 2 and Zen 5 VMs alike.
+        "cpu_label": cpu_label(cpu_id()),
+        "cpu_id": cpu_id(),
+        "onednn_isa": onednn_isa(),
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "mkldnn": torch.backends.mkldnn.is_available(),

@@ -256,9 +256,10 @@ def time_to_target_km(records: list[dict[str, Any]], task: str) -> Figure:
     return fig
 
 
-def tune_value(r: dict[str, Any]) -> float:
-    """A tuning trial's validation score: its best epoch's, else its last epoch's."""
-    best = r.get("best_val_metric")
+def tune_value(r: dict[str, Any], key: str = "best_val_loss") -> float:
+    """A tuning trial's validation score (``key``: its lowest validation loss, what tuning
+    chooses on, or its best validation metric), else its last epoch's metric."""
+    best = r.get(key)
     if best is not None:
         return float(best)
     hist = r.get("history") or [{}]
@@ -270,11 +271,13 @@ def lr_curves(tunes: list[dict[str, Any]], chosen: dict[str, float], setting: st
     line through the medians over seeds, a ring at the LR each arch's final runs used."""
     labels = trials_frame(tunes)["setting"]
     recs = [r for r, s in zip(tunes, labels, strict=True) if s == setting]
-    name = recs[0].get("val_metric_name", "metric") if recs else "metric"
+    on_loss = bool(recs) and all(r.get("best_val_loss") is not None for r in recs)
+    key = "best_val_loss" if on_loss else "best_val_metric"
+    name = "loss" if on_loss else (recs[0].get("val_metric_name", "metric") if recs else "metric")
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(5.5, 3.6), layout="constrained")
         for arch in [a for a in ARCHS if any(r["arch"] == a for r in recs)]:
-            pts = [(float(r["lr"]), tune_value(r)) for r in recs if r["arch"] == arch]
+            pts = [(float(r["lr"]), tune_value(r, key)) for r in recs if r["arch"] == arch]
             lrs = sorted({lr for lr, _ in pts})
             meds = [summarise([v for lr2, v in pts if lr2 == lr]).median for lr in lrs]
             ax.scatter(*zip(*pts, strict=True), color=arch_color(arch), alpha=0.35, s=14)

@@ -186,8 +186,10 @@ def lr_blocks(finals: list[dict[str, Any]], tunes: list[dict[str, Any]], out: Pa
     ]
     note = (
         "Each arch was tuned over the same grid with the same number of trials and chose on "
-        "validation only (median over tuning seeds); tuning seeds are not the final seeds. A "
-        "rate at the grid's edge means the best rate may lie beyond it: widen the grid."
+        "validation only (the lowest validation loss, median over tuning seeds; equal medians "
+        "go to the lower mean); tuning seeds are not the final seeds. A choice at the grid's "
+        "edge grows the grid one step that way, within the suite's bounds; a rate still at "
+        "the edge means the best rate may lie beyond them."
     )
     blocks += [Block("p", note), table(["setting", "arch", "lr", "grid", "tuning trials"], rows)]
     for setting in dict.fromkeys(tf["setting"]) if len(tf) else []:
@@ -270,6 +272,12 @@ def paired_blocks(records: list[dict[str, Any]], a: str, b: str) -> list[Block]:
     )
 
 
+def _steps_cell(row: Any) -> str:
+    if row is None:
+        return "–"
+    return fmt(row.median, 3) if row.reached else "not reached"
+
+
 def target_blocks(
     records: list[dict[str, Any]], pair: tuple[str, str] | None, out: Path
 ) -> list[Block]:
@@ -277,6 +285,8 @@ def target_blocks(
     secs, epochs = time_to_target_frame(records), time_to_target_frame(records, "epochs")
     if secs.empty:
         return []
+    steps = time_to_target_frame(records, "steps")
+    by_steps = {(r.setting, r.arch): r for r in steps.itertuples()} if not steps.empty else None
     lr = logrank_p(records, *pair) if pair else pd.DataFrame()
     p_by = dict(zip(lr.get("setting", []), lr.get("p_logrank", []), strict=False))
     frame = trials_frame(records)
@@ -292,17 +302,20 @@ def target_blocks(
                 fmt(s.median, 3) if s.reached else "not reached",
                 f"{fmt(s.rmst, 3)} (τ={fmt(s.tau, 3)})",
                 fmt(e.median, 3),
-                fmt(p_by.get(s.setting), 2),
             ]
+            + ([_steps_cell(by_steps.get((s.setting, s.arch)))] if by_steps is not None else [])
+            + [fmt(p_by.get(s.setting), 2)]
         )
     note = (
         "Runs that never reach the target are censored at the time they stopped (Kaplan–Meier), "
-        "not dropped. Restricted mean: area under the not-yet-reached curve up to τ, the "
-        "shortest run of the setting. No median (– or 'not reached') when fewer than half "
-        "the runs got there."
+        "not dropped. Seconds say what this implementation costs on this machine; epochs and "
+        "optimiser steps say what the cell needs, whatever its kernel. Restricted mean: area "
+        "under the not-yet-reached curve up to τ, the shortest run of the setting. No median "
+        "(– or 'not reached') when fewer than half the runs got there."
     )
     headers = ["setting", "arch", "target", "reached", "median s (KM)", "restricted mean s"]
-    headers += ["median epochs (KM)", "log-rank p"]
+    headers += ["median epochs (KM)"] + (["median steps (KM)"] if by_steps is not None else [])
+    headers += ["log-rank p"]
     blocks = [Block("h2", "Time to target (censored)"), Block("p", note), table(headers, rows)]
     for task in dict.fromkeys(secs["task"]):
         fig = plots.time_to_target_km(records, task)

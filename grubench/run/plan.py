@@ -18,8 +18,8 @@ from grubench.errors import UserError
 from grubench.measure.env import environment
 from grubench.measure.probe import measure as measure_probe
 from grubench.run.local import RecordSink, Sink, run_local
+from grubench.run.tune import FINAL, choose, settle
 from grubench.run.tune import as_json as tune_json
-from grubench.run.tune import choose, tuning_trials
 from grubench.store import (
     TRIALS,
     BadLine,
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 RESULTS = Path("results")
-FINAL = ("ok", "diverged")  # statuses --resume keeps; failed trials are tried again
 EXECUTORS = ("local", "ray")
 
 
@@ -75,15 +74,15 @@ class Plan:
 def expand(suite: Suite, records: list[dict[str, Any]]) -> tuple[list[Trial], list[Trial], bool]:
     """The tuning trials, the final trials and whether the finals are settled, given the
     records already written: finals take their chosen rates once every tuning trial has a
-    final record (ok or diverged; a failed one is tried again first)."""
-    tuning = tuning_trials(suite)
-    if not tuning:
+    final record (ok or diverged; a failed one is tried again first) and no choice sits at an
+    edge its grid may still grow past (``grubench.run.tune.settle``)."""
+    if suite.tune is None:
         return [], suite.trials(), True
     by_id = {r["trial_id"]: r for r in latest_per_trial(records)}
-    if any(by_id.get(t.id, {}).get("status") not in FINAL for t in tuning):
+    grids, tuning, choices = settle(suite, by_id)
+    if choices is None:
         return tuning, suite.trials(), False
-    chosen = {key: c.lr for key, c in choose(suite, by_id).items()}
-    return tuning, suite.trials(chosen), True
+    return tuning, suite.trials({key: c.lr for key, c in choices.items()}, grids), True
 
 
 def _plan(suite: Suite, source: dict[str, Any], out: Path, records: list[dict[str, Any]]) -> Plan:
@@ -285,19 +284,35 @@ def execute(
             clock.slots = plan.suite.parallel
             run_local(trials, plan.suite.parallel, record, event, cache)
 
+    def stored() -> list[dict[str, Any]]:
+        return read_trials(plan.out)[0] if (plan.out / TRIALS).exists() else []
+
     try:
-        run([t for t in plan.todo if t.role == "tune"])
-        info = read_run(plan.out)
-        records = read_trials(plan.out)[0] if (plan.out / TRIALS).exists() else []
+        first = [t for t in plan.todo if t.role == "tune"]
+        run(first)
         if plan.suite.tune is not None:
-            # Failed tuning trials count as the worst score; --resume would retry them first.
-            by_id = {r["trial_id"]: r for r in latest_per_trial(records)}
-            choices = choose(plan.suite, by_id)
+            # Rounds of tuning until no choice asks for a wider grid. Failed tuning trials count
+            # as the worst score here; --resume would retry them first.
+            tried = {t.id for t in first}  # a failed trial waits for --resume, as before
+            while True:
+                by_id = {r["trial_id"]: r for r in latest_per_trial(stored())}
+                grids, tuning, choices = settle(plan.suite, by_id)
+                left = [t for t in tuning if by_id.get(t.id, {}).get("status") not in FINAL]
+                left = [t for t in left if t.id not in tried]
+                if choices is not None or not left:
+                    break
+                tried |= {t.id for t in left}
+                run(left)
+            if choices is None:  # a tuning trial failed: choose on what there is
+                choices = choose(plan.suite, by_id, grids)
+            info = read_run(plan.out)
             info["tuning"] = tune_json(choices)
-            finals = plan.suite.trials({key: c.lr for key, c in choices.items()})
-            info["trial_ids"] = [t.id for t in tuning_trials(plan.suite) + finals]
+            finals = plan.suite.trials({key: c.lr for key, c in choices.items()}, grids)
+            info["trial_ids"] = [t.id for t in tuning + finals]
         else:
+            info = read_run(plan.out)
             finals = plan.suite.trials()
+        records = stored()
         write_run(plan.out, info)
         done = {r["trial_id"] for r in latest_per_trial(records) if r["status"] in FINAL}
         run([t for t in finals if t.id not in done])

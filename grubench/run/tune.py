@@ -1,10 +1,17 @@
 """Choosing each arch's learning rate from its tuning trials, on validation only.
 
 Every arch of every task gets the same tuning trials (each grid value on each tuning seed, see
-``Suite.tuning``). A learning rate's score is the median, over the tuning seeds, of each
-trial's best validation metric; the best score in the task's validation direction wins. A
-tuning trial that diverged or failed scores as the worst possible value, so a rate that blows
-up on some seeds loses to one that does not. The test split is never read.
+``Suite.tuning``). A learning rate's score is the median, over the tuning seeds, of each trial's
+lowest **validation loss**: continuous, where validation accuracy on a small split ties three
+ways and the grid's order used to decide. Equal medians go to the lower mean, not to the grid's
+order. A tuning trial that diverged or failed scores as the worst possible value, so a rate that
+blows up on some seeds loses to one that does not. The test split is never read.
+
+A choice at an edge of the grid means the best rate may lie beyond it: the grid of that task
+grows by one step in that direction (the ratio between its two outermost values there), for
+every arch alike so their tuning budgets stay equal, within the suite's bounds and at most
+``extend`` steps each way, and the new rate is tuned before the finals start. Records older than
+the validation loss are scored on their best validation metric, in its own direction.
 """
 
 from __future__ import annotations
@@ -19,60 +26,156 @@ from grubench.tasks import get_task
 from grubench.tasks.base import better
 
 Key = tuple[int, str]  # (task index in the suite, arch)
+Grids = dict[int, tuple[float, ...]]  # task index -> the (possibly extended) grid, ascending
+FINAL = ("ok", "diverged")  # statuses that end a trial; failed trials are tried again
+LOSS = "val_loss"
 
 
 @dataclass(frozen=True)
 class Choice:
-    """One arch's choice on one task: the rate, and each grid value's median validation score."""
+    """One arch's choice on one task: the rate, and each grid value's median score."""
 
     task: str
     arch: str
     lr: float
     scores: dict[float, float | None]  # None: every tuning seed of that rate failed or diverged
-    direction: str
+    direction: str  # of the score: "min" for the validation loss
+    means: dict[float, float | None] | None = None  # each rate's mean score (the tie-break)
+    scored_on: str = LOSS  # "val_loss", or the validation metric of older records
+    grid: tuple[float, ...] = ()  # the grid it was chosen from, ascending
+    edge: str | None = None  # "low" or "high": still at an edge of the (extended) grid
+    tie: bool = False  # the best median was shared and the mean decided
 
 
-def trial_score(record: dict[str, Any] | None, direction: str) -> float:
-    """A tuning trial's best validation metric; the worst value when it has none."""
+def _scored_on(records: list[dict[str, Any] | None], val_key: str) -> str:
+    ok = [r for r in records if r is not None and r.get("status") == "ok"]
+    return LOSS if ok and all(r.get("best_val_loss") is not None for r in ok) else val_key
+
+
+def trial_score(record: dict[str, Any] | None, direction: str, key: str = LOSS) -> float:
+    """A tuning trial's best validation loss (``key``: or its best validation metric); the
+    worst value when it has none."""
     worst = math.inf if direction == "min" else -math.inf
     if record is None or record.get("status") != "ok":
         return worst
-    value = record.get("best_val_metric")
+    value = record.get("best_val_loss" if key == LOSS else "best_val_metric")
     return value if isinstance(value, int | float) and math.isfinite(value) else worst
+
+
+def _edge(lr: float, grid: tuple[float, ...]) -> str | None:
+    if len(grid) < 2:
+        return None
+    return "low" if lr == grid[0] else "high" if lr == grid[-1] else None
 
 
 def choose_one(trials: list[Trial], by_id: dict[str, dict[str, Any]], fallback: float) -> Choice:
     """The choice for one (task, arch) group of tuning trials; ``fallback`` (the suite's lr)
     when no rate has a finite score."""
-    direction = get_task(trials[0].task).val_dir
+    task = get_task(trials[0].task)
+    key = _scored_on([by_id.get(t.id) for t in trials], task.val_key)
+    direction = "min" if key == LOSS else task.val_dir
     per_lr: dict[float, list[float]] = {}
-    for t in trials:
-        per_lr.setdefault(t.train.lr, []).append(trial_score(by_id.get(t.id), direction))
-    scores = {lr: statistics.median(v) for lr, v in per_lr.items()}
+    for t in sorted(trials, key=lambda t: t.train.lr):
+        per_lr.setdefault(t.train.lr, []).append(trial_score(by_id.get(t.id), direction, key))
+    medians = {lr: statistics.median(v) for lr, v in per_lr.items()}
+    worst = math.inf if direction == "min" else -math.inf
+    means = {
+        lr: statistics.fmean(v) if all(map(math.isfinite, v)) else worst for lr, v in per_lr.items()
+    }
+    finite = [lr for lr in medians if math.isfinite(medians[lr])]
     best = None
-    for lr, score in scores.items():  # grid order: the first of equal scores wins
-        if math.isfinite(score) and (best is None or better(score, scores[best], direction)):
+    for lr in finite:
+        if best is None or better(medians[lr], medians[best], direction):
             best = lr
+    tie = False
+    if best is not None:
+        shared = [lr for lr in finite if math.isclose(medians[lr], medians[best], rel_tol=1e-12)]
+        if len(shared) > 1:
+            tie = True
+            for lr in shared:  # equal medians: the better mean decides, not the grid's order
+                if better(means[lr], means[best], direction):
+                    best = lr
+    grid = tuple(sorted(per_lr))
+    lr = fallback if best is None else best
     return Choice(
         trials[0].task,
         trials[0].arch,
-        fallback if best is None else best,
-        {lr: s if math.isfinite(s) else None for lr, s in scores.items()},
+        lr,
+        {k: v if math.isfinite(v) else None for k, v in medians.items()},
         direction,
+        {k: v if math.isfinite(v) else None for k, v in means.items()},
+        key,
+        grid,
+        _edge(lr, grid) if best is not None else None,
+        tie,
     )
 
 
-def choose(suite: Suite, by_id: dict[str, dict[str, Any]]) -> dict[Key, Choice]:
+def choose(
+    suite: Suite, by_id: dict[str, dict[str, Any]], grids: Grids | None = None
+) -> dict[Key, Choice]:
     """Every (task index, arch)'s choice from the tuning records in ``by_id``."""
     return {
-        key: choose_one(trials, by_id, suite.train.lr) for key, trials in suite.tuning().items()
+        key: choose_one(trials, by_id, suite.train.lr)
+        for key, trials in suite.tuning(grids).items()
     }
 
 
-def tuning_trials(suite: Suite) -> list[Trial]:
+def _round(lr: float) -> float:
+    return float(f"{lr:.3g}")
+
+
+def extend(suite: Suite, grids: Grids, choices: dict[Key, Choice]) -> Grids:
+    """The grids grown by one step past every edge some arch chose, within the suite's bounds
+    and its ``extend`` steps each way (the same grid for every arch of a task)."""
+    assert suite.tune is not None
+    low, high = suite.tune.bounds
+    base = suite.tune.lr
+    out = dict(grids)
+    for i, grid in grids.items():
+        edges = {c.edge for (j, _), c in choices.items() if j == i and c.edge}
+        new = list(grid)
+        if "low" in edges and len(grid) > 1:
+            step = _round(grid[0] * grid[0] / grid[1])
+            if step >= low * (1 - 1e-9) and sum(v < min(base) for v in grid) < suite.tune.extend:
+                new.append(step)
+        if "high" in edges and len(grid) > 1:
+            step = _round(grid[-1] * grid[-1] / grid[-2])
+            if step <= high * (1 + 1e-9) and sum(v > max(base) for v in grid) < suite.tune.extend:
+                new.append(step)
+        out[i] = tuple(sorted(set(new)))
+    return out
+
+
+def base_grids(suite: Suite) -> Grids:
+    """Each task's grid before any extension: the suite's, ascending (empty: no tuning)."""
+    if suite.tune is None:
+        return {}
+    return {i: tuple(sorted(suite.tune.lr)) for i in range(len(suite.tasks))}
+
+
+def settle(
+    suite: Suite, by_id: dict[str, dict[str, Any]]
+) -> tuple[Grids, list[Trial], dict[Key, Choice] | None]:
+    """Replay the search on the records in ``by_id``: the grids as far as they have grown, the
+    tuning trials they hold (in running order), and the choices once every one of those trials
+    has a final record and no choice asks for a wider grid (None until then)."""
+    grids = base_grids(suite)
+    while True:
+        trials = tuning_trials(suite, grids)
+        if any(by_id.get(t.id, {}).get("status") not in FINAL for t in trials):
+            return grids, trials, None
+        choices = choose(suite, by_id, grids)
+        grown = extend(suite, grids, choices)
+        if grown == grids:
+            return grids, trials, choices
+        grids = grown
+
+
+def tuning_trials(suite: Suite, grids: Grids | None = None) -> list[Trial]:
     """The tuning trials in running order: task → seed → rate → arch, so the archs of a
     comparison run side by side under the same machine load."""
-    groups = suite.tuning()
+    groups = suite.tuning(grids)
     if not groups:
         return []
     ordered = []
@@ -92,7 +195,14 @@ def as_json(choices: dict[Key, Choice]) -> list[dict[str, Any]]:
             "arch": arch,
             "lr": c.lr,
             "direction": c.direction,
-            "scores": [{"lr": lr, "median_val": s} for lr, s in c.scores.items()],
+            "scored_on": c.scored_on,
+            "grid": list(c.grid),
+            "edge": c.edge,
+            "tie": c.tie,
+            "scores": [
+                {"lr": lr, "median_val": s, "mean_val": (c.means or {}).get(lr)}
+                for lr, s in c.scores.items()
+            ],
         }
         for (i, arch), c in choices.items()
     ]

@@ -45,8 +45,10 @@ def test_nobody_reaching_it_gives_a_flat_curve_and_the_full_horizon():
     assert math.isnan(km_median([4.0, 5.0], [False, False]))
 
 
-def _timed(arch, seed, to_target, sec_per_epoch=1.0, epochs=20):
-    return record(arch, seed, 0.05, sec_per_epoch=sec_per_epoch, to_target=to_target, epochs=epochs)
+def _timed(arch, seed, to_target, sec_per_epoch=1.0, epochs=20, **fields):
+    return record(
+        arch, seed, 0.05, sec_per_epoch=sec_per_epoch, to_target=to_target, epochs=epochs, **fields
+    )
 
 
 def test_frame_uses_one_horizon_for_both_archs_and_censors_at_training_time():
@@ -69,3 +71,15 @@ def test_logrank_separates_fast_from_never_and_not_equal_archs():
     assert logrank_p(fast + never, "gru", "lstm")["p_logrank"].iloc[0] < 0.001
     same = [_timed("lstm", s, 1.0 + 0.1 * s) for s in range(8)]
     assert logrank_p(fast + same, "gru", "lstm")["p_logrank"].iloc[0] > 0.5
+
+
+def test_steps_to_target_are_censored_like_seconds_and_older_records_have_none():
+    recs = [
+        _timed("gru", s, 2.0 + s, steps_to_target=40 * (s + 1), steps_run=200) for s in range(4)
+    ]
+    recs += [_timed("lstm", s, None, epochs=8, steps_run=320) for s in range(4)]
+    steps = time_to_target_frame(recs, "steps").set_index("arch")
+    assert steps.loc["gru", "median"] == 80.0 and steps.loc["gru", "reached"] == 4
+    assert steps.loc["lstm", "reached"] == 0 and steps.loc["lstm", "max_time"] == 320
+    old = [_timed("gru", 0, 2.0), _timed("lstm", 0, None)]
+    assert time_to_target_frame(old, "steps").empty

@@ -11,7 +11,8 @@ import pytest
 from grubench.config import TUNE_SEED0, suite_from_dict, without_tuning
 from grubench.errors import UserError
 from grubench.run import plan as runs
-from grubench.run.tune import choose, tuning_trials
+from grubench.run.tune import choose, settle, tuning_trials
+from grubench.trial.result import TrialResult
 from grubench.trial.train import run_trial
 
 SOURCE = {
@@ -120,7 +121,9 @@ def _in_process(stop_after: int | None = None):
 def test_an_interrupted_run_resumes_tuning_then_trains_finals_at_the_chosen_rate(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    source = {**SOURCE, "task": SOURCE["task"][:1], "tune": {"lr": [0.001, 0.05], "seeds": 1}}
+    # extend = 0: a two-rate grid always chooses at an edge; growing it is tested below.
+    tune = {"lr": [0.001, 0.05], "seeds": 1, "extend": 0}
+    source = {**SOURCE, "task": SOURCE["task"][:1], "tune": tune}
     out = tmp_path / "run"
     plan = runs.plan_new(source, out)
     assert len(plan.trials) == 4 + 4 and not plan.settled
@@ -157,3 +160,113 @@ def test_a_suite_without_tune_trains_at_its_own_rate_with_no_grid():
     assert {(t.train.lr, t.lr_grid) for t in suite.trials()} == {(suite.train.lr, None)}
     t = replace(suite.trials()[0], role="tune")
     assert t.id != suite.trials()[0].id
+
+
+def _loss_records(trials, loss):
+    """Records with validation loss ``loss(lr, seed)`` and an accuracy that disagrees."""
+    return {
+        t.id: {"status": "ok", "best_val_loss": loss(t.train.lr, t.seed), "best_val_metric": 0.0}
+        for t in trials
+    }
+
+
+def test_tuning_chooses_on_validation_loss_and_says_so():
+    suite = suite_from_dict(SOURCE)
+    loss = {0.001: 0.3, 0.01: 0.1, 0.1: 0.2}
+    by_id = _loss_records(tuning_trials(suite), lambda lr, s: loss[lr])
+    chosen = choose(suite, by_id)
+    # anbn validates accuracy (max), but the loss is what is scored: lower is better everywhere.
+    assert {c.lr for c in chosen.values()} == {0.01}
+    assert {c.scored_on for c in chosen.values()} == {"val_loss"}
+    assert {c.direction for c in chosen.values()} == {"min"}
+    assert chosen[(0, "gru")].edge is None and chosen[(0, "gru")].tie is False
+
+
+def test_equal_medians_go_to_the_lower_mean_not_to_the_grids_order():
+    suite = suite_from_dict({**SOURCE, "tune": {"lr": [0.001, 0.01, 0.1], "seeds": 3}})
+    seeds = {TUNE_SEED0: 0, TUNE_SEED0 + 1: 1, TUNE_SEED0 + 2: 2}
+    # 0.001: median 0.2, mean 0.4; 0.01: median 0.2, mean 0.2; 0.1: median 0.5.
+    table = {0.001: [0.1, 0.2, 0.9], 0.01: [0.15, 0.2, 0.25], 0.1: [0.5, 0.5, 0.5]}
+    by_id = _loss_records(tuning_trials(suite), lambda lr, s: table[lr][seeds[s]])
+    c = choose(suite, by_id)[(0, "lstm")]
+    assert c.lr == 0.01 and c.tie is True
+    assert c.scores == {0.001: 0.2, 0.01: 0.2, 0.1: 0.5}
+    assert c.means[0.001] == pytest.approx(0.4)
+
+
+def test_a_choice_at_an_edge_grows_the_grid_for_every_arch_within_bounds():
+    suite = suite_from_dict({**SOURCE, "task": SOURCE["task"][:1]})
+
+    def loss(lr, seed):  # the larger the rate the better, up to 1.0
+        return 1.0 - min(lr, 1.0) * 0.5
+
+    by_id = _loss_records(tuning_trials(suite), loss)
+    grids, trials, choices = settle(suite, by_id)
+    # 0.1 won at the top edge: one step up (×10) for both archs, not yet run.
+    assert choices is None and grids == {0: (0.001, 0.01, 0.1, 1.0)}
+    new = [t for t in trials if t.id not in by_id]
+    assert sorted((t.arch, t.train.lr) for t in new) == sorted(
+        (a, 1.0) for a in ("gru", "lstm") for _ in range(2)
+    )
+    assert {t.lr_grid for t in new} == {(0.001, 0.01, 0.1)}  # the suite's grid: ids unchanged
+    by_id |= _loss_records(new, loss)
+    grids, trials, choices = settle(suite, by_id)
+    # 1.0 wins and is the bound (1.0): the grid stops there, and the choice says it is an edge.
+    assert grids == {0: (0.001, 0.01, 0.1, 1.0)} and choices is not None
+    assert {c.lr for c in choices.values()} == {1.0}
+    assert {c.edge for c in choices.values()} == {"high"}
+    assert len(trials) == 2 * 2 * 4  # archs × tuning seeds × rates, equal for every arch
+    finals = suite.trials({k: c.lr for k, c in choices.items()}, grids)
+    assert {t.lr_grid for t in finals} == {(0.001, 0.01, 0.1, 1.0)}
+
+    bounded = suite_from_dict(
+        {**SOURCE, "task": SOURCE["task"][:1], "tune": {**SOURCE["tune"], "lr_bounds": [1e-3, 0.1]}}
+    )
+    grids, _, choices = settle(bounded, _loss_records(tuning_trials(bounded), loss))
+    assert grids == {0: (0.001, 0.01, 0.1)} and choices[(0, "gru")].edge == "high"
+    none = suite_from_dict(
+        {**SOURCE, "task": SOURCE["task"][:1], "tune": {**SOURCE["tune"], "extend": 0}}
+    )
+    assert settle(none, _loss_records(tuning_trials(none), loss))[0] == {0: (0.001, 0.01, 0.1)}
+
+
+def test_a_run_tunes_its_extended_grid_before_the_finals_and_resumes_settled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    source = {
+        **SOURCE,
+        "task": SOURCE["task"][:1],
+        "tune": {"lr": [0.001, 0.01], "seeds": 2, "lr_bounds": [1e-4, 1.0], "extend": 1},
+    }
+    ran: list = []
+
+    def fake_local(trials, workers, on_record, on_event, cache=None):
+        for t in trials:  # the lower the rate, the better: the grid grows downwards once
+            ran.append(t)
+            on_record(TrialResult.of(t, "ok", best_val_loss=t.train.lr, train_seconds=0.0))
+
+    monkeypatch.setattr(runs, "run_local", fake_local)
+    out = tmp_path / "run"
+    plan = runs.plan_new(source, out)
+    runs.start(plan)
+    runs.execute(plan, lambda ev: None)
+    tune = [t for t in ran if t.role == "tune"]
+    assert sorted({t.train.lr for t in tune}) == [0.0001, 0.001, 0.01]
+    assert sum(t.arch == "gru" for t in tune) == sum(t.arch == "lstm" for t in tune) == 6
+    finals = [t for t in ran if t.role == "final"]
+    assert {t.train.lr for t in finals} == {0.0001} and len(finals) == 4
+    info = json.loads((out / "run.json").read_text())
+    assert {c["edge"] for c in info["tuning"]} == {"low"}  # at the bound: said, not hidden
+    assert info["tuning"][0]["grid"] == [0.0001, 0.001, 0.01]
+    again = runs.plan_resume(out)
+    assert again.settled and again.todo == () and len(again.trials) == 12 + 4
+
+
+def test_tune_bounds_and_extend_are_validated():
+    for tune, message in [
+        ({"lr": [0.01], "lr_bounds": [0.1, 1.0]}, "must hold every rate"),
+        ({"lr": [0.01], "lr_bounds": [0.1]}, "must be \\[low, high\\]"),
+        ({"lr": [0.01], "extend": -1}, "extend must be 0 or more"),
+    ]:
+        with pytest.raises(UserError, match=message):
+            suite_from_dict({**SOURCE, "tune": tune})

@@ -203,3 +203,34 @@ def test_patience_ignores_improvements_smaller_than_min_delta(monkeypatch):
     r = run_trial(tiny(budget=Budget(epochs=50, patience=3, min_delta=0.01)))
     assert r.stop_reason == "patience" and r.epochs_run == 7
     assert r.best_epoch == 7  # the best weights are still the best epoch's
+
+
+def _val_only(base, values):
+    """``base`` with a made-up validation curve (a 24-sequence split) and its real test scores."""
+    it = iter(values)
+
+    def evaluate(out, split):
+        return {"mse": next(it)} if len(split) == 24 else base.evaluate(out, split)
+
+    return replace(base, evaluate=evaluate)
+
+
+def test_the_test_pass_scores_the_best_validation_epochs_weights(monkeypatch):
+    base = get_task("adding")
+    params = {"n_val": 24}
+    first = run_trial(tiny(budget=Budget(epochs=1, patience=None), params=params))
+    # Epoch 1 is the best by far; four worse epochs follow. The test pass must use epoch 1's
+    # weights, so its score is the one-epoch run's, bit for bit.
+    monkeypatch.setitem(registry.TASKS, "adding", _val_only(base, [0.01, 0.5, 0.5, 0.5, 0.5]))
+    r = run_trial(tiny(budget=Budget(epochs=5, patience=None), params=params))
+    assert r.best_epoch == 1 and r.epochs_run == 5
+    assert r.test_metric == first.test_metric
+
+
+def test_a_nan_validation_metric_is_recorded_as_diverged(monkeypatch):
+    base = get_task("adding")
+    monkeypatch.setitem(registry.TASKS, "adding", _val_only(base, [0.1, math.nan]))
+    r = run_trial(tiny(budget=Budget(epochs=5, patience=None), params={"n_val": 24}))
+    assert r.status == "diverged" and r.converged is None
+    assert r.diverged_reason == "non-finite validation mse at epoch 2"
+    assert r.epochs_run == 1 and r.best_epoch == 1

@@ -137,10 +137,12 @@ def run_sweep(sweep: Sweep, folder: Path, on_event: Sink, execute: bool = True) 
         p = plan(sweep, folder)
     except UnavailableTask as e:
         return Outcome(sweep, folder, error=str(e))
+    ran = 0
     if execute and p.todo:
         runs.start(p)
-        runs.execute(p, on_event)
+        # Counted as they end: tuning may grow a grid, and so run more trials than planned.
+        ran = runs.execute(p, on_event).trials
     # The latest record per trial, as finish counts them: a retried trial's lines are one trial.
     stored = len(runs.results(folder)) if (folder / TRIALS).exists() else 0
     records = tuple(runs.finish(folder, report=False)[0]) if stored else ()
-    return Outcome(sweep, folder, records, ran=len(p.todo) if execute else 0, stored=stored)
+    return Outcome(sweep, folder, records, ran=ran, stored=stored)

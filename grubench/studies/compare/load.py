@@ -24,10 +24,21 @@ SUMMARY_COLUMNS = ("task", "arch", "metric", "direction", "n", "metric_mean", "m
 ENV_KEYS = ("grubench", "python", "torch", "numpy", "platform", "cpu", "cpu_count")
 ENV_KEYS += ("torch_threads", "mkldnn", "cuda", "cudnn", "gpu")
 DRIFT = 1.25  # start/end probe ratio beyond which a run's machine is called unsteady
-# What makes two machines time the same code differently: the CPU, the instruction set torch
-# dispatches to (cpu_flags where recorded) and the torch build. The GEMM probe cannot bridge
-# them: a machine that multiplies matrices 1.8× faster need not train small RNNs faster.
-MACHINE_KEYS = ("cpu", "cpu_capability", "cpu_flags", "torch", "torch_git", "torch_build")
+# What makes two machines time the same code differently: the CPU (its reported name, and its
+# family/model/stepping where recorded: VMs of two generations both say "AMD EPYC"), the
+# instruction set torch and oneDNN dispatch to (cpu_flags where recorded) and the torch build.
+# The GEMM probe cannot bridge them: a machine that multiplies matrices 1.8× faster need not
+# train small RNNs faster.
+MACHINE_KEYS = (
+    "cpu",
+    "cpu_label",
+    "cpu_capability",
+    "onednn_isa",
+    "cpu_flags",
+    "torch",
+    "torch_git",
+    "torch_build",
+)
 
 
 @dataclass(frozen=True)
