@@ -217,8 +217,13 @@ class TrialProgress:
         self.records[rec.trial_id] = rec.to_dict()
 
     def on_event(self, ev: dict[str, Any]) -> None:
-        t = ev["trial"]
         kind = ev["event"]
+        if kind == "planned":  # tuning grew a grid: more trials than the plan said
+            self.total = ev["total"]
+            if self.live:
+                self.bar.update(self.overall, total=self.total)
+            return
+        t = ev["trial"]
         if kind == "node":
             self.nodes[t.id] = ev["node"]
         where = f" on {self.nodes[t.id]}" if t.id in self.nodes else ""
@@ -238,7 +243,12 @@ class TrialProgress:
             self.bar.update(self.current[t.id], description=f"  {label}")
         elif kind == "epoch":
             desc = f"  {label} val {ev['val_metric']:.4g}"
-            self.bar.update(self.current[t.id], completed=ev["epoch"], description=desc)
+            self.bar.update(
+                self.current[t.id],
+                completed=ev["epoch"],
+                total=ev.get("epochs", t.budget.epochs),  # a step budget sets the epochs
+                description=desc,
+            )
         elif kind == "finish":
             self.bar.remove_task(self.current.pop(t.id))
             self.bar.advance(self.overall)

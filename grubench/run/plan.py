@@ -302,6 +302,8 @@ def execute(
                 if choices is not None or not left:
                     break
                 tried |= {t.id for t in left}
+                # The grid grew: the plan holds more trials than it said at the start.
+                event({"event": "planned", "total": len(tuning) + len(plan.suite.trials())})
                 run(left)
             if choices is None:  # a tuning trial failed: choose on what there is
                 choices = choose(plan.suite, by_id, grids)

@@ -249,7 +249,12 @@ def test_a_run_tunes_its_extended_grid_before_the_finals_and_resumes_settled(
     out = tmp_path / "run"
     plan = runs.plan_new(source, out)
     runs.start(plan)
-    runs.execute(plan, lambda ev: None)
+    events: list[dict] = []
+    runs.execute(plan, events.append)
+    # The progress display learns that the plan grew: 8 tuning + 4 finals became 12 + 4.
+    assert len(plan.trials) == 12 and [e["total"] for e in events if e["event"] == "planned"] == [
+        16
+    ]
     tune = [t for t in ran if t.role == "tune"]
     assert sorted({t.train.lr for t in tune}) == [0.0001, 0.001, 0.01]
     assert sum(t.arch == "gru" for t in tune) == sum(t.arch == "lstm" for t in tune) == 6
