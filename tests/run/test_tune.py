@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from grubench.config import TUNE_SEED0, suite_from_dict, without_tuning
 from grubench.errors import UserError
 from grubench.run import plan as runs
-from grubench.run.tune import choose, settle, tuning_trials
+from grubench.run.tune import as_json, choose, settle, tuning_trials
 from grubench.trial.result import TrialResult
 from grubench.trial.train import run_trial
 
@@ -275,3 +276,130 @@ def test_tune_bounds_and_extend_are_validated():
     ]:
         with pytest.raises(UserError, match=message):
             suite_from_dict({**SOURCE, "tune": tune})
+
+
+def _one_task(**tune):
+    return suite_from_dict(
+        {**SOURCE, "task": SOURCE["task"][:1], "tune": {**SOURCE["tune"], **tune}}
+    )
+
+
+def _table_records(suite, table, key="best_val_loss", task=0):
+    """Records from ``table[lr][seed index]`` (None: a failed trial; NaN kept as given)."""
+    out = {}
+    for t in tuning_trials(suite):
+        if (task, t.arch) not in suite.tuning():
+            continue
+        value = table[t.train.lr][t.seed - TUNE_SEED0]
+        out[t.id] = {"status": "failed"} if value is None else {"status": "ok", key: value}
+    return out
+
+
+def test_a_failed_or_non_finite_tuning_trial_scores_worst_on_the_loss():
+    suite = _one_task(seeds=3)
+    # 0.001 would win on its one good seed; two failed (worst), so its median is the worst and
+    # 0.01 (median 0.25) wins. A NaN loss counts as worst too.
+    table = {0.001: [0.1, None, None], 0.01: [0.2, 0.25, 0.3], 0.1: [0.1, math.nan, math.nan]}
+    c = choose(suite, _table_records(suite, table))[(0, "gru")]
+    assert c.lr == 0.01 and c.task == "adding" and c.arch == "gru"
+    assert c.scores[0.1] is None and c.scores[0.001] is None and c.means[0.001] is None
+
+
+def test_a_failed_seed_loses_a_tie_on_the_mean_in_either_direction():
+    suite = _one_task(seeds=3)
+    table = {0.001: [0.1, 0.2, None], 0.01: [0.2, 0.2, 0.25], 0.1: [0.5, 0.5, 0.5]}
+    c = choose(suite, _table_records(suite, table))[(0, "lstm")]
+    assert c.lr == 0.01 and c.tie is True  # equal medians 0.2; 0.001's mean is the worst
+    # Older records, scored on validation accuracy (higher is better), the same way round.
+    anbn = suite_from_dict(
+        {**SOURCE, "task": SOURCE["task"][1:], "tune": {**SOURCE["tune"], "seeds": 3}}
+    )
+    acc = {0.001: [0.9, 0.8, None], 0.01: [0.8, 0.8, 0.7], 0.1: [0.5, 0.5, 0.5]}
+    c = choose(anbn, _table_records(anbn, acc, "best_val_metric"))[(0, "gru")]
+    assert (c.lr, c.tie, c.scored_on, c.direction) == (0.01, True, "accuracy", "max")
+    worse = {0.001: [0.9, None, None], 0.01: [0.6, 0.6, 0.6], 0.1: [0.5, 0.5, 0.5]}
+    assert choose(anbn, _table_records(anbn, worse, "best_val_metric"))[(0, "gru")].lr == 0.01
+
+
+def test_medians_a_hair_apart_are_not_a_tie():
+    suite = _one_task(seeds=3)
+    table = {
+        0.001: [0.1, 0.2, 0.2],
+        0.01: [0.2 * (1 + 1e-10), 0.2 * (1 + 1e-10), 0.0],
+        0.1: [1, 1, 1],
+    }
+    c = choose(suite, _table_records(suite, table))[(0, "gru")]
+    assert c.lr == 0.001 and c.tie is False  # the lower median wins, whatever the means
+
+
+def test_with_no_usable_trial_the_fallback_is_not_called_an_edge():
+    suite = suite_from_dict({**SOURCE, "train": {**SOURCE["train"], "lr": 0.001}})
+    c = choose(suite, {})[(0, "gru")]
+    assert c.lr == 0.001 and c.edge is None
+
+
+def _grow(suite, loss):
+    grids, trials, choices = settle(suite, _loss_records(tuning_trials(suite), loss))
+    while choices is None:
+        by_id = _loss_records(trials, loss)
+        grids, trials, choices = settle(suite, by_id)
+    return grids[0], choices
+
+
+def test_the_grid_grows_within_its_bounds_and_its_steps_each_way():
+    low = lambda lr, s: lr  # noqa: E731  (the lower the rate, the better)
+    high = lambda lr, s: 1 - lr  # noqa: E731
+    two = {"lr": [0.01, 0.1], "seeds": 1}
+    assert _grow(_one_task(**two, extend=1), low)[0] == (0.001, 0.01, 0.1)  # one step, no more
+    assert _grow(_one_task(**two, extend=2), low)[0] == (0.0001, 0.001, 0.01, 0.1)
+    assert _grow(_one_task(**two, extend=2), high)[0] == (0.01, 0.1, 1.0)  # the bound, 1.0
+    bounded = _one_task(**two, lr_bounds=[0.01, 0.5])
+    grid, choices = _grow(bounded, high)
+    assert grid == (0.01, 0.1) and choices[(0, "gru")].edge == "high"  # 1.0 is past 0.5
+    assert _grow(_one_task(**two, lr_bounds=[0.01, 1.0]), low)[0] == (0.01, 0.1)
+
+
+def test_only_the_task_whose_choice_sat_at_an_edge_grows():
+    suite = suite_from_dict({**SOURCE, "tune": {"lr": [0.001, 0.01, 0.1], "seeds": 1}})
+
+    by_id = {}  # adding likes 0.1 (an edge), anbn 0.01 (inside)
+    for t in tuning_trials(suite):
+        best = 0.1 if t.task == "adding" else 0.01
+        by_id[t.id] = {"status": "ok", "best_val_loss": abs(t.train.lr - best)}
+    grids, _, choices = settle(suite, by_id)
+    assert choices is None and grids == {0: (0.001, 0.01, 0.1, 1.0), 1: (0.001, 0.01, 0.1)}
+
+
+def test_the_choices_are_stored_with_everything_the_report_reads():
+    suite = _one_task(seeds=1)
+    by_id = _loss_records(tuning_trials(suite), lambda lr, s: {0.001: 0.3, 0.01: 0.1, 0.1: 0.2}[lr])
+    stored = as_json(choose(suite, by_id))
+    assert stored[0] == {
+        "task_index": 0,
+        "task": "adding",
+        "arch": "gru",
+        "lr": 0.01,
+        "direction": "min",
+        "scored_on": "val_loss",
+        "grid": [0.001, 0.01, 0.1],
+        "edge": None,
+        "tie": False,
+        "scores": [
+            {"lr": 0.001, "median_val": 0.3, "mean_val": 0.3},
+            {"lr": 0.01, "median_val": 0.1, "mean_val": 0.1},
+            {"lr": 0.1, "median_val": 0.2, "mean_val": 0.2},
+        ],
+    }
+
+
+def test_the_grid_grows_two_steps_up_when_allowed():
+    high = lambda lr, s: 1 - lr  # noqa: E731  (the higher the rate, the better)
+    grid, choices = _grow(_one_task(lr=[0.001, 0.003], seeds=1, extend=2), high)
+    assert grid == (0.001, 0.003, 0.009, 0.027) and choices[(0, "gru")].edge == "high"
+
+
+def test_a_single_rate_on_a_single_seed_is_its_own_choice():
+    suite = _one_task(lr=[0.005], seeds=1)
+    by_id = _loss_records(tuning_trials(suite), lambda lr, s: 0.5)
+    c = choose(suite, by_id)[(0, "lstm")]
+    assert (c.lr, c.edge, c.grid, c.task, c.arch) == (0.005, None, (0.005,), "adding", "lstm")

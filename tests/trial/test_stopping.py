@@ -134,3 +134,25 @@ def test_a_recorded_chorales_nll_that_was_still_falling_is_not_stopped():
     for v in values:
         s.update(v)
     assert s.on_plateau and s.left_plateau_epoch is None
+
+
+def test_the_best_epoch_can_be_any_epoch_the_second_included():
+    s = Stopper("min", 2)
+    for v in [1.0, 0.1, 0.5]:
+        s.update(v)
+    assert s.best_epoch == 2
+    up = Stopper("max", 2)
+    for v in [0.5, 0.9, 0.6]:
+        up.update(v)
+    assert up.best_epoch == 2
+
+
+def test_the_window_is_the_last_patience_epochs_even_early_on():
+    # patience 3: at epoch 4 the window holds epochs 2-4, whose 0.5 beats epoch 1 by 0.5; at
+    # epoch 5 it holds 3-5, which do not beat 0.5 by 0.1.
+    assert first_stop([1.0, 0.5, 0.9, 0.95, 0.95], "min", 3, 0.1) == 5
+
+
+def test_without_min_delta_any_improvement_counts():
+    assert first_stop([1.0, 0.9, 0.8, 0.7, 0.6], "min", 2) is None
+    assert first_stop([1.0, 0.9, 0.9, 0.9], "min", 2) == 4
