@@ -113,7 +113,8 @@ def ratio_finding(
 ) -> Finding:
     """GRU/LSTM cost ratios (one log-ratio per grid point or pair): geometric mean with its
     t-interval, a one-sample t-test of log ratio 0, and the share of points where GRU is
-    cheaper. Cheaper GRU leans for the claim that GRUs cost less."""
+    cheaper. It leans for the claim that GRUs cost less only when the whole interval is below
+    1 − EQUAL_BAND, against only when it is above 1 + EQUAL_BAND: in between is the same cost."""
     x = np.asarray(log_ratios, dtype=float)
     x = x[np.isfinite(x)]
     if len(x) < 2:
@@ -123,7 +124,14 @@ def ratio_finding(
     share = float(np.mean(x < 0) + 0.5 * np.mean(x == 0))
     ci = better_interval(int((x < 0).sum()), int((x == 0).sum()), len(x))
     ratio = math.exp(x.mean())
-    lean = FOR if x.mean() < 0 else AGAINST if x.mean() > 0 else NONE
+    # The band of "the same cost", as for exact ratios: a side only when the whole interval
+    # lies past ±5% (×1.047 [1.016, 1.080] is the same cost, not a GRU that is slower).
+    if math.exp(hi) < 1 - EQUAL_BAND:
+        lean = FOR
+    elif math.exp(lo) > 1 + EQUAL_BAND:
+        lean = AGAINST
+    else:
+        lean = NONE
     ev = (
         f"{what} GRU/LSTM ×{ratio:.3f} [{math.exp(lo):.3f}, {math.exp(hi):.3f}] "
         f"(range ×{math.exp(x.min()):.2f}–{math.exp(x.max()):.2f}), t-test p={p:.3g}, "

@@ -22,20 +22,28 @@ def timing_findings(timing: dict[str, Any], shipped: bool) -> list[Finding]:
     """GRU/LSTM training-step time ratios from the timing grid.
 
     ``shipped``: one condition per implementation torch ships (oneDNN CPU kernels, cuDNN) ×
-    matching rule × hidden size, each over its rounds and sequence lengths: where the GRU is
-    faster for a user. Otherwise one condition per same-implementation path × matching rule over
-    every size: whether the GRU's arithmetic is cheaper when both run the same way.
+    matching rule × hidden size, each over its sequence lengths: where the GRU is faster for a
+    user. Otherwise one condition per same-implementation path × matching rule over every size:
+    whether the GRU's arithmetic is cheaper when both run the same way.
+
+    The unit of replication is the grid point: a condition over several points tests one mean
+    log-ratio per point (its rounds are repeated measures of that point, not independent
+    samples); a condition at a single point tests its interleaved rounds.
     """
     rows = [r for r in timing["rows"] if (r["impl"] in SHIPPED) == shipped]
-    groups: dict[tuple[Any, ...], list[float]] = {}
+    groups: dict[tuple[Any, ...], list[list[float]]] = {}
     for r in rows:
         key = (r["impl"], r["match"], r["hidden"]) if shipped else (r["impl"], r["match"])
-        groups.setdefault(key, []).extend(r["log_ratios"])
+        groups.setdefault(key, []).append([float(x) for x in r["log_ratios"]])
     out = []
-    for key, logs in groups.items():
+    for key, points in groups.items():
         impl, match = key[0], key[1]
         name = f"{impl}, equal {match}" + (f", hidden {key[2]}" if shipped else "")
-        out.append(ratio_finding(name, logs, "training step"))
+        if len(points) > 1:
+            logs, what = [float(np.mean(p)) for p in points], "training step (grid points)"
+        else:
+            logs, what = points[0], "training step (rounds)"
+        out.append(ratio_finding(name, logs, what))
     return out
 
 
