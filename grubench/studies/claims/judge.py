@@ -8,7 +8,7 @@ runs compared pairwise over seeds (studies.claims.evidence).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from grubench.analysis.findings import from_ratio
@@ -162,7 +162,11 @@ def _flops_findings() -> list[Finding]:
     rows = param_ratios()
     return [
         from_ratio("FLOPs/step at equal hidden", *_span(rows, "flops_hidden"), "FLOPs/step"),
-        from_ratio("FLOPs/step at equal params", *_span(rows, "flops_params"), "FLOPs/step"),
+        # Context: equal parameters remove the claim's premise (fewer parameters).
+        replace(
+            from_ratio("FLOPs/step at equal params", *_span(rows, "flops_params"), "FLOPs/step"),
+            decisive=False,
+        ),
     ]
 
 

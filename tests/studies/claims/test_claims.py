@@ -71,9 +71,24 @@ def test_gru_has_three_quarters_of_the_lstm_recurrent_parameters_at_every_size()
     assert judge_params({}).verdict == SUPPORTED
 
 
-def test_compute_without_timings_depends_on_the_matching_rule():
+def test_compute_without_timings_rests_on_equal_hidden_and_shows_equal_params_as_context():
+    # "Fewer parameters, therefore less compute": equal hidden keeps the premise and decides;
+    # equal parameters remove it (FLOPs ×1.015 there) and are shown, never counted.
     v = judge_compute({})
-    assert (v.verdict, v.condition) == (DEPENDS, "holds for FLOPs/step at equal hidden")
+    assert v.verdict == SUPPORTED
+    by = {f.condition: f for f in v.findings}
+    assert by["FLOPs/step at equal hidden"].decisive is True
+    assert by["FLOPs/step at equal params"].decisive is False
+
+
+def test_equal_params_timings_are_context_for_b():
+    on = "torch kernels (oneDNN on)"
+    rows = [row(on, "hidden", 256, 0.8), row(on, "params", 256, 1.3)]
+    v = judge_speed({"timing": timing(rows)})
+    by = {f.condition: f for f in v.findings}
+    assert by[f"{on}, equal params, hidden 256"].decisive is False
+    assert by[f"{on}, equal hidden, hidden 256"].decisive is True
+    assert v.verdict == SUPPORTED  # the slower GRU at equal params does not reverse it
 
 
 def test_speed_uses_only_the_shipped_kernels_per_hidden_size_and_finds_the_crossover():
