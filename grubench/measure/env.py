@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -112,10 +113,9 @@ def cpu_label(cpu: dict[str, Any]) -> str:
     return f"{cpu.get('model_name')} ({detail})" if detail else str(cpu.get("model_name"))
 
 
-@cache  # oneDNN prints its ISA line once a process: a second reading would find nothing
-def onednn_isa() -> str | None:
-    """The instruction set oneDNN dispatches to here, from its verbose line ("isa:..."), read
-    while a tiny LSTM (oneDNN's fused kernel on the CPU) runs; None where it says nothing."""
+def onednn_verbose(fn: Callable[[], Any]) -> str | None:
+    """What oneDNN prints on stdout (fd 1, written by C++) while ``fn`` runs with its verbose
+    mode on; None where this build cannot say."""
     import tempfile
 
     import torch
@@ -127,15 +127,24 @@ def onednn_isa() -> str | None:
         try:
             os.dup2(f.fileno(), 1)
             with torch.backends.mkldnn.verbose(torch.backends.mkldnn.VERBOSE_ON):
-                torch.nn.LSTM(4, 4)(torch.zeros(2, 1, 4))
+                fn()
         except Exception:  # a build without verbose support: say nothing rather than fail
             return None
         finally:
             os.dup2(saved, 1)
             os.close(saved)
         f.seek(0)
-        text = f.read().decode(errors="replace")
-    for line in text.splitlines():
+        return f.read().decode(errors="replace")
+
+
+@cache  # oneDNN prints its ISA line once a process: a second reading would find nothing
+def onednn_isa() -> str | None:
+    """The instruction set oneDNN dispatches to here, from its verbose line ("isa:..."), read
+    while a tiny LSTM (oneDNN's fused kernel on the CPU) runs; None where it says nothing."""
+    import torch
+
+    text = onednn_verbose(lambda: torch.nn.LSTM(4, 4)(torch.zeros(2, 1, 4)))
+    for line in (text or "").splitlines():
         if ",isa:" in line:
             return line.split(",isa:", 1)[1].strip()
     return None

@@ -44,3 +44,15 @@ def test_the_environment_names_the_cpu_and_the_isa_oneDNN_dispatches_to():
     if platform.machine() in ("x86_64", "AMD64"):
         # torch's x86 builds ship oneDNN with verbose support: it names an instruction set.
         assert any(isa in env["onednn_isa"].upper() for isa in ("AVX", "SSE"))
+
+
+def test_the_library_behind_each_arch_is_observed_not_assumed():
+    from grubench.studies.speed.grid import environment, kernel_paths
+
+    paths = kernel_paths(("gru", "lstm", "gru-seed"))
+    if platform.machine() in ("x86_64", "AMD64"):
+        # torch's x86 CPU build: oneDNN fuses nn.LSTM into its rnn primitive, not nn.GRU.
+        assert paths["lstm"].startswith("oneDNN rnn")
+        assert "no oneDNN primitive" in paths["gru"] and "no oneDNN primitive" in paths["gru-seed"]
+    env = environment()
+    assert env["cpu_label"] and set(env["kernel_paths"]) == {"gru", "lstm"}

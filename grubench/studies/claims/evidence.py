@@ -55,6 +55,13 @@ def timing_scope(timing: dict[str, Any]) -> dict[str, Any]:
     rows = timing["rows"]
     return {
         "device": env.get("gpu") or "CPU, 1 thread",
+        # Timing grids older than these fields do not name the CPU generation or the library.
+        "cpu": env.get("cpu_label") or "not recorded (the grid predates it)",
+        "oneDNN ISA": env.get("onednn_isa") or "not recorded",
+        "library per arch": ", ".join(
+            f"{arch} {path}" for arch, path in (env.get("kernel_paths") or {}).items()
+        )
+        or "not recorded",
         "torch": env.get("torch"),
         "kernel paths": sorted({r["impl"] for r in rows}),
         "cuda": "measured" if env.get("gpu") else "no GPU in this run",

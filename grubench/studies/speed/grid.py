@@ -26,6 +26,7 @@ import torch
 from scipy import stats as st
 
 from grubench.measure.clocks import interleaved_rounds, time_calls
+from grubench.measure.env import cpu_id, cpu_label, onednn_isa, onednn_verbose
 from grubench.models.model import SeqModel
 from grubench.models.sizing import flops_per_step, match_hidden
 from grubench.studies.speed.bench import OUTPUT, measure_fns
@@ -116,10 +117,57 @@ def measure(impl: Impl, match: str, hidden: int, seq_len: int, grid: Grid) -> di
     }
 
 
+def kernel_paths(archs: tuple[str, ...] = ("gru", "lstm")) -> dict[str, str]:
+    """Which library runs each arch's training step on this CPU, observed rather than assumed:
+    the oneDNN primitives one forward and backward call (hidden 64, batch 8, 5 steps, one
+    thread), or none, in which case the step is torch's own loop and its GEMMs go through
+    ``torch.mm`` (MKL on x86 builds). "oneDNN fuses nn.LSTM and not nn.GRU" is checked here."""
+    out: dict[str, str] = {}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for arch in archs:
+            model = SeqModel(arch, 4, 64, 1, 1, per_step=False)
+            x = torch.randn(8, 5, 4)
+
+            def step(model: Any = model, x: Any = x) -> None:
+                out_, _ = model(x)
+                out_.sum().backward()
+
+            text = onednn_verbose(step)
+            if text is None:
+                out[arch] = "unknown (no oneDNN verbose output)"
+                continue
+            kinds = sorted(
+                {
+                    f"{f[5]} ({f[6]})"
+                    for f in (line.split(",") for line in text.splitlines())
+                    if len(f) > 6
+                    and f[0] == "onednn_verbose"
+                    and f[3] == "exec"
+                    and f[5] != "reorder"
+                }
+            )
+            out[arch] = (
+                "oneDNN " + ", ".join(kinds)
+                if kinds
+                else "torch's step loop, GEMMs through torch.mm (MKL), no oneDNN primitive"
+            )
+    finally:
+        torch.set_num_threads(threads)
+    return out
+
+
 def environment() -> dict[str, Any]:
     cuda = torch.cuda.is_available()
+    cpu = cpu_id()
     return {
         "torch": torch.__version__,
+        # The CPU precisely, and which library runs each arch's step on it: a verdict on the
+        # shipped kernels holds for this CPU generation and these libraries.
+        "cpu_label": cpu_label(cpu),
+        "onednn_isa": onednn_isa(),
+        "kernel_paths": kernel_paths() if not cuda else None,
         "mkldnn_available": torch.backends.mkldnn.is_available(),
         "cudnn": torch.backends.cudnn.version() if cuda else None,
         "gpu": torch.cuda.get_device_name(0) if cuda else None,
