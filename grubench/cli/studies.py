@@ -164,7 +164,7 @@ def speed(
     from grubench.measure.env import environment
     from grubench.studies.speed import bench as sp
     from grubench.studies.speed.memprobe import memory_rows
-    from grubench.studies.speed.report import console_table, write_outputs
+    from grubench.studies.speed.report import console_table, square_text, write_outputs
 
     d = sp.SpeedConfig()
     cfg = sp.SpeedConfig(
@@ -204,9 +204,10 @@ def speed(
 
     kind = "A/A noise floor" if aa else "speed"
     title = (
-        f"{kind}: {env['cpu']}, torch {env['torch']}, {cfg.device}, {cfg.threads} thread(s), "
+        f"{kind}: {env.get('cpu_label') or env['cpu']}, torch {env['torch']}, {cfg.device}, "
+        f"{cfg.threads} thread(s), "
         f"{cfg.timer} clock; "
-        f"square GEMM {square.gflops:.1f} GFLOP/s"
+        f"square GEMM {square_text(square)}"
     )
     if as_json:
         json_out({"title": title, "results": str(out), "rows": rows})

@@ -17,6 +17,12 @@ from grubench.studies.speed.limits import GemmResult
 SHAPE = ["hidden", "seq_len", "batch", "layers", "input_size"]
 
 
+def square_text(square: GemmResult) -> str:
+    """The square GEMM limit in words: its GFLOP/s, which library gave it, what the other did."""
+    others = ", ".join(f"{lib} {g:.1f}" for lib, g in square.others)
+    return f"{square.gflops:.1f} GFLOP/s ({square.library}" + (f"; {others})" if others else ")")
+
+
 def limits_frame(square: GemmResult, rows: list[dict[str, Any]]) -> pd.DataFrame:
     """The ceilings: the square GEMM, then each arch's GEMM floor per point and measure."""
     head = {
@@ -27,6 +33,7 @@ def limits_frame(square: GemmResult, rows: list[dict[str, Any]]) -> pd.DataFrame
         "rounds": square.rounds,
         "stop": square.stop,
         "gflops": square.gflops,
+        "library": square.library,
     }
     floors = [
         {
@@ -115,10 +122,11 @@ def write_outputs(
     atomic_write(paths["speed.csv"], df.to_csv(index=False))
     atomic_write(paths["limits.csv"], limits_frame(square, rows).to_csv(index=False))
     atomic_write(paths["memory.csv"], mem_df.to_csv(index=False))
-    md = f"# grubench speed\n\n{env.get('cpu')} · torch {env.get('torch')} · "
+    cpu = env.get("cpu_label") or env.get("cpu")
+    md = f"# grubench speed\n\n{cpu} · torch {env.get('torch')} · "
     md += f"device {cfg.device} · {cfg.threads} thread(s) · {cfg.timer} clock · "
-    md += f"square GEMM {square.gemm.m}: "
-    md += f"{square.gflops:.1f} GFLOP/s\n\n" + markdown_table(df)
+    md += f"square GEMM {square.gemm.m}: {square_text(square)}"
+    md += "; step GEMM floors through MKL (torch.mm)\n\n" + markdown_table(df)
     if not mem_df.empty:
         md += "\n## Peak training memory\n\n" + memory_markdown(mem_df)
     atomic_write(paths["speed.md"], md)

@@ -40,3 +40,20 @@ def test_gemm_floor_runs_every_product(monkeypatch):
     fn, _ = gemm_floor(3, 2, 4, 1, 5, 10, train=True, device="cpu")
     fn()
     assert len(calls) == 3 * (1 + 10)
+
+
+def test_the_square_limit_is_the_faster_library_and_names_both():
+    import torch
+
+    from grubench.studies.speed.limits import LIBRARIES, fastest_gemm
+    from grubench.studies.speed.report import square_text
+
+    kw = {"min_rounds": 3, "max_rounds": 5, "time_cap": 1}
+    best = fastest_gemm(Gemm("square", 128, 128, 128), "cpu", **kw)
+    assert best.library in LIBRARIES.values()
+    if torch.backends.mkldnn.is_available():
+        ((other, gflops),) = best.others
+        assert other != best.library and 0 < gflops <= best.gflops
+        assert square_text(best).count("GFLOP") == 1 and other in square_text(best)
+    onednn = measure_gemm(Gemm("square", 64, 64, 64), "cpu", library="onednn", **kw)
+    assert onednn.library == LIBRARIES["onednn"] and onednn.gflops > 0
