@@ -1,7 +1,10 @@
 """The answer per task setting: the arch that wins the paired comparison on the test metric, or
-why none can be named. A winner needs all four: every run converged (none stopped at the cap
-while still improving), the winner learned the task, enough pairs for the test to reach α, and
-a significant difference. Records that predate ``converged`` leave convergence unknown."""
+why none can be named. A winner needs all four: no run cut by the wall-clock safety net (a
+seconds cap measures the kernel, not the cell), the winner learned the task, enough pairs for
+the test to reach α, and a significant difference. A run that ended at its budget (steps or
+epochs, the same for both archs) while still improving is evidence of what the cell learns in
+that many steps: it counts, and the answer says how many ended so. Records that predate
+``converged`` leave convergence unknown."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from grubench.analysis.frames import paired_frame, trials_frame
 from grubench.analysis.stats import ALPHA, NO_WINNER, Paired, paired_test, summarise
 from grubench.store import finals_only
 
-NOT_CONVERGED, NOT_LEARNED, UNDERPOWERED = "not converged", "not learned", "underpowered"
+CUT, NOT_LEARNED, UNDERPOWERED = "cut by wall time", "not learned", "underpowered"
 # Every run of both archs stopped because it reached the target: their test metrics are where
 # each stopped, not how good each can get, so the pair is compared on time to target instead.
 SOLVED = "both solved; no clear difference in time to target"
@@ -41,7 +44,9 @@ class Answer:
     alpha: float
     better: str | None = None  # the arch with the better mean, significant or not
     runs: dict[str, int] = field(default_factory=dict)  # arch -> runs
-    capped: dict[str, int] = field(default_factory=dict)  # arch -> runs capped while improving
+    # arch -> runs that ended at their (equal) budget while still improving: they count
+    capped: dict[str, int] = field(default_factory=dict)
+    cut: dict[str, int] = field(default_factory=dict)  # arch -> runs cut by the seconds net
     diverged: dict[str, int] = field(default_factory=dict)  # arch -> runs that diverged
     unknown: dict[str, int] = field(default_factory=dict)  # arch -> runs with no `converged`
     unknown_at_cap: int = 0  # of those, runs whose stop reason was the cap
@@ -123,6 +128,12 @@ def _answer(
             k: int((v["converged"].eq(False) & v["status"].eq("ok")).sum()) for k, v in by.items()
         },
         diverged={k: int(v["status"].eq("diverged").sum()) for k, v in by.items()},
+        cut={
+            k: int((v["stop_reason"].eq("seconds") & v["status"].eq("ok")).sum())
+            if "stop_reason" in v
+            else 0
+            for k, v in by.items()
+        },
         unknown={
             k: int((v["converged"].isna() & v["status"].eq("ok")).sum()) for k, v in by.items()
         },
@@ -138,8 +149,8 @@ def _answer(
         return _on_time_to_target(a, g, archs, alpha)
     better = p.winner if p.winner != NO_WINNER else _better_mean(p, archs, direction)
     a = replace(a, better=better)
-    if any(a.capped.values()):
-        return replace(a, reason=NOT_CONVERGED)
+    if any(a.cut.values()):
+        return replace(a, reason=CUT)
     if better is not None and not a.learned[better]:
         return replace(a, reason=NOT_LEARNED)
     if p.winner != NO_WINNER:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from grubench.analysis.answer import NOT_CONVERGED, NOT_LEARNED, UNDERPOWERED, Answer, answers
+from grubench.analysis.answer import CUT, NOT_LEARNED, UNDERPOWERED, Answer, answers
 from grubench.analysis.frames import paired_frame, summary, trials_frame
 from grubench.analysis.stats import ALPHA, LEVEL, RANGE, pairs_needed
 from grubench.analysis.survival import logrank_p, time_to_target_frame
@@ -61,18 +61,26 @@ def verdict_line(a: Answer) -> str:
     if p is None or p.n == 0:
         return f"{head} No complete {x}/{y} pairs."
     parts = [head]
-    if a.reason == NOT_CONVERGED:
-        runs = ", ".join(f"{k.upper()} {v}/{a.runs[k]}" for k, v in a.capped.items() if v)
-        parts.append(f"Runs stopped at the budget's cap while still improving: {runs}.")
-    diverged = ", ".join(f"{k.upper()} {v}/{a.runs[k]}" for k, v in a.diverged.items() if v)
-    if diverged:
-        parts.append(f"Diverged (left out of the pairs): {diverged}.")
+    if a.reason == CUT:
+        runs = ", ".join(f"{k.upper()} {v}/{a.runs[k]}" for k, v in a.cut.items() if v)
+        parts.append(
+            f"Runs cut by the wall-clock safety net, which measures the kernel, not the cell: "
+            f"{runs}."
+        )
     elif a.reason == NOT_LEARNED and a.better:
         target = "" if a.target is None else f", or its mean misses the target {fmt(a.target)}"
         parts.append(
             f"{a.better.upper()}, the better of the two, has not learned the task: its interval "
             f"does not beat the trivial {fmt(a.baseline)} by 10%{target}."
         )
+    capped = ", ".join(f"{k.upper()} {v}/{a.runs[k]}" for k, v in a.capped.items() if v)
+    if capped and a.reason != CUT:
+        parts.append(
+            f"At equal steps: runs that ended at the budget while still improving: {capped}."
+        )
+    diverged = ", ".join(f"{k.upper()} {v}/{a.runs[k]}" for k, v in a.diverged.items() if v)
+    if diverged:
+        parts.append(f"Diverged (left out of the pairs): {diverged}.")
     if a.compared:
         parts.append(
             f"Every run stopped on reaching the target {fmt(a.target)}, so the test metric only "

@@ -4,9 +4,9 @@ import pytest
 from fake_records import paired_records, record, tuning_records
 
 from grubench.analysis.answer import (
+    CUT,
     LEARN_MARGIN,
     NO_PAIRS,
-    NOT_CONVERGED,
     NOT_LEARNED,
     SOLVED,
     UNDERPOWERED,
@@ -33,11 +33,25 @@ def test_a_clear_converged_learned_difference_names_the_winner():
     assert a.capped == {"gru": 0, "lstm": 0} and a.unknown == {"gru": 0, "lstm": 0}
 
 
-def test_one_run_capped_while_improving_withholds_the_winner():
+def test_a_run_at_its_equal_budget_counts_and_a_run_cut_by_wall_time_withholds_the_winner():
     recs = paired_records(GRU, LSTM, converged=True, target=None)
-    recs[-1]["converged"] = False
+    recs[-1].update(converged=False, stop_reason="steps")  # the loser used its whole budget
     a = _one(recs)
-    assert (a.winner, a.reason, a.capped) == (None, NOT_CONVERGED, {"gru": 0, "lstm": 1})
+    assert (a.winner, a.reason, a.capped, a.cut) == (
+        "gru",
+        "",
+        {"gru": 0, "lstm": 1},
+        {"gru": 0, "lstm": 0},
+    )
+    assert "At equal steps: runs that ended at the budget while still improving: LSTM 1/6." in (
+        verdict_line(a)
+    )
+    recs[-1].update(stop_reason="seconds")  # the safety net measured the kernel, not the cell
+    a = _one(recs)
+    assert (a.winner, a.reason, a.cut) == (None, CUT, {"gru": 0, "lstm": 1})
+    assert "Runs cut by the wall-clock safety net" in verdict_line(
+        a
+    ) and "LSTM 1/6" in verdict_line(a)
 
 
 def test_a_diverged_run_is_reported_as_diverged_never_as_capped():
