@@ -32,6 +32,10 @@ class Budget:
     # Early stopping: the best of the last ``patience`` epochs fails to beat the best before
     # them by ``min_delta``; never while validation is still on the trivial plateau.
     patience: int | None = 5
+    # A floor on the patience window in optimiser steps: on a data set of a few dozen series an
+    # epoch is one step, and ten epochs of patience are ten steps, which one lucky validation
+    # epoch on a tiny split can end. The window is then the larger of the two.
+    patience_steps: int | None = None
     # What counts as progress for patience, in the validation metric's own units; None: the
     # task's own (TaskDef.min_delta). Never a fraction of the metric's value.
     min_delta: float | None = None
@@ -81,8 +85,9 @@ class Trial:
         for key, default in LATER_TRIAL_FIELDS.items():
             if d.get(key) == default:
                 del d[key]
-        if d["budget"].get("steps") is None:
-            del d["budget"]["steps"]
+        for key in ("steps", "patience_steps"):  # hashed only when set: older ids stay
+            if d["budget"].get(key) is None:
+                del d["budget"][key]
         d["protocol"] = PROTOCOL  # trials trained by another stopping rule are other trials
         blob = json.dumps(d, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -529,7 +534,9 @@ TRAIN_OVERRIDES = ("epochs", "steps", "seconds", "target")
 # not a smoke test. Each arch tunes its rate (3 rates a factor ~3 apart, 2 tuning seeds, the grid
 # growing past an edge it chooses) and trains on a budget of optimiser steps, so a data set of 40
 # series (2 steps an epoch) gets as many updates as one of 4000; patience never stops a run on
-# the trivial plateau. Options override each part (--steps, --epochs, --no-tune).
+# the trivial plateau, and its window is at least a fifth of the budget in steps (a validation
+# split of 6 series ended runs after 12-31 steps without it). Options override each part
+# (--steps, --epochs, --no-tune).
 ADHOC_STEPS = 2000
 ADHOC_TUNE = {"lr": [0.001, 0.003, 0.01], "seeds": 2}
 
@@ -539,7 +546,7 @@ def adhoc_source(tasks: list[str]) -> dict[str, Any]:
     return {
         "name": "cli",
         "task": [{"name": t} for t in tasks],
-        "train": {"steps": ADHOC_STEPS, "patience": 10},
+        "train": {"steps": ADHOC_STEPS, "patience": 10, "patience_steps": ADHOC_STEPS // 5},
         "tune": dict(ADHOC_TUNE),
     }
 

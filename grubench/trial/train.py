@@ -157,8 +157,9 @@ class Fit:
 
 
 def stopper_for(task: TaskDef, data: TaskData, trial: Trial) -> Stopper:
-    """The patience rule of a trial: the budget's patience, min_delta in the validation
-    metric's units (the task's unless the budget sets one), the task's trivial plateau."""
+    """The patience rule of a trial: the budget's patience (in epochs, at least
+    ``patience_steps`` optimiser steps' worth), min_delta in the validation metric's units (the
+    task's unless the budget sets one), the task's trivial plateau."""
     budget = trial.budget
     min_delta = budget.min_delta if budget.min_delta is not None else task.min_delta
     # The test baseline stands in where the task gives no validation one (same predictor, same
@@ -167,7 +168,10 @@ def stopper_for(task: TaskDef, data: TaskData, trial: Trial) -> Stopper:
     if base is None and task.val_key == task.metric:
         base = data.baseline
     plateau = plateau_level(base, task.val_dir, task.plateau_fraction)
-    return Stopper(task.val_dir, budget.patience, min_delta, plateau)
+    patience = budget.patience
+    if patience is not None and budget.patience_steps is not None:
+        patience = max(patience, math.ceil(budget.patience_steps / steps_per_epoch(data, trial)))
+    return Stopper(task.val_dir, patience, min_delta, plateau)
 
 
 def fit(

@@ -156,3 +156,14 @@ def test_the_window_is_the_last_patience_epochs_even_early_on():
 def test_without_min_delta_any_improvement_counts():
     assert first_stop([1.0, 0.9, 0.8, 0.7, 0.6], "min", 2) is None
     assert first_stop([1.0, 0.9, 0.9, 0.9], "min", 2) == 4
+
+
+def test_a_tiny_validation_split_ended_a_run_after_a_dozen_steps_and_the_step_floor_does_not():
+    c = CURVES["arrowhead_lstm_tiny_validation"]
+    values, level = c["values"], c["plateau_level"]
+    # One lucky epoch (4 of 6 series right, 0.67 > the 0.45 plateau level) and ten epochs of
+    # one step each: patience ended the run at its last recorded epoch, 13 steps into 2000.
+    assert first_stop(values, "max", c["patience"], 1e-3, level) == len(values)
+    # With the window at least 400 steps (the ad-hoc floor), nothing in the curve stops it.
+    window = max(c["patience"], 400 // c["steps_per_epoch"])
+    assert first_stop(values, "max", window, 1e-3, level) is None

@@ -234,3 +234,15 @@ def test_a_nan_validation_metric_is_recorded_as_diverged(monkeypatch):
     assert r.status == "diverged" and r.converged is None
     assert r.diverged_reason == "non-finite validation mse at epoch 2"
     assert r.epochs_run == 1 and r.best_epoch == 1
+
+
+def test_patience_steps_set_a_floor_on_the_window_in_optimiser_steps(monkeypatch):
+    base = get_task("adding")
+    flat = replace(base, evaluate=lambda out, split: {"mse": 0.05})  # off the plateau, flat
+    monkeypatch.setitem(registry.TASKS, "adding", flat)
+    # 64 sequences at batch 16: 4 steps an epoch. Patience 2 epochs would stop at epoch 3; a
+    # floor of 20 steps makes the window 5 epochs, so it stops at epoch 6.
+    plain = run_trial(tiny(budget=Budget(epochs=50, patience=2)))
+    floored = run_trial(tiny(budget=Budget(epochs=50, patience=2, patience_steps=20)))
+    assert (plain.epochs_run, floored.epochs_run) == (3, 6)
+    assert floored.stop_reason == "patience" and floored.converged is True
