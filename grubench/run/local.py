@@ -93,11 +93,13 @@ class TrialProcess(multiprocessing.context.ForkServerProcess):
         return _Popen(process_obj)
 
 
-def start_fork_server(threads: int = 1) -> None:
+def start_fork_server(threads: int = 1, preload: tuple[str, ...] = ()) -> None:
     """Start this process's fork server if it is not running (with ``threads`` as the
-    OpenMP/MKL default it reads at start-up; each trial still sets its own)."""
+    OpenMP/MKL default it reads at start-up; each trial still sets its own), preloading
+    grubench and the ``preload`` modules the planned tasks' data need. A server already running
+    keeps what it loaded: a module it lacks is imported by the trial, as a cold start would."""
     with _lock:
-        forkserver.set_forkserver_preload(PRELOAD)
+        forkserver.set_forkserver_preload(PRELOAD + [m for m in preload if m not in PRELOAD])
         with _environ(thread_env(threads)):
             forkserver.ensure_running()
 
@@ -111,10 +113,11 @@ class Forked:
         threads: int,
         env: dict[str, str] | None = None,
         cache: str | None = None,
+        preload: tuple[str, ...] = (),
     ) -> None:
         from grubench.run.worker import forked
 
-        start_fork_server(threads)
+        start_fork_server(threads, preload)
         self.log = tempfile.NamedTemporaryFile(
             prefix="grubench-trial-", suffix=".log", delete=False
         )
@@ -164,11 +167,23 @@ class Forked:
         self.proc.join()
 
 
+def preloads(trials: list[Trial]) -> tuple[str, ...]:
+    """The modules the trials' tasks ask the fork server to load (TaskDef.preload)."""
+    from grubench.tasks import get_task
+
+    return tuple(sorted({m for name in {t.task for t in trials} for m in get_task(name).preload}))
+
+
 def spawn(
-    trial: Trial, extra_env: dict[str, str] | None = None, cache: str | None = None
+    trial: Trial,
+    extra_env: dict[str, str] | None = None,
+    cache: str | None = None,
+    preload: tuple[str, ...] | None = None,
 ) -> Forked:
-    """Fork ``trial``'s process from the warm server, its thread count pinned."""
-    return Forked(trial_to_dict(trial), trial.threads, extra_env, cache)
+    """Fork ``trial``'s process from the warm server, its thread count pinned; ``preload``:
+    what the server should load if this call starts it (default: what the trial's task asks)."""
+    preload = preloads([trial]) if preload is None else preload
+    return Forked(trial_to_dict(trial), trial.threads, extra_env, cache, preload)
 
 
 def start_worker(
@@ -315,8 +330,10 @@ def run_local(
     """Run every trial in its own process on this machine, ``workers`` at once; ``cache``: a
     folder where the trials of one (task, parameters, seed) share the data they build."""
 
+    preload = preloads(trials)
+
     def launch(index: int, trial: Trial, events: queue.Queue) -> Callable[[], None]:
-        worker = spawn(trial, cache=cache)
+        worker = spawn(trial, cache=cache, preload=preload)
         feed(index, worker.events(), events)
         return worker.kill
 

@@ -198,4 +198,5 @@ def ucr(name: str) -> TaskDef:
         evaluate=_evaluate,
         learned_margin=0.05,  # accuracy points above the majority class
         min_delta=1e-3,  # validation accuracy: any series more counts
+        preload=("aeon.datasets",),
     )

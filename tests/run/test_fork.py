@@ -111,3 +111,15 @@ def test_efficiency_is_training_over_worker_time():
     assert e.line().startswith("efficiency: 0.80 of worker time training (80 s over 2 workers")
     assert json.loads(json.dumps(e.as_dict()))["ratio"] == pytest.approx(0.8)
     assert Efficiency(0, 2, 0.0, 0.0, None).ratio is None
+
+
+def test_the_server_preloads_what_the_planned_tasks_data_need():
+    from grubench.run.local import preloads
+
+    adding = suite_from_dict({**TINY, "seeds": 1}).trials()
+    assert preloads(adding) == ()
+    pytest.importorskip("aeon", reason="the UCR tasks need grubench[real]")
+    ucr = suite_from_dict(
+        {**TINY, "seeds": 1, "task": [{"name": "ucr:ArrowHead"}, {"name": "adding"}]}
+    ).trials()
+    assert preloads(ucr) == ("aeon.datasets",)
