@@ -45,10 +45,12 @@ def test_a_forked_trial_gives_the_cold_processs_numbers_bit_for_bit(pair):
 
 def test_a_forked_trials_memory_peaks_are_its_own(pair):
     cold, forked = pair
-    # The server's pages are shared, not the trial's: the peaks above the trial's own baseline
-    # stay those of a cold process (within a MiB of allocator noise), not hundreds of MiB.
-    assert abs(forked["peak_mem_mb"] - cold["peak_mem_mb"]) < 1.0, (forked, cold)
-    assert abs(forked["peak_eval_mb"] - cold["peak_eval_mb"]) < 1.0
+    # The server's pages (about 260 MiB resident) are shared, not the trial's: the peaks above
+    # the trial's own baseline stay those of a cold process, within the few MiB by which two
+    # identical cold processes differ here (8.5-11.3 MiB over seven runs of one trial).
+    assert abs(forked["peak_mem_mb"] - cold["peak_mem_mb"]) < 4.0, (forked, cold)
+    assert abs(forked["peak_eval_mb"] - cold["peak_eval_mb"]) < 4.0
+    assert forked["mem_baseline_mb"] > 100  # the server's pages are there, and not counted
 
 
 def test_a_forked_trial_pays_little_set_up(pair):
