@@ -140,21 +140,22 @@ class Forked:
 
     def events(self) -> Iterator[Event]:
         """The child's events, then ``failed`` with the reason if it gave none."""
-        ended = False
         try:
-            while True:
-                try:
-                    event = json.loads(self.recv.recv_bytes())
-                except (EOFError, OSError):
-                    break
-                ended = ended or event["event"] in TERMINAL
-                yield event
-            self.proc.join()
-            if not ended:
-                yield {"event": "failed", "error": crash_reason(self.proc.exitcode, self._tail())}
+            yield from until_exit(self._received(), self._exit_code, self._tail)
         finally:
             self.recv.close()
             Path(self.log.name).unlink(missing_ok=True)
+
+    def _received(self) -> Iterator[Event]:
+        while True:
+            try:
+                yield json.loads(self.recv.recv_bytes())
+            except (EOFError, OSError):  # the child closed its end: it has exited
+                return
+
+    def _exit_code(self) -> int:
+        self.proc.join()
+        return self.proc.exitcode
 
     def _tail(self) -> list[str]:
         try:
@@ -215,19 +216,33 @@ def start_worker(
     return proc
 
 
+def until_exit(
+    events: Iterator[Event], exit_code: Callable[[], int], tail: Callable[[], list[str]]
+) -> Iterator[Event]:
+    """A worker's ``events``, then, if none of them ended the trial, ``failed`` with the reason
+    its exit status and the ``tail`` of its output give (one rule for cold and forked workers)."""
+    ended = False
+    for event in events:
+        ended = ended or event["event"] in TERMINAL
+        yield event
+    code = exit_code()
+    if not ended:
+        yield {"event": "failed", "error": crash_reason(code, tail())}
+
+
 def worker_events(proc: subprocess.Popen) -> Iterator[Event]:
-    """The protocol events a worker prints, then ``failed`` with the reason if it gave none."""
+    """The protocol events a cold worker prints, then ``failed`` with the reason if it gave
+    none."""
     tail: deque[str] = deque(maxlen=20)
     reader = threading.Thread(target=lambda: tail.extend(proc.stderr), daemon=True)
     reader.start()
-    ended = False
-    for event in _protocol(proc.stdout):
-        ended = ended or event["event"] in TERMINAL
-        yield event
-    code = proc.wait()
-    reader.join(timeout=5)
-    if not ended:
-        yield {"event": "failed", "error": crash_reason(code, list(tail))}
+
+    def exit_code() -> int:
+        code = proc.wait()
+        reader.join(timeout=5)
+        return code
+
+    yield from until_exit(_protocol(proc.stdout), exit_code, lambda: list(tail))
 
 
 def _protocol(stream: IO[str]) -> Iterator[Event]:
