@@ -35,16 +35,6 @@ def git_state(root: Path | None = None) -> dict[str, Any]:
         return {"git_sha": None, "git_dirty": None}
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 # AMD's (family, lowest model, highest model) -> core generation, for CPUs whose model name says
 # only "AMD EPYC" (cloud VMs): kernel speeds differ between generations (oneDNN's fused LSTM
 # step was 2× faster on Zen 5 than on Zen 4 while the GRU's was 1.2×).
@@ -179,6 +169,7 @@ def environment() -> dict[str, Any]:
 
     from grubench import __version__
 
+    cpu = cpu_id()
     env: dict[str, Any] = {
         "grubench": __version__,
         "python": platform.python_version(),
@@ -186,10 +177,10 @@ def environment() -> dict[str, Any]:
         "torch_debug": torch.version.debug,
         "numpy": numpy.__version__,
         "platform": platform.platform(),
-        "cpu": cpu_model(),  # the name the CPU reports (older runs compare on it)
+        "cpu": cpu["model_name"],  # the name the CPU reports (older runs compare on it)
         # The CPU precisely: "AMD EPYC" names Zen 2 and Zen 5 VMs alike.
-        "cpu_label": cpu_label(cpu_id()),
-        "cpu_id": cpu_id(),
+        "cpu_label": cpu_label(cpu),
+        "cpu_id": cpu,
         "onednn_isa": onednn_isa(),
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),

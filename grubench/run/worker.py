@@ -58,16 +58,6 @@ def die_with_parent(parent_alive: Callable[[], bool] | None = None) -> None:
         os._exit(1)  # the parent died before the request took effect
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def failure(e: BaseException) -> str:
     """The one-line reason recorded for an exception inside a trial."""
     text = f"{type(e).__name__}: {e}".splitlines()[0]
@@ -103,6 +93,8 @@ def forked(
     spec: dict[str, Any], conn: Any, log: str, env: dict[str, str], cwd: str, cache: str | None
 ) -> None:
     """The body of a forked trial (a ``multiprocessing`` target in the fork server's child)."""
+    import psutil
+
     # A session of its own, as a cold worker has: Ctrl-C reaches the runner, which decides.
     os.setsid()
     try:
@@ -116,7 +108,7 @@ def forked(
     except OSError:  # the runner's folder is gone; the trial reads nothing relative to it
         pass
     runner = int(env[PARENT_ENV])
-    die_with_parent(lambda: _alive(runner))
+    die_with_parent(lambda: psutil.pid_exists(runner))
     # What libraries print goes to the trial's log (the crash reason's tail), never to the
     # runner's terminal; events go over ``conn``.
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
