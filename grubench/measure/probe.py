@@ -48,6 +48,23 @@ def gemm_operands(m: int, k: int, n: int, device: str = "cpu") -> tuple[torch.Te
     return a, b, torch.empty(m, n, device=device)
 
 
+def gemm_call(
+    shape: tuple[int, int, int], device: str, library: str = "mkl", allocate: bool = False
+) -> Callable[[], Any]:
+    """One [m, k] × [k, n] product as a callable. ``library`` "mkl": ``torch.mm`` (into a
+    preallocated output unless ``allocate``); "onednn": oneDNN's matmul (a linear layer with an
+    [n, k] weight) on oneDNN tensors, the CPU only."""
+    import torch
+
+    a, b, out = gemm_operands(*shape, device)
+    if library == "onednn":
+        x, w = a.to_mkldnn(), b.t().contiguous().to_mkldnn()
+        return lambda: torch._C._nn.mkldnn_linear(x, w)
+    if allocate:
+        return lambda: torch.mm(a, b)
+    return lambda: torch.mm(a, b, out=out)
+
+
 def time_gemm(
     shape: tuple[int, int, int],
     device: str,
@@ -62,16 +79,7 @@ def time_gemm(
     ``until(samples, seconds of sampling)`` names a reason to stop. Returns the samples, the
     calls per sample and that reason. ``allocate``: a fresh output per call instead of one
     preallocated (the machine-speed probe has always allocated; its unit must stay the same)."""
-    import torch
-
-    a, b, out = gemm_operands(*shape, device)
-
-    def fn() -> None:
-        if allocate:
-            torch.mm(a, b)
-        else:
-            torch.mm(a, b, out=out)
-
+    fn = gemm_call(shape, device, allocate=allocate)
     for _ in range(warmup):
         fn()
     number = number or calibrate(fn, device, clock=clock)

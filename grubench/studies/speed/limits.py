@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 
 import torch
 
 from grubench.analysis.stats import Sample, summarise
-from grubench.measure.clocks import Fn, calibrate, time_calls
-from grubench.measure.probe import gemm_operands, time_gemm
+from grubench.measure.clocks import Fn, interleaved_rounds
+from grubench.measure.probe import gemm_call, gemm_operands, time_gemm
 from grubench.studies.speed.stats import gflops, stop_reason
 
 
@@ -101,55 +100,31 @@ def measure_gemm(
     rel_iqr: float = 0.05,
     time_cap: float = 2.0,
     clock: str = "wall",
-    library: str = "mkl",
 ) -> GemmResult:
-    """Median seconds per product of this shape (``library``: "mkl", ``torch.mm`` into a
-    preallocated output; "onednn", oneDNN's matmul on its own tensors), sampled until the IQR
-    settles, the round limit or the time cap (speed's stopping rule)."""
+    """Median seconds per ``torch.mm`` of this shape into a preallocated output, sampled until
+    the IQR settles, the round limit or the time cap (speed's stopping rule)."""
 
     def until(samples: list[float], elapsed: float) -> str | None:
         return stop_reason(
             {"gemm": samples}, len(samples), elapsed, min_rounds, max_rounds, rel_iqr, time_cap
         )
 
+    samples, _, why = time_gemm((gemm.m, gemm.k, gemm.n), device, until, clock=clock)
+    return GemmResult(gemm, summarise(samples), len(samples), why)
+
+
+def fastest_gemm(gemm: Gemm, device: str, rounds: int = 15, clock: str = "wall") -> GemmResult:
+    """The machine's limit at this shape: the faster of the libraries torch reaches, MKL and,
+    on a CPU with oneDNN, oneDNN, timed in the same interleaved rounds (each round in a fresh
+    order, so a slow spell hits both), naming which is faster and what the other gave."""
+    if device != "cpu" or not torch.backends.mkldnn.is_available():
+        return measure_gemm(gemm, device, clock=clock)
     shape = (gemm.m, gemm.k, gemm.n)
-    if library == "mkl":
-        samples, _, why = time_gemm(shape, device, until, clock=clock)
-    else:
-        samples, why = _time_onednn(shape, until, clock)
-    return GemmResult(gemm, summarise(samples), len(samples), why, LIBRARIES[library])
-
-
-def _time_onednn(shape: tuple[int, int, int], until: Any, clock: str) -> tuple[list[float], str]:
-    """oneDNN's matmul ([m, k] × [k, n] as a linear layer with an [n, k] weight) on oneDNN
-    tensors, timed like ``time_gemm``: calibrated calls per sample, warm-up first."""
-    import time as _time
-
-    a, b, _ = gemm_operands(*shape, "cpu")
-    x, w = a.to_mkldnn(), b.t().contiguous().to_mkldnn()
-
-    def fn() -> None:
-        torch._C._nn.mkldnn_linear(x, w)
-
-    fn()
-    number = calibrate(fn, "cpu", clock=clock)
-    samples: list[float] = []
-    started = _time.perf_counter()
-    while True:
-        samples.append(time_calls(fn, number, "cpu", clock))
-        why = until(samples, _time.perf_counter() - started)
-        if why:
-            return samples, why
-
-
-def fastest_gemm(gemm: Gemm, device: str, **kw: Any) -> GemmResult:
-    """The machine's limit at this shape: the faster of the libraries torch reaches (MKL and,
-    on a CPU with oneDNN, oneDNN), naming which it is and what the other gave."""
-    results = [measure_gemm(gemm, device, library="mkl", **kw)]
-    if device == "cpu" and torch.backends.mkldnn.is_available():
-        try:
-            results.append(measure_gemm(gemm, device, library="onednn", **kw))
-        except RuntimeError:  # a build whose oneDNN lacks the op: MKL's alone
-            pass
+    fns = {lib: gemm_call(shape, "cpu", lib) for lib in LIBRARIES}
+    samples = interleaved_rounds(fns, rounds, clock=clock, warmup=2)
+    results = [
+        GemmResult(gemm, summarise(s), rounds, "rounds", LIBRARIES[lib])
+        for lib, s in samples.items()
+    ]
     best = max(results, key=lambda r: r.gflops)
     return replace(best, others=tuple((r.library, r.gflops) for r in results if r is not best))
