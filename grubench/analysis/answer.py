@@ -129,9 +129,7 @@ def _answer(
         },
         diverged={k: int(v["status"].eq("diverged").sum()) for k, v in by.items()},
         cut={
-            k: int((v["stop_reason"].eq("seconds") & v["status"].eq("ok")).sum())
-            if "stop_reason" in v
-            else 0
+            k: int((stop[v.index].eq("seconds") & v["status"].eq("ok")).sum())
             for k, v in by.items()
         },
         unknown={
