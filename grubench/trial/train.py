@@ -31,7 +31,6 @@ from grubench.tasks.base import (
     Split,
     TaskData,
     TaskDef,
-    better,
     generator,
     plateau_level,
     reached,
@@ -238,8 +237,9 @@ def fit(
         if math.isfinite(val_loss) and (f.best_val_loss is None or val_loss < f.best_val_loss):
             f.best_val_loss = val_loss
         stopper.update(value)
-        if f.best_val is None or better(value, f.best_val, task.val_dir):
-            # The weights kept are those of the best epoch, however small its lead.
+        if stopper.best_epoch == epoch:
+            # The weights kept are those of the best epoch (the stopper's), however small its
+            # lead.
             f.best_val, f.best_epoch = value, epoch
             f.best_state = None  # free the old copy before taking the new one
             f.best_state = copy.deepcopy(model.state_dict())
