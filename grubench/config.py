@@ -141,14 +141,19 @@ class Tune:
         return range(TUNE_SEED0, TUNE_SEED0 + self.seeds)
 
 
+def sig3(x: float) -> float:
+    """A learning rate to three significant digits, as every grid writes its rates."""
+    return float(f"{x:.3g}")
+
+
 def log_grid(low: float, high: float, count: int) -> tuple[float, ...]:
     """``count`` learning rates evenly spaced in log between ``low`` and ``high`` (both in),
     to three significant digits: deterministic, and spread over the range as random
     log-uniform draws are only on average."""
     if count == 1:
-        return (float(f"{low:.3g}"),)
+        return (sig3(low),)
     ratio = (high / low) ** (1 / (count - 1))
-    return tuple(float(f"{low * ratio**i:.3g}") for i in range(count))
+    return tuple(sig3(low * ratio**i) for i in range(count))
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from grubench.config import Suite, Trial
+from grubench.config import Suite, Trial, sig3
 from grubench.tasks import get_task
 from grubench.tasks.base import better
 
@@ -121,10 +121,6 @@ def choose(
     }
 
 
-def _round(lr: float) -> float:
-    return float(f"{lr:.3g}")
-
-
 def extend(suite: Suite, grids: Grids, choices: dict[Key, Choice]) -> Grids:
     """The grids grown by one step past every edge some arch chose, within the suite's bounds
     and its ``extend`` steps each way (the same grid for every arch of a task)."""
@@ -136,11 +132,11 @@ def extend(suite: Suite, grids: Grids, choices: dict[Key, Choice]) -> Grids:
         edges = {c.edge for (j, _), c in choices.items() if j == i and c.edge}
         new = list(grid)
         if "low" in edges and len(grid) > 1:
-            step = _round(grid[0] * grid[0] / grid[1])
+            step = sig3(grid[0] * grid[0] / grid[1])
             if step >= low * (1 - 1e-9) and sum(v < min(base) for v in grid) < suite.tune.extend:
                 new.append(step)
         if "high" in edges and len(grid) > 1:
-            step = _round(grid[-1] * grid[-1] / grid[-2])
+            step = sig3(grid[-1] * grid[-1] / grid[-2])
             if step <= high * (1 + 1e-9) and sum(v > max(base) for v in grid) < suite.tune.extend:
                 new.append(step)
         out[i] = tuple(sorted(set(new)))
