@@ -63,6 +63,29 @@ def _environ(extra: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block ends, then deliver them to the handlers they
+    had. A trial start sends file descriptors to the fork server; an interrupt in mid-send
+    leaves the server reading a closed socket (it dies printing a traceback) and a child the
+    runner does not yet know to stop. Off the main thread, where handlers cannot be set, it
+    does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    kinds = (signal.SIGINT, signal.SIGTERM)
+    before = {sig: signal.signal(sig, lambda signum, frame: held.append(signum)) for sig in kinds}
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            # None: a handler set outside Python, which cannot be put back; the default can.
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+        for sig in dict.fromkeys(held):
+            signal.raise_signal(sig)
+
+
 def _without_main(data: dict[str, Any]) -> dict[str, Any]:
     return {
         k: v for k, v in data.items() if k not in ("init_main_from_path", "init_main_from_name")
@@ -134,6 +157,9 @@ class Forked:
         self.proc = TrialProcess(
             target=forked, args=(spec, send, self.log.name, child_env, os.getcwd(), cache)
         )
+        # The stream's thread and kill() both wait for the exit; multiprocessing reads the
+        # exit code off one pipe, so a second reader in parallel gets EOF and reports 255.
+        self._exit_read = threading.Lock()
         self.proc.start()
         send.close()  # the child holds the only writer: its exit ends the stream
         self.recv = recv
@@ -154,7 +180,8 @@ class Forked:
                 return
 
     def _exit_code(self) -> int:
-        self.proc.join()
+        with self._exit_read:
+            self.proc.join()
         return self.proc.exitcode
 
     def _tail(self) -> list[str]:
@@ -165,7 +192,8 @@ class Forked:
 
     def kill(self) -> None:
         self.proc.kill()
-        self.proc.join()
+        with self._exit_read:
+            self.proc.join()
 
 
 def preloads(trials: list[Trial]) -> tuple[str, ...]:
@@ -309,7 +337,8 @@ def drive(
         while pending or running:
             while pending and len(running) < limit:
                 index, trial = pending.popleft()
-                running[index] = (trial, launch(index, trial, events))
+                with interrupts_deferred():  # a started trial is always one we can stop
+                    running[index] = (trial, launch(index, trial, events))
                 on_event({"event": "start", "trial": trial, "started": time.time()})
             index, event = events.get()
             trial, _ = running[index]

@@ -4,7 +4,10 @@ own, the runner's environment of the moment, and data built once per seed."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 from dataclasses import replace
+from multiprocessing import forkserver, reduction
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,16 @@ from scale_helpers import TINY
 
 from grubench.config import suite_from_dict, trial_to_dict
 from grubench.run import faults
-from grubench.run.local import run_local, spawn, start_worker, worker_events
+from grubench.run.local import (
+    drive,
+    feed,
+    interrupts_deferred,
+    run_local,
+    spawn,
+    start_fork_server,
+    start_worker,
+    worker_events,
+)
 from grubench.run.plan import Efficiency
 from grubench.tasks import get_task, resolve_params
 from grubench.tasks.shared import build_shared
@@ -125,3 +137,51 @@ def test_the_server_preloads_what_the_planned_tasks_data_need():
         {**TINY, "seeds": 1, "task": [{"name": "ucr:ArrowHead"}, {"name": "adding"}]}
     ).trials()
     assert preloads(ucr) == ("aeon.datasets",)
+
+
+def test_signals_in_a_deferred_block_reach_their_handlers_when_it_ends():
+    seen: list[str] = []
+
+    def handler(signum, frame):
+        seen.append(signal.Signals(signum).name)
+
+    before = signal.signal(signal.SIGTERM, handler)
+    try:
+        with interrupts_deferred():
+            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), signal.SIGTERM)
+            seen.append("block ended")
+        assert signal.getsignal(signal.SIGTERM) is handler
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert seen == ["block ended", "SIGTERM"]  # held, then once
+
+
+def test_an_interrupt_during_a_trial_start_finishes_the_start_then_stops_the_trial(monkeypatch):
+    """Ctrl-C between connecting to the fork server and sending it the descriptors used to
+    leave the server reading a closed socket: it died printing a traceback, and the child was
+    not one the runner knew to stop."""
+    trial = suite_from_dict({**TINY, "seeds": 1}).trials()[0]
+    start_fork_server()
+    server = forkserver._forkserver._forkserver_pid
+    real = reduction.sendfds
+
+    def interrupted(sock, fds):
+        os.kill(os.getpid(), signal.SIGINT)
+        return real(sock, fds)
+
+    monkeypatch.setattr(reduction, "sendfds", interrupted)
+    started = []
+
+    def launch(index, trial, events):
+        worker = spawn(trial)
+        started.append(worker)
+        feed(index, worker.events(), events)
+        return worker.kill
+
+    records: list = []
+    with pytest.raises(KeyboardInterrupt):
+        drive([trial], 1, launch, records.append, lambda event: None)
+    assert len(started) == 1 and started[0].proc.exitcode == -signal.SIGKILL and records == []
+    assert os.waitpid(server, os.WNOHANG) == (0, 0)  # the server lives on
+    assert forkserver._forkserver._forkserver_pid == server
