@@ -52,6 +52,7 @@ def record(
         "direction": direction,
         "val_metric_name": "mse" if direction == "min" else "accuracy",
         "test_metric": metric,
+        "best_val_metric": metric,
         "baseline": 0.167 if direction == "min" else 0.5,
         "target": 0.01,
         "time_to_target_s": to_target,
@@ -64,6 +65,9 @@ def record(
         "history": history,
         "status": status,
         "wall_seconds": epochs * sec_per_epoch + 2,
+        # How a protocol-2 run ends: on patience once converged, else at its step budget.
+        "stop_reason": "patience" if fields.get("converged") else "steps",
+        "protocol": 2,
         **fields,
     }
 

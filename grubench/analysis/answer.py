@@ -1,6 +1,7 @@
 """The answer per task setting: the arch that wins the paired comparison on the test metric, or
-why none can be named. A winner needs all four: no run cut by the wall-clock safety net (a
-seconds cap measures the kernel, not the cell), the winner learned the task, enough pairs for
+why none can be named. A winner needs all of: no run cut by the wall-clock safety net (a
+seconds cap measures the kernel, not the cell), the winner learned the task and the loser learned
+it or used its whole budget (grubench.analysis.learned, judged on validation), enough pairs for
 the test to reach α, and a significant difference. A run that ended at its budget (steps or
 epochs, the same for both archs) while still improving is evidence of what the cell learns in
 that many steps: it counts, and the answer says how many ended so. Records that predate
@@ -14,16 +15,19 @@ from typing import Any
 
 import pandas as pd
 
-from grubench.analysis.frames import paired_frame, trials_frame
-from grubench.analysis.stats import ALPHA, NO_WINNER, Paired, paired_test, summarise
+from grubench.analysis.frames import paired_frame, settings, trials_frame
+from grubench.analysis.learned import NOT_LEARNED, budget_used_by, counts, learned_by
+from grubench.analysis.stats import ALPHA, NO_WINNER, Paired, paired_test
 from grubench.store import finals_only
 
-CUT, NOT_LEARNED, UNDERPOWERED = "cut by wall time", "not learned", "underpowered"
+CUT, UNDERPOWERED = "cut by wall time", "underpowered"
+# The loser neither learned nor used its whole budget: it was stopped before it showed what it
+# would learn, so the comparison says nothing yet.
+SHORT = "the other arch stopped short"
 # Every run of both archs stopped because it reached the target: their test metrics are where
 # each stopped, not how good each can get, so the pair is compared on time to target instead.
 SOLVED = "both solved; no clear difference in time to target"
 NO_PAIRS = "no complete pairs"
-LEARN_MARGIN = 0.10  # beating the trivial predictor by less than 10% of its score is not learning
 CAPS = ("epochs", "steps", "seconds")  # stop reasons that mean a cap ended training
 
 
@@ -50,27 +54,9 @@ class Answer:
     diverged: dict[str, int] = field(default_factory=dict)  # arch -> runs that diverged
     unknown: dict[str, int] = field(default_factory=dict)  # arch -> runs with no `converged`
     unknown_at_cap: int = 0  # of those, runs whose stop reason was the cap
-    learned: dict[str, bool] = field(default_factory=dict)
+    learned: dict[str, bool] = field(default_factory=dict)  # judged on validation
+    budget_used: dict[str, bool] = field(default_factory=dict)  # every run used its budget
     compared: str = ""  # what ``paired`` compares, when not the test metric
-
-
-def learned(
-    values: Any, baseline: float | None, direction: str, target: float | None = None
-) -> bool:
-    """Whether an arch learned the task: the worse end of its interval of the mean (its range
-    for n ≤ 3) beats the trivial baseline by ``LEARN_MARGIN`` of the baseline's score (by
-    anything when that score is 0), and, where the task sets a target, the mean reaches it."""
-    s = summarise(values)
-    if s.n == 0:
-        return False
-    sign = -1.0 if direction == "min" else 1.0  # positive: better
-    ok = True
-    if baseline is not None and math.isfinite(baseline):
-        edge = s.hi if direction == "min" else s.lo
-        ok = sign * (edge - baseline) > LEARN_MARGIN * abs(baseline)
-    if target is not None and math.isfinite(target):
-        ok = ok and sign * (s.mean - target) >= 0
-    return bool(ok)
 
 
 def answers(
@@ -85,8 +71,11 @@ def answers(
     if "converged" not in df:
         df["converged"] = None
     paired = _paired(recs, archs)
+    by_setting: dict[str, list[dict[str, Any]]] = {}
+    for r, setting in zip(recs, settings(recs), strict=True):
+        by_setting.setdefault(setting, []).append(r)
     return [
-        _answer(task, setting, g, paired.get(setting), archs, alpha)
+        _answer(task, setting, g, by_setting[setting], paired.get(setting), archs, alpha)
         for (task, setting), g in df.groupby(["task", "setting"], sort=False)
         if set(archs) <= set(g["arch"])
     ]
@@ -103,11 +92,16 @@ def _paired(recs: list[dict[str, Any]], archs: tuple[str, str]) -> dict[str, Pai
 
 
 def _answer(
-    task: str, setting: str, g: pd.DataFrame, p: Paired | None, archs: tuple[str, str], alpha: float
+    task: str,
+    setting: str,
+    g: pd.DataFrame,
+    recs: list[dict[str, Any]],
+    p: Paired | None,
+    archs: tuple[str, str],
+    alpha: float,
 ) -> Answer:
     direction = _first(g, "direction") or "min"
     baseline, target = _num(g, "baseline"), _num(g, "target")
-    ok = g[g["status"] == "ok"]
     by = {a: g[g["arch"] == a] for a in archs}
     stop = g["stop_reason"] if "stop_reason" in g else pd.Series(None, index=g.index)
     a = Answer(
@@ -136,10 +130,8 @@ def _answer(
             k: int((v["converged"].isna() & v["status"].eq("ok")).sum()) for k, v in by.items()
         },
         unknown_at_cap=int(stop[g["converged"].isna() & g["status"].eq("ok")].isin(CAPS).sum()),
-        learned={
-            k: learned(ok[ok["arch"] == k]["test_metric"], baseline, direction, target)
-            for k in archs
-        },
+        learned=learned_by(recs, archs),
+        budget_used=budget_used_by(recs, archs),
     )
     if p is None or p.n == 0:
         return a
@@ -151,6 +143,8 @@ def _answer(
         return replace(a, reason=CUT)
     if better is not None and not a.learned[better]:
         return replace(a, reason=NOT_LEARNED)
+    if better is not None and counts(better, a.learned, a.budget_used):
+        return replace(a, reason=SHORT)
     if p.winner != NO_WINNER:
         return replace(a, winner=p.winner, reason="")
     if p.min_p >= alpha and p.ties < p.n:  # every pair tied: no difference, not too few

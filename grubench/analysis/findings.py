@@ -10,8 +10,10 @@ from typing import Any
 import numpy as np
 from scipy import stats as st
 
+from grubench.analysis.learned import NOT_LEARNED
 from grubench.analysis.stats import better_interval, mean_interval, paired_test
-from grubench.analysis.verdicts import AGAINST, EQUAL_BAND, FOR, NONE, NOT_LEARNED, Finding
+from grubench.analysis.survival import time_to_target
+from grubench.analysis.verdicts import AGAINST, EQUAL_BAND, FOR, NONE, Finding
 
 
 def from_ratio(condition: str, lo: float, hi: float, what: str) -> Finding:
@@ -35,29 +37,6 @@ def from_ratio(condition: str, lo: float, hi: float, what: str) -> Finding:
     )
 
 
-def learned(
-    values: Any,
-    baseline: float | None,
-    direction: str,
-    target: float | None = None,
-    margin: float | None = None,
-) -> bool:
-    """Whether an arch learned the task: the median seed reaches ``target`` on test or, without
-    a target, the mean's interval clears the trivial ``baseline`` by ``margin`` (0 if unset)."""
-    x = np.asarray(values, dtype=float)
-    x = x[np.isfinite(x)]
-    if len(x) == 0:
-        return False
-    if target is not None:
-        med = float(np.median(x))
-        return bool(med <= target if direction == "min" else med >= target)
-    if baseline is None or not math.isfinite(baseline):
-        return False
-    lo, hi = mean_interval(x)
-    m = margin or 0.0
-    return bool(hi < baseline - m if direction == "min" else lo > baseline + m)
-
-
 def paired_finding(
     condition: str,
     gru: Any,
@@ -67,6 +46,7 @@ def paired_finding(
     what: str,
     learned_by: dict[str, bool] | None = None,
     decisive: bool = True,
+    budget_used: dict[str, bool] | None = None,
 ) -> Finding:
     """A paired seed comparison of a test metric: GRU − LSTM with its t-interval, the exact
     sign-flip p and P(GRU better). Which side it leans to follows the better mean; whether it
@@ -97,6 +77,7 @@ def paired_finding(
         decisive=decisive,
         lean=lean,
         learned=learned_by,
+        budget_used=budget_used,
         effect=p.diff,
         interval=(lo, hi),
         p=p.p_perm,
@@ -151,4 +132,51 @@ def ratio_finding(
         p_gru_better=share,
         p_gru_better_interval=ci,
         better="gru" if x.mean() < 0 else "lstm" if x.mean() > 0 else "",
+    )
+
+
+def time_to_target_finding(
+    condition: str,
+    gru: tuple[Any, Any],
+    lstm: tuple[Any, Any],
+    unit: str,
+    p: float,
+    decisive: bool = True,
+) -> Finding:
+    """GRU vs LSTM time to a target, each given as (time, reached) per run: a run that never
+    got there is censored where it stopped (grubench.analysis.survival). The effect is the
+    ratio of restricted mean times to target up to the horizon both archs were observed for,
+    ``p`` the log-rank test's; it leans for "GRUs train faster" only past the ±5% band."""
+    tau = min(float(np.max(t)) for t, _ in (gru, lstm))
+    g, m = time_to_target(*gru, tau), time_to_target(*lstm, tau)
+    if g.reached + m.reached == 0:
+        return Finding(
+            condition,
+            NONE,
+            f"time to target in {unit}: no run of either arch reached it",
+            kind="time to target",
+            decisive=decisive,
+        )
+    ratio = g.rmst / m.rmst
+    lean = FOR if ratio < 1 - EQUAL_BAND else AGAINST if ratio > 1 + EQUAL_BAND else NONE
+
+    def said(t: Any) -> str:
+        median = "not reached by half" if math.isnan(t.median) else f"median {t.median:.4g}"
+        return f"{t.reached}/{t.n} reached, {median}"
+
+    ev = (
+        f"{unit} to target: GRU {said(g)}, LSTM {said(m)}; restricted mean to {tau:.4g} "
+        f"GRU/LSTM ×{ratio:.3f}, log-rank p={p:.3g}"
+    )
+    return Finding(
+        condition,
+        NONE,
+        ev,
+        kind="time to target",
+        decisive=decisive,
+        lean=lean,
+        effect=ratio,
+        p=p,
+        min_p=0.0,
+        better="gru" if ratio < 1 else "lstm" if ratio > 1 else "",
     )

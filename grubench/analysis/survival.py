@@ -120,16 +120,25 @@ def logrank_p(records: list[dict[str, Any]], a: str, b: str, unit: str = "second
     df = df[df["status"].isin(["ok", "diverged"]) & df["target"].notna()]
     out = []
     for (task, setting), g in df.groupby(["task", "setting"], sort=False):
-        obs = {arch: observations(g[g["arch"] == arch], unit) for arch in (a, b)}
-        if any(len(t) == 0 for t, _ in obs.values()):
+        obs = [observations(g[g["arch"] == arch], unit) for arch in (a, b)]
+        if any(len(t) == 0 for t, _ in obs):
             continue
-        if not any(r.any() for _, r in obs.values()):
-            p = 1.0  # nobody reached it: no evidence of a difference
-        else:
-            x, y = (st.CensoredData(uncensored=t[r], right=t[~r]) for t, r in obs.values())
-            with np.errstate(invalid="ignore", divide="ignore"):
-                p = float(st.logrank(x, y).pvalue)
-            if not math.isfinite(p):
-                p = 1.0  # every event at one instant in both groups: zero variance, no difference
-        out.append({"task": task, "setting": setting, "unit": unit, "p_logrank": p})
+        out.append({"task": task, "setting": setting, "unit": unit, "p_logrank": logrank(*obs)})
     return pd.DataFrame(out)
+
+
+def logrank(a: tuple[Any, Any], b: tuple[Any, Any]) -> float:
+    """The log-rank p-value of two groups' (time, reached) observations."""
+    if not any(np.asarray(r, dtype=bool).any() for _, r in (a, b)):
+        return 1.0  # nobody reached it: no evidence of a difference
+    x, y = (
+        st.CensoredData(
+            uncensored=np.asarray(t)[np.asarray(r, dtype=bool)],
+            right=np.asarray(t)[~np.asarray(r, dtype=bool)],
+        )
+        for t, r in (a, b)
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = float(st.logrank(x, y).pvalue)
+    # Every event at one instant in both groups: zero variance, no difference.
+    return p if math.isfinite(p) else 1.0

@@ -2,10 +2,10 @@
 inconclusive / depends. Pure functions, so every rule is tested on constructed evidence.
 
 The rules, in order:
-1. A metric condition counts only when its winner *learned* the task: with a target, the median
-   seed reaches it on test; without one, the end of the mean's 95% t-interval beats the trivial
-   baseline by the task's ``learned_margin``. When no arch learned, the condition reads "not
-   learned within budget", counts for nothing and leaves the multiple-testing family.
+1. A metric condition counts only when its winner *learned* the task and its loser learned it or
+   used its whole budget (grubench.analysis.learned: judged on validation). When no arch
+   learned, the condition reads "not learned within budget", counts for nothing and leaves the
+   multiple-testing family.
 2. Holm within each claim, over its decisive conditions: one counts when its Holm-adjusted p
    is below ALPHA. Context conditions (e.g. the full training set for a limited-data claim) are
    shown with their raw p and never count.
@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from grubench.analysis.learned import NOT_LEARNED, counts
 from grubench.analysis.stats import ALPHA
 
 FOR, AGAINST, NONE = "for", "against", "none"
@@ -32,7 +33,6 @@ SUPPORTED, CONTRADICTED, INCONCLUSIVE, DEPENDS = (
     "depends",
 )
 NOT_RUN = "not run"
-NOT_LEARNED = "not learned within budget"
 EQUAL_BAND = 0.05  # exact ratios within ±5% of 1 count as "the same cost"
 HEDGES = ("may", "can", "might", "could")
 
@@ -53,6 +53,7 @@ class Finding:
     decisive: bool = True
     lean: str = NONE
     learned: dict[str, bool] | None = None
+    budget_used: dict[str, bool] | None = None  # per arch: every run used its whole budget
     effect: float | None = None
     interval: tuple[float, float] | None = None
     p: float | None = None
@@ -72,6 +73,7 @@ class Finding:
             "decisive": self.decisive,
             "counts": self.outcome,
             "learned": self.learned,
+            "budget_used": self.budget_used,
             "effect": _num(self.effect),
             "interval": None if self.interval is None else [_num(v) for v in self.interval],
             "p": _num(self.p),
@@ -117,8 +119,9 @@ def holm(p_values: list[float]) -> list[float]:
 
 def adjust(findings: list[Finding]) -> list[Finding]:
     """Holm over the tested findings that can decide the claim (decisive, p known, not "not
-    learned"); each then counts for its lean when its adjusted p is below ALPHA and its winner
-    learned the task. Context conditions keep their raw p and count for nothing."""
+    learned"); each then counts for its lean when its adjusted p is below ALPHA, its winner
+    learned the task and its loser learned it or used its whole budget. Context conditions keep
+    their raw p and count for nothing."""
     family = [
         i
         for i, f in enumerate(findings)
@@ -132,8 +135,9 @@ def adjust(findings: list[Finding]) -> list[Finding]:
             continue
         ph = adjusted[i]
         outcome, note = (f.lean if ph < ALPHA else NONE), f.note
-        if outcome != NONE and f.learned is not None and not f.learned.get(f.better, False):
-            outcome, note = NONE, f"{f.better.upper()} wins but did not learn the task"
+        why = "" if f.learned is None else counts(f.better, f.learned, f.budget_used or {})
+        if outcome != NONE and why:
+            outcome, note = NONE, why
         floor = f.min_p if f.min_p is not None else 0.0
         out.append(
             replace(

@@ -11,8 +11,9 @@ from typing import Any
 
 import pandas as pd
 
-from grubench.analysis.answer import CUT, NOT_LEARNED, UNDERPOWERED, Answer, answers
+from grubench.analysis.answer import CUT, SHORT, UNDERPOWERED, Answer, answers
 from grubench.analysis.frames import paired_frame, summary, trials_frame
+from grubench.analysis.learned import NOT_LEARNED
 from grubench.analysis.stats import ALPHA, LEVEL, RANGE, pairs_needed
 from grubench.analysis.survival import logrank_p, time_to_target_frame
 from grubench.outputs import plots
@@ -68,10 +69,18 @@ def verdict_line(a: Answer) -> str:
             f"{runs}."
         )
     elif a.reason == NOT_LEARNED and a.better:
-        target = "" if a.target is None else f", or its mean misses the target {fmt(a.target)}"
+        bar = (
+            f"its median run's best validation score misses the target {fmt(a.target)}"
+            if a.target is not None
+            else "the interval of its best validation scores does not clear the trivial "
+            "predictor's by the task's margin"
+        )
+        parts.append(f"{a.better.upper()}, the better of the two, has not learned the task: {bar}.")
+    elif a.reason == SHORT and a.better:
+        short = [k.upper() for k in a.archs if not a.learned[k] and not a.budget_used[k]]
         parts.append(
-            f"{a.better.upper()}, the better of the two, has not learned the task: its interval "
-            f"does not beat the trivial {fmt(a.baseline)} by 10%{target}."
+            f"{', '.join(short)} neither learned the task nor used its whole budget (a run "
+            "diverged, was cut, or stopped early), so it has not shown what it would learn."
         )
     capped = ", ".join(f"{k.upper()} {v}/{a.runs[k]}" for k, v in a.capped.items() if v)
     if capped and a.reason != CUT:

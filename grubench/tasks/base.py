@@ -100,8 +100,9 @@ class TaskDef:
     # One-off work worth doing once in the parent process (parsing a corpus into a cache) so the
     # trials' worker processes find it ready; ``build`` must still work without it.
     prepare: Callable[[dict[str, Any], Progress | None], None] | None = None
-    # For a task without a target: how far past the trivial baseline the interval of an arch's
-    # mean test metric must lie before the claims count it as having learned the task.
+    # For a task without a target: how far past the trivial predictor's validation score the
+    # interval of an arch's best validation scores must lie before it counts as having learned
+    # the task (grubench.analysis.learned; None: 10% of that score).
     learned_margin: float | None = None
     # Stopping, in the validation metric's own units: an epoch window improves when its best
     # beats the best before it by more than ``min_delta``; never a fraction of the metric's

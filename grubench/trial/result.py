@@ -62,6 +62,11 @@ class TrialResult:
     test_metrics: dict[str, float | None] = field(default_factory=dict)
     baseline: float | None = None
     baseline_name: str | None = None
+    # What "learned" is judged on (grubench.analysis.learned): the trivial predictor's
+    # validation score, the validation metric's direction, and the task's margin past it.
+    val_baseline: float | None = None
+    val_direction: str | None = None
+    learned_margin: float | None = None
     target: float | None = None
     time_to_target_s: float | None = None
     epochs_to_target: int | None = None

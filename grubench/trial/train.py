@@ -155,18 +155,22 @@ class Fit:
     left_plateau_epoch: int | None = None
 
 
+def val_baseline(task: TaskDef, data: TaskData) -> float | None:
+    """The trivial predictor's validation score. The test baseline stands in where the task
+    gives none (same predictor, same distribution) only when validation and test share a
+    metric."""
+    if data.val_baseline is None and task.val_key == task.metric:
+        return data.baseline
+    return data.val_baseline
+
+
 def stopper_for(task: TaskDef, data: TaskData, trial: Trial) -> Stopper:
     """The patience rule of a trial: the budget's patience (in epochs, at least
     ``patience_steps`` optimiser steps' worth), min_delta in the validation metric's units (the
     task's unless the budget sets one), the task's trivial plateau."""
     budget = trial.budget
     min_delta = budget.min_delta if budget.min_delta is not None else task.min_delta
-    # The test baseline stands in where the task gives no validation one (same predictor, same
-    # distribution) only when validation and test share a metric.
-    base = data.val_baseline
-    if base is None and task.val_key == task.metric:
-        base = data.baseline
-    plateau = plateau_level(base, task.val_dir, task.plateau_fraction)
+    plateau = plateau_level(val_baseline(task, data), task.val_dir, task.plateau_fraction)
     patience = budget.patience
     if patience is not None and budget.patience_steps is not None:
         patience = max(patience, math.ceil(budget.patience_steps / steps_per_epoch(data, trial)))
@@ -333,6 +337,9 @@ def run_trial(trial: Trial, on_event: Event | None = None, cache: str | None = N
         test_metrics={k: _finite(v) for k, v in test_metrics.items()},
         baseline=data.baseline,
         baseline_name=data.baseline_name,
+        val_baseline=val_baseline(task, data),
+        val_direction=task.val_dir,
+        learned_margin=task.learned_margin,
         target=target,
         time_to_target_s=f.to_target[0],
         epochs_to_target=f.to_target[1],

@@ -3,15 +3,15 @@
 import pytest
 from fake_records import paired_records, record, tuning_records
 
-from grubench.analysis.answer import (
-    CUT,
+from grubench.analysis.answer import CUT, NO_PAIRS, SHORT, SOLVED, UNDERPOWERED, answers
+from grubench.analysis.learned import (
     LEARN_MARGIN,
-    NO_PAIRS,
     NOT_LEARNED,
-    SOLVED,
-    UNDERPOWERED,
-    answers,
+    budget_used_by,
+    counts,
     learned,
+    learned_by,
+    used_budget,
 )
 from grubench.analysis.stats import NO_WINNER
 from grubench.outputs.sections import verdict_line
@@ -167,3 +167,50 @@ def test_when_every_run_stopped_at_the_target_the_pair_is_judged_on_time_to_targ
     assert (a.winner, a.reason) == ("lstm", "")
     assert a.paired.p_perm == pytest.approx(2 / 64)
     assert "compared instead: seconds to target" in verdict_line(a)
+
+
+def test_learned_is_judged_on_validation_not_on_the_test_split():
+    # Test metrics a clear GRU win; validation says the GRU never left the trivial level.
+    recs = paired_records(GRU, LSTM, converged=True, target=None)
+    for r in recs:
+        if r["arch"] == "gru":
+            r["best_val_metric"] = 0.16
+    a = _one(recs)
+    assert a.learned == {"gru": False, "lstm": True} and a.reason == NOT_LEARNED
+    # The validation baseline, where recorded, is the one the validation scores are held to.
+    for r in recs:
+        r.update(val_baseline=0.30, best_val_metric=0.20)
+    assert learned_by(recs, ("gru", "lstm")) == {"gru": True, "lstm": True}
+
+
+def test_the_margin_is_the_tasks_where_it_declares_one():
+    recs = paired_records(GRU, LSTM, converged=True, target=None, learned_margin=0.09)
+    assert learned_by(recs, ("gru", "lstm")) == {"gru": True, "lstm": False}  # 0.167 − 0.09
+
+
+def test_a_run_used_its_budget_unless_cut_diverged_or_stopped_on_patience_under_protocol_1():
+    ok = {"status": "ok"}
+    assert all(used_budget({**ok, "stop_reason": s}) for s in ("target", "steps", "epochs"))
+    assert used_budget({**ok, "stop_reason": "patience", "protocol": 2})
+    assert not used_budget({**ok, "stop_reason": "patience"})  # protocol 1: maybe on the plateau
+    assert not used_budget({**ok, "stop_reason": "seconds", "protocol": 2})
+    assert not used_budget({"status": "diverged", "stop_reason": "diverged", "protocol": 2})
+
+
+def test_a_loser_that_neither_learned_nor_used_its_budget_withholds_the_winner():
+    recs = paired_records(GRU, [0.2] * 6, converged=True, target=None, protocol=2)
+    for r in recs:
+        r["stop_reason"] = "patience"
+    assert _one(recs).winner == "gru"  # the LSTM did not learn, but trained to its end
+    recs[-1]["stop_reason"] = "patience"
+    recs[-1]["protocol"] = 1  # one LSTM run stopped where it may still have been on the plateau
+    a = _one(recs)
+    assert (a.winner, a.reason) == (None, SHORT)
+    assert a.budget_used == {"gru": True, "lstm": False}
+    assert "LSTM neither learned the task nor used its whole budget" in verdict_line(a)
+    assert budget_used_by(recs, ("gru", "lstm")) == {"gru": True, "lstm": False}
+    assert counts("gru", {"gru": True, "lstm": False}, {"lstm": False}).startswith("LSTM neither")
+    assert counts("gru", {"gru": True, "lstm": True}, {"lstm": False}) == ""
+    assert (
+        counts("lstm", {"gru": True, "lstm": False}, {}) == "LSTM wins but did not learn the task"
+    )

@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from grubench.analysis.findings import from_ratio, learned, paired_finding, ratio_finding
+from grubench.analysis.findings import from_ratio, paired_finding, ratio_finding
+from grubench.analysis.learned import NOT_LEARNED, learned
 from grubench.analysis.verdicts import (
     AGAINST,
     CONTRADICTED,
@@ -13,7 +14,6 @@ from grubench.analysis.verdicts import (
     FOR,
     INCONCLUSIVE,
     NONE,
-    NOT_LEARNED,
     SUPPORTED,
     Finding,
     adjust,
@@ -77,7 +77,7 @@ def test_exact_ratios_count_only_beyond_the_five_percent_band():
 
 def test_learned_means_reaching_the_target_or_clearing_the_baseline_by_the_margin():
     mse = 0.05 + NOISE
-    assert learned(mse, 0.167, "min", target=0.06)  # median 0.053 reaches 0.06 on test
+    assert learned(mse, 0.167, "min", target=0.06)  # median 0.053 reaches 0.06
     assert not learned(mse, 0.167, "min", target=0.01)
     acc = 0.6 + NOISE
     assert learned(acc, 0.5, "max", margin=0.05)
@@ -104,6 +104,16 @@ def test_a_winner_that_did_not_learn_is_no_evidence():
     assert out.note == "GRU wins but did not learn the task"
     ok = adjust([paired_finding("d", gru, lstm, "min", "gru", "mse", BOTH)])[0]
     assert ok.outcome == FOR
+
+
+def test_a_loser_stopped_short_of_its_budget_without_learning_is_no_evidence():
+    gru, lstm = 0.10 + NOISE, 0.30 + NOISE
+    won = {"gru": True, "lstm": False}
+    short = paired_finding("d", gru, lstm, "min", "gru", "mse", won, True, {"lstm": False})
+    (out,) = adjust([short])
+    assert out.outcome == NONE and out.note == "LSTM neither learned nor used its whole budget"
+    ended = paired_finding("d", gru, lstm, "min", "gru", "mse", won, True, {"lstm": True})
+    assert adjust([ended])[0].outcome == FOR  # it trained to its end and still lost
 
 
 def test_paired_finding_reports_the_effect_interval_and_p_gru_better():

@@ -62,7 +62,7 @@ def test_report_opens_with_one_verdict_line_per_setting(twice):
     blocks = md.read_text().split("\n\n")
     assert blocks[0] == "# grubench report: fake"
     # length=10: GRU wins the test but scores 0.053 against a target of 0.01: not learned
-    assert blocks[1].startswith("**adding length=10**: no winner (not learned). GRU, the better")
+    assert blocks[1].startswith("**adding length=10**: no winner (not learned within budget). GRU, the better")
     assert "P(GRU better) = 1 [0.54, 1]." in blocks[1]
     assert blocks[2].startswith("**adding length=20**: no winner (no clear difference).")
     assert blocks[3].startswith("Suite `fake`")

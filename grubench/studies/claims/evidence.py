@@ -9,13 +9,15 @@ from typing import Any
 
 import numpy as np
 
-from grubench.analysis.findings import learned, paired_finding, ratio_finding
+from grubench.analysis.findings import paired_finding, ratio_finding, time_to_target_finding
 from grubench.analysis.frames import trials_frame
+from grubench.analysis.learned import budget_used_by, learned_by
+from grubench.analysis.survival import UNITS, logrank, observations
 from grubench.analysis.verdicts import Finding
-from grubench.errors import UserError
 from grubench.studies.claims.experiments import Outcome
 
 SHIPPED = ("torch kernels (oneDNN on)", "CUDA (cuDNN)")
+ARCHS = ("gru", "lstm")
 
 
 def timing_findings(timing: dict[str, Any], shipped: bool) -> list[Finding]:
@@ -77,31 +79,6 @@ def _span(values: Any) -> str:
     return f"{v[0]}" if len(v) == 1 else f"{v[0]}-{v[-1]}"
 
 
-def _task_facts(task: str) -> tuple[float | None, float | None]:
-    """The task's target and learned margin, from the registry (none if it is unavailable)."""
-    from grubench.tasks import get_task
-
-    try:
-        t = get_task(task)
-    except UserError:
-        return None, None
-    return t.target, getattr(t, "learned_margin", None)
-
-
-def _learned_by(ok: Any, task: str, params: dict[str, Any]) -> dict[str, bool]:
-    """Per arch whether it learned: reached the target on test (median seed), or cleared the
-    trivial baseline by the task's margin. aⁿbⁿ's target is its training range: an arch that
-    does not classify every string up to the largest n it trained on has not learned it."""
-    target, margin = _task_facts(task)
-    if task == "anbn" and "max_n" in params:
-        target = float(params["max_n"])
-    direction = str(ok["direction"].iloc[0])
-    return {
-        str(arch): learned(g["test_metric"], g["baseline"].mean(), direction, target, margin)
-        for arch, g in sorted(ok.groupby("arch"), key=lambda kv: kv[0] != "gru")
-    }
-
-
 def sweep_findings(
     outcome: Outcome, favoured: str, decisive: Callable[[Any], bool]
 ) -> list[Finding]:
@@ -121,7 +98,6 @@ def sweep_findings(
             continue
         wide = ok.pivot_table(index="seed", columns="arch", values="test_metric", aggfunc="last")
         wide = wide.dropna()
-        params = sub[0].get("task_params") or {}
         name = sweep.task + (f" {sweep.param}={value}" if sweep.param else "")
         out.append(
             paired_finding(
@@ -131,10 +107,43 @@ def sweep_findings(
                 str(ok["direction"].iloc[0]),
                 favoured,
                 f"test {ok['metric'].iloc[0]}",
-                _learned_by(ok, sweep.task, params),
+                learned_by(sub, ARCHS),
                 decisive(value),
+                budget_used_by(sub, ARCHS),
             )
         )
+    return out
+
+
+def target_findings(outcome: Outcome) -> list[Finding]:
+    """For a sweep whose runs stop at a target: per swept value, GRU vs LSTM time to target in
+    optimiser steps (what the cell needs) and in training seconds (what this implementation
+    costs on this machine). Runs that never reached it are censored where they stopped."""
+    sweep = outcome.sweep
+    if sweep.target is None:
+        return []
+    records = [
+        r
+        for r in outcome.records
+        if r.get("role", "final") == "final" and r.get("status") in ("ok", "diverged")
+    ]
+    out = []
+    for value in sweep.values if sweep.param else (None,):
+        sub = [r for r in records if value is None or r["task_params"].get(sweep.param) == value]
+        df = trials_frame(sub)
+        if df.empty or not set(ARCHS) <= set(df["arch"]):
+            continue
+        name = sweep.task + (f" {sweep.param}={value}" if sweep.param else "")
+        for unit in ("steps", "seconds"):
+            ran = UNITS[unit][1]
+            if ran not in df or df[ran].isna().any():
+                continue  # records older than the unit (steps came with protocol 2)
+            gru, lstm = (observations(df[df["arch"] == a], unit) for a in ARCHS)
+            out.append(
+                time_to_target_finding(
+                    f"{name}, time to target in {unit}", gru, lstm, unit, logrank(gru, lstm)
+                )
+            )
     return out
 
 
@@ -155,8 +164,8 @@ def training_scope(outcomes: list[Outcome]) -> dict[str, Any]:
             f"{o.sweep.name}: hidden {o.sweep.hidden} ({o.sweep.match})" for o in outcomes
         ),
         "budget": ", ".join(
-            f"{o.sweep.name}: ≤{o.sweep.epochs} epochs, ≤{o.sweep.seconds} s training, "
-            f"patience {o.sweep.patience}"
+            f"{o.sweep.name}: {o.sweep.steps} steps, patience window ≥{o.sweep.window} steps, "
+            f"safety net {o.sweep.seconds or 'none'} s"
             for o in outcomes
         ),
         "seeds": seeds[0] if len(seeds) == 1 else seeds,

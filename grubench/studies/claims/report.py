@@ -69,7 +69,7 @@ def run_claims(
         if timing is not None:
             got["timing"] = timing
     for n in needed:
-        if n != "timing":
+        if n in defs:  # not "timing", nor an experiment this mode cuts (judge.QUICK_CUT)
             got[n] = run_sweep(defs[n], folder / n, on_event, execute)
     verdicts = tuple((c, c.judge(got)) for c in chosen)
     return ClaimsResult(folder, verdicts, got, measured_wall(got) or time.perf_counter() - started)
@@ -193,9 +193,13 @@ COLUMNS = ["condition", "decisive", "counts", "effect [95% CI]", "p", "p (Holm)"
 COLUMNS += ["P(GRU better) [95% CI]", "learned", "note"]
 RULES = (
     "Rules (grubench/analysis/verdicts.py): a metric condition counts only when its winner "
-    "learned the task (target reached on test by the median seed, or the mean's 95% t-interval "
-    "beyond the trivial baseline by the task's margin); when no arch learned it reads 'not "
-    "learned within budget' and counts for nothing. p-values are Holm-adjusted within each "
+    "learned the task, judged on validation (target reached by the median run's best "
+    "validation score, or their 95% t-interval beyond the trivial predictor's validation score "
+    "by the task's margin), and its loser learned it too or used its whole budget; when no "
+    "arch learned it reads 'not learned within budget' and counts for nothing. A time-to-target "
+    "condition's effect is GRU/LSTM restricted mean time to target (runs that never reached "
+    "it censored where they stopped), its p the log-rank test's. p-values are Holm-adjusted "
+    "within each "
     f"claim and compared with α = {ALPHA}. A hedged claim ('may') is supported by one decisive "
     "condition for it and contradicted only by two or more against it with none for it; an "
     "unhedged claim needs every decisive condition. 'underpowered': even the smallest p the "

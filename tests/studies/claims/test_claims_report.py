@@ -51,7 +51,7 @@ def test_claims_json_has_the_documented_fields(tmp_path: Path):
     assert (data["mode"], data["seeds"], data["wall_seconds"]) == ("quick", 6, 61.0)
     (claim,) = data["claims"]
     assert {"id", "verdict", "scope", "conditions"} <= claim.keys()
-    assert claim["scope"]["seeds"] == 6 and claim["scope"]["stopped by"] == []
+    assert claim["scope"]["seeds"] == 6 and claim["scope"]["stopped by"] == ["steps"]
     long = claim["conditions"][1]
     assert {
         "name",

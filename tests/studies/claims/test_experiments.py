@@ -18,7 +18,7 @@ TINY = Sweep(
     (("length", 5), ("n_val", 16), ("n_test", 16)),
     hidden=4,
     seeds=1,
-    epochs=1,
+    steps=1,
 )
 
 
@@ -52,10 +52,13 @@ def test_finished_trials_are_reused_on_the_second_call(tmp_path: Path):
     one = replace(TINY, values=(32,))  # two trials, run side by side: one worker start each
     events = []
     first = run_sweep(one, tmp_path / "tiny", events.append)
-    # each arch: one tuning trial per learning rate of the (possibly grown) grid, then its
-    # final trial
-    grid = len({r["lr"] for r in runs.results(tmp_path / "tiny") if r["role"] == "tune"})
-    assert grid >= len(one.lr_grid) and first.ran == 2 * (grid + 1) and len(first.records) == 2
+    # each arch: one tuning trial per learning rate of its (possibly grown) grid and tuning
+    # seed, then its final trial
+    tuned = [r for r in runs.results(tmp_path / "tiny") if r["role"] == "tune"]
+    grids = {a: {r["lr"] for r in tuned if r["arch"] == a} for a in ("gru", "lstm")}
+    assert all(len(g) >= len(one.lr_grid) for g in grids.values())
+    assert first.ran == sum(len(g) * one.tune_seeds + 1 for g in grids.values())
+    assert len(first.records) == 2
     assert first.stored == first.ran  # tuning trials are stored too; nothing was reused
     assert {r["status"] for r in first.records} == {"ok"}
     assert {(r["arch"], r["task_params"]["n_train"]) for r in first.records} == {
@@ -69,30 +72,22 @@ def test_finished_trials_are_reused_on_the_second_call(tmp_path: Path):
     assert unrun.records == () and unrun.error is None
 
 
-def test_fair_training_keys_and_equal_steps_per_fraction(monkeypatch):
-
+def test_every_fraction_trains_the_same_steps_under_protocol_2():
     frac = Sweep(
-        "f",
-        "ucr:JapaneseVowels",
-        "train_fraction",
-        (0.25, 1.0),
-        (("subset", "seed"),),
-        epochs=10,
-        patience=3,
-        seconds=5.0,
-        equal_steps=True,
+        "f", "ucr:JapaneseVowels", "train_fraction", (0.25, 1.0), (("subset", "seed"),), steps=600
     )
     src = frac.source()
-    assert src["train"] == {"epochs": 10, "forget_bias": 1.0, "patience": 3, "seconds": 5.0}
+    assert src["train"] == {
+        "steps": 600,
+        "patience": 1,
+        "patience_steps": 120,  # a fifth of the budget
+        "forget_bias": 1.0,
+        "seconds": 600.0,  # a safety net, never the budget
+    }
     quarter, full = src["task"]
-    assert (quarter["epochs"], quarter["patience"]) == (40, 12)  # 4× the epochs of 1/4 the data
-    assert "epochs" not in full and full["subset"] == "seed"
-    assert frac.source()["tune"] == {"lr": [1e-3, 3e-3, 1e-2], "seeds": 1}
-
-
-def test_equal_steps_count_batches_so_a_set_smaller_than_a_batch_is_not_over_trained():
-    tiny = Sweep("t", "ucr:X", "train_fraction", (0.25, 1.0), (), equal_steps=True)
-    assert tiny.step_factor(0.25) == 4  # without sizes: 1/f
-    sized = replace(tiny, train_examples=216, batch_size=16)
-    assert sized.step_factor(0.25) == 14 / 4  # 216/16 → 14 steps; 54/16 → 4 steps
-    assert replace(tiny, train_examples=53).step_factor(0.25) == 1  # one batch either way
+    assert quarter == {"name": "ucr:JapaneseVowels", "subset": "seed", "train_fraction": 0.25}
+    assert full["train_fraction"] == 1.0 and "steps" not in quarter  # the same budget for both
+    assert src["tune"] == {"lr": [1e-3, 3e-3, 1e-2], "seeds": 2}
+    trials = suite_from_dict(src).trials()
+    assert {t.budget.steps for t in trials} == {600}
+    assert {t.budget.patience_steps for t in trials} == {120}
