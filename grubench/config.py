@@ -14,6 +14,7 @@ from grubench.errors import UserError
 from grubench.models.registry import get_arch
 from grubench.models.sizing import MATCH_RULES
 from grubench.tasks import get_task, resolve_params
+from grubench.tasks.files import absolute, task_name
 
 
 @dataclass(frozen=True)
@@ -526,7 +527,24 @@ def read_suite_file(path: str | Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as e:
         raise UserError(f"suite file '{p}' cannot be read: {e}") from None
     raw.setdefault("name", p.stem)
+    if isinstance(raw.get("task"), list):
+        raw["task"] = [_file_entry(t, p.parent, p) for t in raw["task"]]
     return raw
+
+
+def _file_entry(entry: Any, base: Path, suite: Path) -> Any:
+    """A ``name = "file"`` entry as the task it names: ``path`` (relative to the suite file)
+    and ``kind`` folded into ``file:ABSOLUTE_PATH[?kind=KIND]``, so a resume from any folder
+    finds the same file."""
+    if not isinstance(entry, dict) or entry.get("name") != "file":
+        return entry
+    rest = dict(entry)
+    path = rest.pop("path", None)
+    if not isinstance(path, str) or not path:
+        raise UserError(f'suite file \'{suite}\': a task named "file" needs path = "FILE"')
+    kind = rest.pop("kind", None)
+    rest["name"] = task_name(path, kind, base)
+    return rest
 
 
 def load_suite(path: str | Path) -> Suite:
@@ -550,7 +568,8 @@ def adhoc_source(tasks: list[str]) -> dict[str, Any]:
     """The raw suite of an ad-hoc run of ``tasks``."""
     return {
         "name": "cli",
-        "task": [{"name": t} for t in tasks],
+        # A file named on the command line is relative to where the command runs.
+        "task": [{"name": absolute(t) if t.startswith("file:") else t} for t in tasks],
         "train": {"steps": ADHOC_STEPS, "patience": 10, "patience_steps": ADHOC_STEPS // 5},
         "tune": dict(ADHOC_TUNE),
     }

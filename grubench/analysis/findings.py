@@ -12,7 +12,7 @@ from scipy import stats as st
 
 from grubench.analysis.learned import NOT_LEARNED
 from grubench.analysis.stats import better_interval, mean_interval, paired_test
-from grubench.analysis.survival import time_to_target
+from grubench.analysis.survival import horizon, time_to_target
 from grubench.analysis.verdicts import AGAINST, EQUAL_BAND, FOR, NONE, Finding
 
 
@@ -142,12 +142,14 @@ def time_to_target_finding(
     unit: str,
     p: float,
     decisive: bool = True,
+    favoured: str = "gru",
 ) -> Finding:
     """GRU vs LSTM time to a target, each given as (time, reached) per run: a run that never
     got there is censored where it stopped (grubench.analysis.survival). The effect is the
     ratio of restricted mean times to target up to the horizon both archs were observed for,
-    ``p`` the log-rank test's; it leans for "GRUs train faster" only past the ±5% band."""
-    tau = min(float(np.max(t)) for t, _ in (gru, lstm))
+    ``p`` the log-rank test's; it leans for the claim that ``favoured`` gets there sooner only
+    past the ±5% band."""
+    tau = horizon(gru, lstm)
     g, m = time_to_target(*gru, tau), time_to_target(*lstm, tau)
     if g.reached + m.reached == 0:
         return Finding(
@@ -158,7 +160,8 @@ def time_to_target_finding(
             decisive=decisive,
         )
     ratio = g.rmst / m.rmst
-    lean = FOR if ratio < 1 - EQUAL_BAND else AGAINST if ratio > 1 + EQUAL_BAND else NONE
+    faster = "gru" if ratio < 1 - EQUAL_BAND else "lstm" if ratio > 1 + EQUAL_BAND else ""
+    lean = NONE if not faster else FOR if faster == favoured else AGAINST
 
     def said(t: Any) -> str:
         median = "not reached by half" if math.isnan(t.median) else f"median {t.median:.4g}"

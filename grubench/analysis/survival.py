@@ -59,6 +59,20 @@ def rmst(time: Any, reached: Any, tau: float) -> float:
     return float(np.sum(s * np.diff(edges)))
 
 
+def horizon(*groups: tuple[Any, Any]) -> float:
+    """The restricted mean's horizon for groups of (time, reached): the longest time up to which
+    every group's curve is known. A group whose longest run was censored is known only up to
+    it; one whose longest run reached the target is known everywhere (nobody is left), so it
+    does not shorten the horizon."""
+    known, longest = [], 0.0
+    for time, reached in groups:
+        t, r = np.asarray(time, dtype=float), np.asarray(reached, dtype=bool)
+        top = float(t.max())
+        longest = max(longest, top)
+        known.append(math.inf if r[t == top].all() else top)
+    return min(min(known), longest)
+
+
 @dataclass(frozen=True)
 class TimeToTarget:
     """One group's time to target: runs, how many reached it, KM median and restricted mean."""
@@ -91,7 +105,7 @@ def time_to_target_frame(
     records: list[dict[str, Any]], unit: str = "seconds", archs: tuple[str, ...] | None = None
 ) -> pd.DataFrame:
     """Per task setting × arch, for tasks with a target: censored time-to-target summary, with
-    the restricted mean over a horizon shared by all archs of the setting (the shortest run)."""
+    the restricted mean over a horizon shared by all archs of the setting (``horizon``)."""
     df = trials_frame(records)
     if df.empty or "target" not in df:
         return pd.DataFrame()
@@ -105,7 +119,7 @@ def time_to_target_frame(
         time_all, _ = observations(g, unit)
         archs = sorted(dict.fromkeys(g["arch"]), key=lambda a: RANK.get(a, len(RANK)))
         per_arch = {a: observations(g[g["arch"] == a], unit) for a in archs}
-        tau = min(float(t.max()) for t, _ in per_arch.values()) if len(time_all) else math.nan
+        tau = horizon(*per_arch.values()) if len(time_all) else math.nan
         for arch, (t, r) in per_arch.items():
             row = asdict(time_to_target(t, r, tau))
             out.append({"task": task, "setting": setting, "arch": arch, "unit": unit, **row})

@@ -42,7 +42,7 @@ EXIT_CODES = (
 class OneLineErrors(TyperGroup):
     """Every failure is one line on stderr with its exit code, never a traceback."""
 
-    def main(self, args=None, prog_name=None, **extra):  # noqa: ANN001  (click's signature)
+    def main(self, args: Any = None, prog_name: Any = None, **extra: Any) -> Any:  # click's
         standalone = extra.pop("standalone_mode", True)
         if not standalone:
             return super().main(args, prog_name, standalone_mode=False, **extra)
@@ -219,6 +219,8 @@ class TrialProgress:
     def on_event(self, ev: dict[str, Any]) -> None:
         kind = ev["event"]
         if kind == "planned":  # tuning grew a grid: more trials than the plan said
+            if self.total is None:  # a study of several runs: one run's total is not ours
+                return
             self.total = ev["total"]
             if self.live:
                 self.bar.update(self.overall, total=self.total)

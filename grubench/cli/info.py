@@ -53,7 +53,7 @@ def list_tasks(
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of text"),
 ) -> None:
     """Registered tasks: definition, metric and direction, trivial baseline, parameters."""
-    from grubench.tasks import FAMILIES, MEMBERS, TASKS
+    from grubench.tasks import FAMILIES, MEMBER_ARG, MEMBERS, TASKS
 
     tasks = [
         {
@@ -68,7 +68,7 @@ def list_tasks(
     ]
     families = [
         {
-            "name": f"{prefix}:NAME",
+            "name": f"{prefix}:{MEMBER_ARG.get(prefix, 'NAME')}",
             "summary": (resolver.__doc__ or "").strip(),
             "available": [
                 f"{prefix}:{m}" for m in (MEMBERS[prefix]() if prefix in MEMBERS else [])
@@ -90,6 +90,8 @@ def list_tasks(
         )
     for f in families:
         console.print(f"[bold]{f['name']}[/]  {f['summary']}", highlight=False, soft_wrap=True)
+        if f["name"].startswith("file:"):
+            continue  # any file of the user's: nothing to list
         found = ", ".join(f["available"]) or "none found on this machine"
         console.print(f"    available: {found}", highlight=False, soft_wrap=True)
 

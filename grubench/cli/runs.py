@@ -139,7 +139,7 @@ def run(
     raise typer.Exit(_execute(plan, how, skip_bad_lines, as_json))
 
 
-def _prepare(plan) -> None:  # noqa: ANN001
+def _prepare(plan: Any) -> None:
     """Tasks' one-off data preparation, on stderr, only when there is work to do."""
     from grubench.outputs.render import progress
     from grubench.run import plan as runs
@@ -165,7 +165,7 @@ def _prepare(plan) -> None:  # noqa: ANN001
             state["bar"].stop()
 
 
-def _execute(plan, how, skip_bad_lines: bool, as_json: bool) -> int:  # noqa: ANN001
+def _execute(plan: Any, how: Any, skip_bad_lines: bool, as_json: bool) -> int:
     """Run the plan; the exit code: 0, 1 when trials failed, 130 when interrupted."""
     from grubench.outputs import render
     from grubench.run import plan as runs

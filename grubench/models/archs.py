@@ -145,6 +145,12 @@ def _torch(kind: type[nn.RNNBase]) -> Callable[[int, int, int], nn.Module]:
     return lambda i, h, layers: TorchCore(kind, i, h, layers)
 
 
+def _min(gates: int, sequential: bool) -> Callable[[int, int, int], nn.Module]:
+    from grubench.models.minimal import builder  # kept apart: archs.py stays short
+
+    return builder(gates, sequential)
+
+
 # Each registry entry's torch module, by arch name (registry.py holds the entries, torch-free).
 BUILDERS: dict[str, Callable[[int, int, int], nn.Module]] = {
     "gru": _torch(nn.GRU),
@@ -153,6 +159,10 @@ BUILDERS: dict[str, Callable[[int, int, int], nn.Module]] = {
     "gru-seed": SeedGRU,
     "gru-seed-jit": lambda i, h, layers: SeedGRU(i, h, layers, scripted=True),
     "lstm-seed": _seed_lstm,
+    "mingru": _min(2, sequential=False),
+    "minlstm": _min(3, sequential=False),
+    "mingru-seq": _min(2, sequential=True),
+    "minlstm-seq": _min(3, sequential=True),
 }
 
 

@@ -32,6 +32,12 @@ class Arch:
     extra_state: int
     color: str  # the same in every chart
     summary: str
+    # Whether the gates read the previous state (a weight block on h per gate). The minimal
+    # cells' gates see the input alone, which is what lets a scan replace the time loop.
+    recurrent_weights: bool = True
+    # How the time steps are computed: "loop" (one step after another, torch's fused layers
+    # included) or "scan" (every step at once, in log space).
+    steps: str = "loop"
 
 
 ARCHS: dict[str, Arch] = {
@@ -99,6 +105,54 @@ ARCHS: dict[str, Arch] = {
             color="#8c564b",
             summary="an LSTM written like gru-seed (one input matmul, a per-step loop): the same "
             "code path for both archs when timing",
+        ),
+        Arch(
+            name="mingru",
+            family="mingru",
+            gates=2,
+            biases=1,
+            elementwise=9,
+            extra_state=4,
+            color="#17becf",
+            summary="minGRU (Feng et al. 2024): z and h~ from the input alone, h=(1-z)h+z*g(h~), "
+            "trained by a parallel scan in log space; layers stacked plainly",
+            recurrent_weights=False,
+            steps="scan",
+        ),
+        Arch(
+            name="minlstm",
+            family="minlstm",
+            gates=3,
+            biases=1,
+            elementwise=14,
+            extra_state=5,
+            color="#bcbd22",
+            summary="minLSTM (Feng et al. 2024): f and i from the input alone, normalised to sum "
+            "to one, h=f'h+i'*g(h~), trained by a parallel scan in log space",
+            recurrent_weights=False,
+            steps="scan",
+        ),
+        Arch(
+            name="mingru-seq",
+            family="mingru",
+            gates=2,
+            biases=1,
+            elementwise=9,
+            extra_state=1,
+            color="#e377c2",
+            summary="mingru one time step at a time: the same weights and numbers as the scan",
+            recurrent_weights=False,
+        ),
+        Arch(
+            name="minlstm-seq",
+            family="minlstm",
+            gates=3,
+            biases=1,
+            elementwise=14,
+            extra_state=1,
+            color="#7f7f00",
+            summary="minlstm one time step at a time: the same weights and numbers as the scan",
+            recurrent_weights=False,
         ),
     ]
 }

@@ -11,12 +11,14 @@ MATCH_RULES = ("params", "hidden")
 
 
 def params_recurrent(arch: str, input_size: int, hidden: int, layers: int = 1) -> int:
-    """Recurrent-core parameters: per layer gates·(H·I + H² + biases·H)."""
+    """Recurrent-core parameters: per layer gates·(H·I + H² + biases·H), without the H² block
+    for cells whose gates do not read the state (minGRU, minLSTM)."""
     a = get_arch(arch)
+    back = hidden if a.recurrent_weights else 0
     total = 0
     for layer in range(layers):
         i = input_size if layer == 0 else hidden
-        total += a.gates * (hidden * i + hidden * hidden + a.biases * hidden)
+        total += a.gates * (hidden * i + hidden * back + a.biases * hidden)
     return total
 
 
@@ -28,10 +30,11 @@ def params_total(arch: str, input_size: int, hidden: int, layers: int, output: i
 def flops_per_step(arch: str, input_size: int, hidden: int, layers: int, output: int) -> int:
     """Forward FLOPs per time step and sequence: 2 per multiply-add, plus element-wise work."""
     a = get_arch(arch)
+    back = hidden if a.recurrent_weights else 0
     total = 2 * hidden * output + output
     for layer in range(layers):
         i = input_size if layer == 0 else hidden
-        total += 2 * a.gates * hidden * (i + hidden) + a.elementwise * hidden
+        total += 2 * a.gates * hidden * (i + back) + a.elementwise * hidden
     return total
 
 

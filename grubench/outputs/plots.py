@@ -93,8 +93,16 @@ def _band(ax: Any, x: np.ndarray, rows: list[np.ndarray], arch: str) -> None:
     seeds that ran it."""
     mean = np.array([np.mean(r) for r in rows])
     ci = np.array([mean_interval(r) for r in rows])
-    ax.plot(x, mean, color=arch_color(arch), label=f"{arch} (n={len(rows[0])})", lw=1.6)
-    ax.fill_between(x, ci[:, 0], ci[:, 1], color=arch_color(arch), alpha=0.2, lw=0)
+    # A run of one epoch is one point: a line alone would draw nothing, so it gets a marker
+    # (and its interval an error bar).
+    marker = "o" if len(x) == 1 else None
+    ax.plot(x, mean, color=arch_color(arch), label=f"{arch} (n={len(rows[0])})", lw=1.6,
+            marker=marker)  # fmt: skip
+    if len(x) == 1:
+        ax.errorbar(x, mean, yerr=[mean - ci[:, 0], ci[:, 1] - mean], color=arch_color(arch),
+                    capsize=3, lw=1)  # fmt: skip
+    else:
+        ax.fill_between(x, ci[:, 0], ci[:, 1], color=arch_color(arch), alpha=0.2, lw=0)
 
 
 def learning_curves(records: list[dict[str, Any]], setting: str) -> Figure:
@@ -160,7 +168,9 @@ def metric_vs_params(records: list[dict[str, Any]], task: str) -> Figure:
     return fig
 
 
-def _grouped_bars(ax: Any, labels: list[str], archs: list[str], value, err=None) -> None:  # noqa: ANN001
+def _grouped_bars(
+    ax: Any, labels: list[str], archs: list[str], value: Any, err: Any = None
+) -> None:
     width = 0.8 / max(1, len(archs))
     x = np.arange(len(labels))
     for i, arch in enumerate(archs):

@@ -32,6 +32,7 @@ from grubench.store import (
     write_run,
 )
 from grubench.tasks import get_task
+from grubench.tasks.files import parse_name, read
 from grubench.trial.result import TrialResult
 
 if TYPE_CHECKING:
@@ -96,8 +97,33 @@ def default_out(suite: Suite) -> Path:
     return RESULTS / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{suite.name}"
 
 
+def pin_files(source: dict[str, Any], where: str) -> dict[str, Any]:
+    """``source`` with each user file's SHA-256 pinned in its task entry (trial ids hash it);
+    an entry already pinned (by a run that started, or by hand) must match the file now."""
+    tasks = source.get("task")
+    if not isinstance(tasks, list):
+        return source
+    pinned = []
+    for t in tasks:
+        name = t.get("name") if isinstance(t, dict) else None
+        if isinstance(name, str) and name.startswith("file:"):
+            path = parse_name(name[5:])[0]
+            now = read(*parse_name(name[5:])).sha256
+            then = t.get("sha256")
+            if then and then != now:
+                raise UserError(
+                    f"{where}: file '{path}' changed since the run started (SHA-256 "
+                    f"{then[:12]}… then, {now[:12]}… now)"
+                )
+            t = {**t, "sha256": now}
+        pinned.append(t)
+    return {**source, "task": pinned}
+
+
 def plan_new(source: dict[str, Any], out: Path | None) -> Plan:
     """A fresh run of ``source`` (raw suite data) into ``out`` (refuses to mix with old results)."""
+    suite = suite_from_dict(source, where=str(source.get("name", "suite")))
+    source = pin_files(source, "cannot start")
     suite = suite_from_dict(source, where=str(source.get("name", "suite")))
     if suite.threads is None:
         # Pin the default now: trial ids hash the thread count, and a resume on a machine with
@@ -126,6 +152,7 @@ def plan_resume(out: Path, skip_bad_lines: bool = False, workers: int | None = N
     if workers is not None:
         source["workers"] = workers
     suite = suite_from_dict(source, where=f"{out}/run.json")
+    pin_files(source, "cannot resume")
     records = read_trials(out, skip_bad_lines)[0] if (out / TRIALS).exists() else []
     return _plan(suite, source, out, records)
 

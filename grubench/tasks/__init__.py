@@ -6,14 +6,22 @@ from collections.abc import Callable
 from typing import Any
 
 from grubench.errors import UnavailableTask, UserError
-from grubench.tasks import text, ucr
+from grubench.tasks import files, text, ucr
 from grubench.tasks.base import TaskDef
+from grubench.tasks.counting import ANBN_LM
+from grubench.tasks.jsb import JSB
 from grubench.tasks.music import CHORALES
 from grubench.tasks.synthetic import TASKS as SYNTHETIC
 
-TASKS: dict[str, TaskDef] = {t.name: t for t in [*SYNTHETIC, CHORALES]}
+TASKS: dict[str, TaskDef] = {t.name: t for t in [*SYNTHETIC, ANBN_LM, CHORALES, JSB]}
 # Families whose members are named at run time (``ucr:GunPoint``): prefix -> resolver.
-FAMILIES: dict[str, Callable[[str], TaskDef]] = {"ucr": ucr.ucr, "charlm": text.charlm}
+FAMILIES: dict[str, Callable[[str], TaskDef]] = {
+    "ucr": ucr.ucr,
+    "charlm": text.charlm,
+    "file": files.file_task,
+}
+# What follows a family's prefix, as `grubench tasks` shows it (NAME where not listed).
+MEMBER_ARG = {"file": "PATH"}
 # The members each family can offer on this machine, for ``grubench tasks``.
 MEMBERS: dict[str, Callable[[], list[str] | tuple[str, ...]]] = {
     "ucr": ucr.available,
@@ -28,7 +36,7 @@ def get_task(name: str) -> TaskDef:
     prefix, sep, member = name.partition(":")
     if sep and prefix in FAMILIES:
         return FAMILIES[prefix](member)
-    known = ", ".join(list(TASKS) + [f"{f}:NAME" for f in FAMILIES])
+    known = ", ".join(list(TASKS) + [f"{f}:{MEMBER_ARG.get(f, 'NAME')}" for f in FAMILIES])
     raise UnavailableTask(f"unknown task '{name}' (known: {known})")
 
 

@@ -197,7 +197,11 @@ CHORALES = TaskDef(
     name="chorales",
     family="music",
     summary="next 88-key frame of Bach chorales (music21 corpus, quarter-note frames); NLL/frame",
-    citation="Boulanger-Lewandowski et al. 2012 (JSB Chorales); metric of Chung et al. 2014",
+    citation=(
+        "preprocessed as Boulanger-Lewandowski et al. 2012 preprocessed JSB Chorales, metric of "
+        "Chung et al. 2014; not that data set: music21's 407 files with every part merged and a "
+        "hash split (the published data and split are the `jsb` task)"
+    ),
     metric="nll",
     direction="min",
     params={

@@ -64,15 +64,22 @@ def available() -> tuple[str, ...]:
 
 def _load(name: str, split: str) -> tuple[list[np.ndarray], list[str], list[str]]:
     """Series as ``[T_i, C]`` arrays, their labels, and the archive's class list."""
+    path = data_dir() / name / f"{name}_{split}.ts"
+    return load_ts(path, f"UCR/UEA dataset '{name}' ({split})")[:3]
+
+
+def load_ts(path: Path, what: str) -> tuple[list[np.ndarray], list[str], list[str], np.ndarray]:
+    """A .ts file through aeon's own loader: series as ``[T_i, C]`` float32 arrays, labels as
+    text, the header's class list (empty for regression) and the raw targets."""
     from aeon.datasets import load_from_ts_file
 
-    path = data_dir() / name / f"{name}_{split}.ts"
     try:
         X, y, meta = load_from_ts_file(str(path), return_meta_data=True)
     except Exception as e:  # aeon raises assorted types for malformed files
-        raise UserError(f"aeon cannot load UCR/UEA dataset '{name}' ({split}): {e}") from None
+        raise UserError(f"aeon cannot load {what}: {e}") from None
     series = [np.asarray(x, dtype=np.float32).T for x in X]
-    return series, [str(v) for v in y], [str(c) for c in meta["class_values"]]
+    classes = [str(c) for c in meta.get("class_values") or []]
+    return series, [str(v) for v in y], classes, np.asarray(y)
 
 
 def _pad(series: list[np.ndarray]) -> tuple[Tensor, Tensor | None]:
@@ -110,6 +117,26 @@ def build(name: str, p: dict[str, Any], seed: int = 0) -> TaskData:
     """Load, carve validation, subsample train, normalise on train only, pad."""
     tr_series, tr_labels, classes = _load(name, "TRAIN")
     te_series, te_labels, _ = _load(name, "TEST")
+    source = f"aeon {_aeon_version()} bundled data: {name}"
+    return classify(
+        tr_series, tr_labels, classes, te_series, te_labels, p, seed, {"source": source}
+    )
+
+
+def classify(
+    tr_series: list[np.ndarray],
+    tr_labels: list[str],
+    classes: list[str],
+    te_series: list[np.ndarray],
+    te_labels: list[str],
+    p: dict[str, Any],
+    seed: int,
+    info: dict[str, Any],
+) -> TaskData:
+    """Classification data from series and text labels, as every UCR/UEA set (and a user's own
+    file, grubench.tasks.files) is built: classes in ``classes`` order, then any the list lacks;
+    validation carved from train, stratified, fixed seed; normalised on training steps only;
+    padded after normalising."""
     index = {c: i for i, c in enumerate(classes)}
     for lab in set(tr_labels) | set(te_labels):
         index.setdefault(lab, len(index))  # a label the header forgot still gets a class
@@ -140,7 +167,7 @@ def build(name: str, p: dict[str, Any], seed: int = 0) -> TaskData:
         float(np.mean(y_te == majority)),
         "majority class of the training split",
         {
-            "source": f"aeon {_aeon_version()} bundled data: {name}",
+            **info,
             "classes": len(index),
             "channels": int(tr_series[0].shape[1]),
             "length_min": min(lengths),

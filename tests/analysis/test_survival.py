@@ -55,12 +55,16 @@ def test_frame_uses_one_horizon_for_both_archs_and_censors_at_training_time():
     recs = [_timed("gru", s, 2.0 + s) for s in range(4)]
     recs += [_timed("lstm", s, None, epochs=8) for s in range(4)]
     df = time_to_target_frame(recs).set_index("arch")
-    # The horizon is the shortest of the archs' longest observations: GRU's last hit at 5 s
-    # (LSTM was watched until 8 s), so both restricted means are over [0, 5].
-    assert df.loc["gru", "tau"] == df.loc["lstm", "tau"] == 5.0
+    # The horizon is as long as both curves are known: every GRU run reached the target (its
+    # curve is 0 from 5 s on), the LSTM's were censored at 8 s, so both means are over [0, 8].
+    assert df.loc["gru", "tau"] == df.loc["lstm", "tau"] == 8.0
     assert df.loc["gru", "median"] == 3.0
     assert df.loc["gru", "rmst"] == pytest.approx(2 + 0.75 + 0.5 + 0.25)
-    assert df.loc["lstm", "reached"] == 0 and df.loc["lstm", "rmst"] == 5.0
+    assert df.loc["lstm", "reached"] == 0 and df.loc["lstm", "rmst"] == 8.0
+    # A GRU censored at 5 s shortens it to 5: past that its curve is unknown.
+    recs[3] = _timed("gru", 3, None, epochs=5)
+    df = time_to_target_frame(recs).set_index("arch")
+    assert df.loc["gru", "tau"] == 5.0 and df.loc["lstm", "rmst"] == 5.0
     epochs = time_to_target_frame(recs, "epochs").set_index("arch")
     assert epochs.loc["gru", "median"] == 3.0
 

@@ -94,7 +94,8 @@ def test_tasks_and_archs_list_one_line_each():
         assert name in tasks
     archs = runner.invoke(app, ["archs"]).output.strip().splitlines()
     names = [a.split()[0] for a in archs]
-    assert names == ["gru", "lstm", "rnn", "gru-seed", "gru-seed-jit", "lstm-seed"]
+    assert names == ["gru", "lstm", "rnn", "gru-seed", "gru-seed-jit", "lstm-seed", "mingru",
+                     "minlstm", "mingru-seq", "minlstm-seq"]  # fmt: skip
 
 
 @pytest.mark.parametrize(

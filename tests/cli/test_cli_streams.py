@@ -298,3 +298,21 @@ def test_a_name_finds_the_working_folders_tasks_before_the_packaged_suites(tmp_p
     assert find_suite("smoke") == Path("tasks/smoke.toml")  # a copy here shadows the packaged one
     (tmp_path / "tasks" / "smoke.toml").unlink()
     assert find_suite("smoke").parent.name == "suites"  # none here: the packaged suite
+
+
+def test_a_study_of_several_runs_counts_trials_without_one_runs_total():
+    """claims runs one suite per experiment: each run's "planned" total (36 for adding) is not
+    the study's, which printed [37/36] when the next experiment began."""
+    from scale_helpers import TINY
+
+    from grubench.cli.app import TrialProgress
+    from grubench.config import suite_from_dict
+
+    trial = suite_from_dict(dict(TINY)).trials()[0]
+    study, run = TrialProgress(None), TrialProgress(4)
+    for p in (study, run):
+        p.live = False
+        p.on_event({"event": "planned", "total": 6})
+    assert (study.total, run.total) == (None, 6)
+    study.on_event({"event": "finish", "trial": trial})
+    assert study.done == 1 and study.total is None  # printed as [1], never as [1/6]

@@ -28,6 +28,8 @@ def layer_params(p: Params, k: int) -> Params:
     one bias). Gate order is the family's; the step below reads it."""
     if f"rnn.weight_ih_l{k}" in p:
         return {n: p[f"rnn.{n}_l{k}"] for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+    if f"layers.{k}.proj.weight" in p:  # the minimal cells: one input product, no weights on h
+        return {"weight_ih": p[f"layers.{k}.proj.weight"], "bias_ih": p[f"layers.{k}.proj.bias"]}
     own = {n: p[f"layers.{k}.{n}"] for n in ("weight_x", "weight_h", "bias")}
     return {
         "weight_ih": own["weight_x"],
@@ -80,12 +82,36 @@ def _seed_gru_step(w: Params, x: Tensor, s: tuple[Tensor, ...]) -> tuple[Tensor,
     return ((1 - z) * h + z * cand,)
 
 
+def _g(v: Tensor) -> Tensor:
+    # Feng et al. 2024, appendix B.3: v + 1/2 for v >= 0, sigmoid(v) below.
+    return torch.where(v >= 0, v + 0.5, torch.sigmoid(v))
+
+
+def _mingru_step(w: Params, x: Tensor, s: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+    # minGRU: z = σ(W_z x + b_z), h~ = g(W_h x + b_h), h' = (1 − z) ⊙ h + z ⊙ h~; rows (z, h~).
+    (h,) = s
+    k_z, k_h = (x @ w["weight_ih"].t() + w["bias_ih"]).chunk(2, 1)
+    z = torch.sigmoid(k_z)
+    return ((1 - z) * h + z * _g(k_h),)
+
+
+def _minlstm_step(w: Params, x: Tensor, s: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+    # minLSTM: f, i = σ(·) of the input alone, normalised f' = f / (f + i), i' = i / (f + i);
+    # h' = f' ⊙ h + i' ⊙ g(W_h x + b_h); rows (f, i, h~).
+    (h,) = s
+    k_f, k_i, k_h = (x @ w["weight_ih"].t() + w["bias_ih"]).chunk(3, 1)
+    f, i = torch.sigmoid(k_f), torch.sigmoid(k_i)
+    return ((f / (f + i)) * h + (i / (f + i)) * _g(k_h),)
+
+
 # family -> (step, state tensors per layer); a new family needs an entry
 REFERENCES: dict[str, tuple[Step, int]] = {
     "gru": (_gru_step, 1),
     "lstm": (_lstm_step, 2),
     "rnn-tanh": (_rnn_step, 1),
     "gru-seed": (_seed_gru_step, 1),
+    "mingru": (_mingru_step, 1),
+    "minlstm": (_minlstm_step, 1),
 }
 
 
@@ -165,3 +191,16 @@ def test_the_reference_tells_reset_before_from_reset_after():
     as_seed, _ = reference("gru-seed", p, x, full, 1, 5)
     torch.testing.assert_close(core(x)[0], as_gru)
     assert (as_gru - as_seed).abs().max() > 1e-3
+
+
+@pytest.mark.parametrize("name", ["mingru", "minlstm"])
+def test_the_scan_and_the_loop_agree_over_a_long_sequence(name: str):
+    # T = 512: the log-space scan's cumulative sums run far from 0 and must still agree.
+    torch.manual_seed(5)
+    scan = build_core(name, 4, 6, 2).double()
+    loop = build_core(f"{name}-seq", 4, 6, 2).double()
+    loop.load_state_dict(scan.state_dict())
+    x = torch.randn(3, 512, 4, dtype=torch.float64)
+    lengths = torch.tensor([512, 200, 1])
+    for got, want in zip(scan(x, lengths), loop(x, lengths), strict=True):
+        torch.testing.assert_close(got, want)

@@ -25,6 +25,14 @@ def test_learning_curves_show_both_archs_against_epoch_and_time():
     assert gru_line.get_ydata()[-1] == pytest.approx(0.05)
 
 
+def test_runs_of_a_single_epoch_are_drawn_as_points_with_error_bars():
+    recs = paired_records([0.05, 0.06, 0.04], [0.10, 0.12, 0.11], epochs=1)
+    by_epoch, _ = plots.learning_curves(recs, "adding").axes
+    gru = by_epoch.get_lines()[0]
+    assert gru.get_marker() == "o" and list(gru.get_xdata()) == [1]
+    assert by_epoch.containers  # the interval as an error bar, not a band of zero width
+
+
 def test_same_records_give_identical_png_bytes(tmp_path: Path):
     a = plots.save(plots.cost_bars(_recs(), "adding"), tmp_path / "a.png")
     b = plots.save(plots.cost_bars(_recs(), "adding"), tmp_path / "b.png")

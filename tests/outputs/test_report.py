@@ -49,8 +49,9 @@ def test_report_holds_the_summary_paired_test_and_censored_time_to_target(twice)
     assert "| 0.031 | 1 [0.54, 1] | gru |" in text
     # length=20 has identical archs: no winner
     assert "| adding length=20 | test metric | 6 |" in text and "no clear difference" in text
-    assert "| adding length=10 | gru | 0.01 | 6/6 | 3 | 3 (τ=3) | 3 |" in text
-    assert "| adding length=10 | lstm | 0.01 | 0/6 | not reached | 3 (τ=3) | – | 0.0" in text
+    # every GRU run reached it by 3 s; the LSTM's were censored at 4 s: both known to 4 s
+    assert "| adding length=10 | gru | 0.01 | 6/6 | 3 | 3 (τ=4) | 3 |" in text
+    assert "| adding length=10 | lstm | 0.01 | 0/6 | not reached | 4 (τ=4) | – | 0.0" in text
     assert "| adding length=20 | gru | 0.01 | 0/6 | not reached |" in text
     html = page.read_text()
     assert html.count("data:image/png;base64,") == text.count("![")
@@ -62,7 +63,9 @@ def test_report_opens_with_one_verdict_line_per_setting(twice):
     blocks = md.read_text().split("\n\n")
     assert blocks[0] == "# grubench report: fake"
     # length=10: GRU wins the test but scores 0.053 against a target of 0.01: not learned
-    assert blocks[1].startswith("**adding length=10**: no winner (not learned within budget). GRU, the better")
+    assert blocks[1].startswith(
+        "**adding length=10**: no winner (not learned within budget). GRU, the better"
+    )
     assert "P(GRU better) = 1 [0.54, 1]." in blocks[1]
     assert blocks[2].startswith("**adding length=20**: no winner (no clear difference).")
     assert blocks[3].startswith("Suite `fake`")

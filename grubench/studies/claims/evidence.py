@@ -99,6 +99,9 @@ def sweep_findings(
         wide = ok.pivot_table(index="seed", columns="arch", values="test_metric", aggfunc="last")
         wide = wide.dropna()
         name = sweep.task + (f" {sweep.param}={value}" if sweep.param else "")
+        # Every run stopped on reaching the target: its test metric says where each stopped,
+        # not how good each gets, so it is context; time to target decides (target_findings).
+        at_target = "stop_reason" in ok and bool(ok["stop_reason"].eq("target").all())
         out.append(
             paired_finding(
                 name,
@@ -108,14 +111,19 @@ def sweep_findings(
                 favoured,
                 f"test {ok['metric'].iloc[0]}",
                 learned_by(sub, ARCHS),
-                decisive(value),
+                decisive(value) and not at_target,
                 budget_used_by(sub, ARCHS),
             )
         )
     return out
 
 
-def target_findings(outcome: Outcome) -> list[Finding]:
+def target_findings(
+    outcome: Outcome,
+    units: tuple[str, ...] = ("steps", "seconds"),
+    favoured: str = "gru",
+    decisive: Callable[[Any], bool] = lambda v: True,
+) -> list[Finding]:
     """For a sweep whose runs stop at a target: per swept value, GRU vs LSTM time to target in
     optimiser steps (what the cell needs) and in training seconds (what this implementation
     costs on this machine). Runs that never reached it are censored where they stopped."""
@@ -134,14 +142,20 @@ def target_findings(outcome: Outcome) -> list[Finding]:
         if df.empty or not set(ARCHS) <= set(df["arch"]):
             continue
         name = sweep.task + (f" {sweep.param}={value}" if sweep.param else "")
-        for unit in ("steps", "seconds"):
+        for unit in units:
             ran = UNITS[unit][1]
             if ran not in df or df[ran].isna().any():
                 continue  # records older than the unit (steps came with protocol 2)
             gru, lstm = (observations(df[df["arch"] == a], unit) for a in ARCHS)
             out.append(
                 time_to_target_finding(
-                    f"{name}, time to target in {unit}", gru, lstm, unit, logrank(gru, lstm)
+                    f"{name}, time to target in {unit}",
+                    gru,
+                    lstm,
+                    unit,
+                    logrank(gru, lstm),
+                    decisive(value),
+                    favoured,
                 )
             )
     return out

@@ -46,7 +46,7 @@ class SpeedConfig:
     time_cap: float = 4.0  # seconds of rounds per point and measure
     warmup: int = 2
     aa: bool = False
-    clock: str = "auto"  # see devtimer.pick_clock
+    clock: str = "auto"  # see grubench.measure.clocks.pick_clock
     square: int = 1024
     mem_seq_len: tuple[int, ...] = (25, 50, 100, 200)
     seed: int = 0

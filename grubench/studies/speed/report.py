@@ -140,7 +140,7 @@ def write_outputs(
     return paths
 
 
-def console_table(df: pd.DataFrame, title: str):  # noqa: ANN201 (a rich Table)
+def console_table(df: pd.DataFrame, title: str) -> Any:  # a rich Table, imported lazily
     """The speed table for the terminal: the Markdown table's columns, grouped by shape."""
     from rich.table import Table
 
