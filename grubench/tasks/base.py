@@ -156,6 +156,11 @@ def mse_loss(out: Tensor, y: Tensor, lengths: Tensor | None = None) -> Tensor:
     return torch.sum(((out - y) ** 2) * mask) / (mask.sum() * out.shape[-1])
 
 
+def mse_evaluate(out: Tensor, split: Split) -> dict[str, float]:
+    """The MSE of a split, padding left out."""
+    return {"mse": float(mse_loss(out, split.y, split.lengths))}
+
+
 def step_mask(lengths: Tensor, steps: int) -> Tensor:
     """``[B, T]`` boolean mask of the real (non-padding) steps."""
     return torch.arange(steps, device=lengths.device)[None, :] < lengths[:, None]

@@ -63,7 +63,7 @@ def _positives(count: int, max_n: int, g: torch.Generator) -> Split:
     return _batch([(n, n) for n in ns])
 
 
-def verdicts(out: Tensor, split: Split, pairs: list[tuple[int, int]]) -> tuple[Tensor, Tensor]:
+def verdicts(out: Tensor, split: Split) -> tuple[Tensor, Tensor]:
     """Per string (accepted by the rule, every predicted set exact)."""
     pred = out > 0
     T = out.shape[1]
@@ -87,7 +87,7 @@ def verdicts(out: Tensor, split: Split, pairs: list[tuple[int, int]]) -> tuple[T
 def largest_n(out: Tensor, split: Split, pairs: list[tuple[int, int]]) -> int:
     """The largest n with every aᵐbᵐ (m ≤ n) accepted exactly and its nearest negatives
     rejected; -1 when not even the empty string is."""
-    accepted, exact = verdicts(out, split, pairs)
+    accepted, exact = verdicts(out, split)
     good: dict[int, bool] = {}
     for (a, b), acc, ex in zip(pairs, accepted.tolist(), exact.tolist(), strict=True):
         n = min(a, b)
@@ -111,7 +111,7 @@ def probe_pairs(max_n: int) -> list[tuple[int, int]]:
 
 def _evaluate(out: Tensor, split: Split) -> dict[str, float]:
     pairs = [(int(a), int(b)) for a, b in (split.x[:, :, 1:].sum(1)).tolist()]
-    accepted, exact = verdicts(out, split, pairs)
+    accepted, exact = verdicts(out, split)
     positive = torch.tensor([a == b for a, b in pairs])
     right = torch.where(positive, accepted & exact, ~accepted)
     metrics = {

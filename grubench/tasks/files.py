@@ -36,8 +36,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import Tensor
 
 from grubench.errors import UserError
 from grubench.tasks import ucr
@@ -46,6 +44,7 @@ from grubench.tasks.base import (
     Split,
     TaskData,
     TaskDef,
+    mse_evaluate,
     mse_loss,
     require,
     subset_seed,
@@ -566,25 +565,6 @@ def _baseline(split: Split, per_step: bool) -> float:
     )
 
 
-def _cls_loss(out: Tensor, y: Tensor, lengths: Tensor | None) -> Tensor:
-    return F.cross_entropy(out, y)
-
-
-def _mse(out: Tensor, y: Tensor, lengths: Tensor | None) -> Tensor:
-    return mse_loss(out, y, lengths)
-
-
-def _cls_eval(out: Tensor, split: Split) -> dict[str, float]:
-    return {
-        "accuracy": float((out.argmax(-1) == split.y).float().mean()),
-        "ce": float(F.cross_entropy(out, split.y)),
-    }
-
-
-def _mse_eval(out: Tensor, split: Split) -> dict[str, float]:
-    return {"mse": float(mse_loss(out, split.y, split.lengths))}
-
-
 PARAMS = {
     **ucr.PARAMS,
     "test_fraction": Param(
@@ -599,34 +579,32 @@ def file_task(member: str) -> TaskDef:
     with KIND classification, regression or forecast."""
     path, kind = parse_name(member)
     d = read(path, kind)
-    name = f"file:{member}"
-    common = dict(
-        name=name,
+    if d.kind == "classification":  # as a UCR/UEA set is scored
+        scoring = dict(
+            summary=f"classify the series of {path.name}; accuracy",
+            metric="accuracy",
+            direction="max",
+            loss=ucr.cross_entropy,
+            evaluate=ucr.evaluate,
+            learned_margin=0.05,  # accuracy points above the majority class, as for UCR/UEA
+            min_delta=1e-3,
+        )
+    else:
+        what = "forecast every step of" if d.kind == "forecast" else "regress the targets of"
+        scoring = dict(
+            summary=f"{what} {path.name}; MSE on standardised targets",
+            metric="mse",
+            direction="min",
+            loss=mse_loss,
+            evaluate=mse_evaluate,
+            min_delta=1e-4,
+        )
+    return TaskDef(
+        name=f"file:{member}",
         family="file",
         citation=f"user data, SHA-256 {d.sha256}",
         params=PARAMS,
         build=lambda p, seed: build(read(path, kind), p, seed),
-    )
-    if d.kind == "classification":
-        return TaskDef(
-            summary=f"classify the series of {path.name}; accuracy",
-            metric="accuracy",
-            direction="max",
-            loss=_cls_loss,
-            evaluate=_cls_eval,
-            learned_margin=0.05,  # accuracy points above the majority class, as for UCR/UEA
-            min_delta=1e-3,
-            preload=("aeon.datasets",) if path.suffix.lower() == ".ts" else (),
-            **common,
-        )
-    what = "forecast every step of" if d.kind == "forecast" else "regress the targets of"
-    return TaskDef(
-        summary=f"{what} {path.name}; MSE on standardised targets",
-        metric="mse",
-        direction="min",
-        loss=_mse,
-        evaluate=_mse_eval,
-        min_delta=1e-4,
         preload=("aeon.datasets",) if path.suffix.lower() == ".ts" else (),
-        **common,
+        **scoring,
     )

@@ -9,7 +9,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from grubench.tasks.base import Param, Split, TaskData, TaskDef, generator, mse_loss
+from grubench.tasks.base import (
+    Param,
+    Split,
+    TaskData,
+    TaskDef,
+    generator,
+    mse_evaluate,
+    mse_loss,
+)
 
 SPLITS = {
     "n_train": Param(2000, "training sequences"),
@@ -57,10 +65,6 @@ def _adding_build(p: dict[str, Any], seed: int) -> TaskData:
     )
 
 
-def _mse_eval(out: Tensor, split: Split) -> dict[str, float]:
-    return {"mse": float(mse_loss(out, split.y, split.lengths))}
-
-
 ADDING = TaskDef(
     name="adding",
     family="synthetic",
@@ -71,7 +75,7 @@ ADDING = TaskDef(
     params={"length": Param(50, "sequence length T"), **SPLITS},
     build=_adding_build,
     loss=lambda out, y, lengths: mse_loss(out, y),
-    evaluate=_mse_eval,
+    evaluate=mse_evaluate,
     target=0.01,
     min_delta=1e-4,  # MSE units: the target is 0.01, the trivial level 1/6
 )

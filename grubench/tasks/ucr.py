@@ -185,14 +185,14 @@ def _aeon_version() -> str:
     return version("aeon")
 
 
-def _loss(out: Tensor, y: Tensor, lengths: Tensor | None) -> Tensor:
+def cross_entropy(out: Tensor, y: Tensor, lengths: Tensor | None) -> Tensor:
     return F.cross_entropy(out, y)
 
 
-def _evaluate(out: Tensor, split: Split) -> dict[str, float]:
+def evaluate(out: Tensor, split: Split) -> dict[str, float]:
     return {
         "accuracy": float((out.argmax(-1) == split.y).float().mean()),
-        "ce": float(_loss(out, split.y, None)),
+        "ce": float(cross_entropy(out, split.y, None)),
     }
 
 
@@ -221,8 +221,8 @@ def ucr(name: str) -> TaskDef:
         direction="max",
         params=PARAMS,
         build=lambda p, seed: build(name, p, seed),
-        loss=_loss,
-        evaluate=_evaluate,
+        loss=cross_entropy,
+        evaluate=evaluate,
         learned_margin=0.05,  # accuracy points above the majority class
         min_delta=1e-3,  # validation accuracy: any series more counts
         preload=("aeon.datasets",),
