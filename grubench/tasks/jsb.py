@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import tempfile
 import urllib.error
@@ -20,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from grubench.errors import UnavailableTask, UserError
-from grubench.tasks.base import Param, TaskData, TaskDef, subset_seed
-from grubench.tasks.music import KEYS, LOW, _evaluate, _stack, cache_dir, nll
+from grubench.tasks.base import Param, TaskData, TaskDef
+from grubench.tasks.music import KEYS, LOW, _evaluate, cache_dir, from_rolls, nll
 
 FILE = "jsb-chorales-quarter.json"
 SHA256 = "2db9329f1881a1d3f49703ec556bf1d6f84b4f6c1d702c156536e93cf31e1c91"
@@ -107,37 +105,9 @@ def _roll(piece: list[list[float]]) -> np.ndarray:
 
 
 def _build(p: dict[str, Any], seed: int) -> TaskData:
-    parts = load()
-    train = [r for r in parts["train"] if len(r) >= 2]
-    rng = np.random.default_rng(0 if subset_seed(p, seed) is None else [0, seed])
-    order = rng.permutation(len(train))
-    kept = sorted(order[: max(1, math.ceil(p["train_fraction"] * len(order)))])
-    tr = _stack([train[i] for i in kept])
-    va, te = (_stack([r for r in parts[k] if len(r) >= 2]) for k in ("valid", "test"))
-    # Trivial predictor: each key on independently with its training frequency.
-    freq = (tr.y.sum((0, 1)) / tr.lengths.sum()).clamp(1e-4, 1 - 1e-4)
-    logit = torch.log(freq / (1 - freq))
-    return TaskData(
-        tr,
-        va,
-        te,
-        KEYS,
-        KEYS,
-        True,
-        float(nll(logit.expand_as(te.y), te.y, te.lengths)),
-        "each key independently on with its training frequency",
-        {
-            "source": f"Boulanger-Lewandowski et al. 2012 via {URL}",
-            "sha256": SHA256,
-            "chorales": {"train": len(kept), "val": len(va), "test": len(te)},
-            "frames": {
-                "train": int(tr.lengths.sum()),
-                "val": int(va.lengths.sum()),
-                "test": int(te.lengths.sum()),
-            },
-        },
-        val_baseline=float(nll(logit.expand_as(va.y), va.y, va.lengths)),
-    )
+    parts = {k: [r for r in v if len(r) >= 2] for k, v in load().items()}
+    info = {"source": f"Boulanger-Lewandowski et al. 2012 via {URL}", "sha256": SHA256}
+    return from_rolls(parts["train"], parts["valid"], parts["test"], p, seed, info)
 
 
 JSB = TaskDef(
