@@ -114,6 +114,9 @@ def test_an_adhoc_run_tunes_and_trains_on_a_step_budget_and_options_override_it(
 
     suite = suite_from_dict(adhoc_source(["adding"]))
     assert {t.budget.steps for t in suite.trials()} == {ADHOC_STEPS}
+    # Six final seeds a arch: enough pairs for the sign-flip test to reach p < 0.05.
+    assert {t.seed for t in suite.trials()} == set(range(6))
+    assert suite_from_dict(with_overrides(adhoc_source(["adding"]), seeds=3)).seeds == 3
     assert suite.tune is not None and suite.tune.seeds >= 2 and len(suite.tune.lr) == 3
     assert all(len(g) == 6 for g in suite.tuning().values())  # the same for every arch
     epochs = suite_from_dict(with_overrides(adhoc_source(["adding"]), epochs=5))

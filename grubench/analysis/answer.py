@@ -100,7 +100,6 @@ def _answer(
     archs: tuple[str, str],
     alpha: float,
 ) -> Answer:
-    direction = _first(g, "direction") or "min"
     baseline, target = _num(g, "baseline"), _num(g, "target")
     by = {a: g[g["arch"] == a] for a in archs}
     stop = g["stop_reason"] if "stop_reason" in g else pd.Series(None, index=g.index)
@@ -137,6 +136,8 @@ def _answer(
         return a
     if len(stop) and stop.eq("target").all():
         return _on_time_to_target(a, g, archs, alpha)
+    # Pairs exist only for records that carry a direction (``_paired``).
+    direction = str(_first(g, "direction"))
     better = p.winner if p.winner != NO_WINNER else _better_mean(p, archs, direction)
     a = replace(a, better=better)
     if any(a.cut.values()):

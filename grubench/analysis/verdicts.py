@@ -110,11 +110,11 @@ def hedged(text: str) -> bool:
 def holm(p_values: list[float]) -> list[float]:
     """Holm–Bonferroni adjusted p-values: family-wise error control for many tests at once."""
     m = len(p_values)
-    adjusted, running = [0.0] * m, 0.0
+    adjusted, running = {}, 0.0
     for rank, i in enumerate(sorted(range(m), key=p_values.__getitem__)):
         running = max(running, min(1.0, (m - rank) * p_values[i]))
         adjusted[i] = running
-    return adjusted
+    return [adjusted[i] for i in range(m)]
 
 
 def adjust(findings: list[Finding]) -> list[Finding]:
@@ -127,7 +127,8 @@ def adjust(findings: list[Finding]) -> list[Finding]:
         for i, f in enumerate(findings)
         if f.decisive and f.p is not None and f.note != NOT_LEARNED
     ]
-    adjusted = dict(zip(family, holm([findings[i].p or 1.0 for i in family]), strict=True))
+    # (A p of exactly 0, an exact test's floor on identical samples, is a p, not a missing one.)
+    adjusted = dict(zip(family, holm([findings[i].p for i in family]), strict=True))
     out = []
     for i, f in enumerate(findings):
         if i not in adjusted:

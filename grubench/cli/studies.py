@@ -60,6 +60,12 @@ def claims(
     no_run: bool = typer.Option(
         False, "--no-run", help="judge only what the results folder already holds"
     ),
+    retune: int = typer.Option(
+        None,
+        metavar="SEED",
+        help="re-run only the tuning, on tuning seeds SEED, SEED+1…, and compare each choice "
+        "with the finished run's (writes retune-SEED.md)",
+    ),
 ) -> None:
     """Run (or reuse) the experiments behind the seed's claims and print a verdict table."""
     from grubench.outputs import render
@@ -68,6 +74,9 @@ def claims(
     started = time.perf_counter()
     cr.select(only)  # a bad --only fails before anything runs
     writable_dir(out, "--out")
+    if retune is not None:
+        _retune(out, quick, only, retune, not no_run)
+        return
     try:
         with TrialProgress(None, label="claims trials") as shown:
             result = cr.run_claims(out, quick, only, shown.on_event, not no_run)
@@ -81,6 +90,25 @@ def claims(
         f"{counts['ran']} trials run, {counts['reused']} reused; "
         f"wall time {time.perf_counter() - started:.0f} s; wrote {', '.join(map(str, paths))}"
     )
+
+
+def _retune(out: Path, quick: bool, only: str | None, seed: int, execute: bool) -> None:
+    from grubench.config import TUNE_SEED0
+    from grubench.studies.claims import retune as rt
+
+    if seed < TUNE_SEED0:
+        raise UserError(
+            f"--retune must be at least {TUNE_SEED0} (below are final seeds), got {seed}"
+        )
+    try:
+        with TrialProgress(None, label="re-tuning trials") as shown:
+            folder, rechecks = rt.run_retune(out, quick, only, seed, shown.on_event, execute)
+    except KeyboardInterrupt:
+        err.print("interrupted: finished trials are saved; rerun the command to go on")
+        raise typer.Exit(INTERRUPTED) from None
+    paths = rt.write(rechecks, folder, seed)
+    console.print(Path(paths[0]).read_text())
+    err.print(f"wrote {', '.join(map(str, paths))}")
 
 
 @app.command()

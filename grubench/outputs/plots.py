@@ -268,10 +268,13 @@ def time_to_target_km(records: list[dict[str, Any]], task: str) -> Figure:
 
 def tune_value(r: dict[str, Any], key: str = "best_val_loss") -> float:
     """A tuning trial's validation score (``key``: its lowest validation loss, what tuning
-    chooses on, or its best validation metric), else its last epoch's metric."""
+    chooses on, its steps to the target, or its best validation metric), else its last epoch's
+    metric (a run that never reached the target has no steps: NaN)."""
     best = r.get(key)
     if best is not None:
         return float(best)
+    if key == "steps_to_target":
+        return float("nan")
     hist = r.get("history") or [{}]
     return float(hist[-1].get("val_metric", np.nan))
 
@@ -284,6 +287,8 @@ def lr_curves(tunes: list[dict[str, Any]], chosen: dict[str, float], setting: st
     on_loss = bool(recs) and all(r.get("best_val_loss") is not None for r in recs)
     key = "best_val_loss" if on_loss else "best_val_metric"
     name = "loss" if on_loss else (recs[0].get("val_metric_name", "metric") if recs else "metric")
+    if any(r.get("stop_reason") == "target" for r in recs):  # what tuning chose on there
+        key, name = "steps_to_target", "steps to target"
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(5.5, 3.6), layout="constrained")
         for arch in [a for a in ARCHS if any(r["arch"] == a for r in recs)]:
@@ -300,7 +305,11 @@ def lr_curves(tunes: list[dict[str, Any]], chosen: dict[str, float], setting: st
         ax.set_xticks(grid, [f"{v:g}" for v in grid], minor=False)
         ax.minorticks_off()  # the grid's own values, written plainly, instead of powers of ten
         ax.set_xlabel("learning rate (log scale)")
-        ax.set_ylabel(f"validation {name} (median over tuning seeds)")
+        ax.set_ylabel(
+            f"{name} (median over tuning seeds)"
+            if key == "steps_to_target"
+            else f"validation {name} (median over tuning seeds)"
+        )
         ax.set_title(f"{setting}: learning-rate search (ring: chosen)")
         ax.legend(fontsize=8)
     return fig

@@ -103,8 +103,12 @@ def chart_blocks(records: list[dict[str, Any]], out: Path) -> list[Block]:
 def environment_line(info: dict[str, Any]) -> str:
     env = info.get("environment", {})
     suite = info.get("suite", {}).get("name", "?")
+    # The CPU precisely (older runs only recorded the name it reports): "AMD EPYC" names Zen 2
+    # and Zen 5 VMs alike, and the shipped kernels' speeds differ between them.
+    cpu = env.get("cpu_label") or env.get("cpu", "?")
+    onednn = f", oneDNN {env['onednn_isa']}" if env.get("onednn_isa") else ""
     return (
-        f"Suite `{suite}`, started {info.get('started_at', '?')}; {env.get('cpu', '?')} "
+        f"Suite `{suite}`, started {info.get('started_at', '?')}; {cpu}{onednn} "
         f"({env.get('cpu_count', '?')} cores), torch {env.get('torch', '?')}, "
         f"{env.get('torch_threads', '?')} threads, git {str(env.get('git_sha') or '?')[:10]}."
     )

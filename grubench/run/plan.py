@@ -283,9 +283,11 @@ def execute(
     on_event: Sink,
     on_record: RecordSink | None = None,
     executor: Executor = Executor(),
+    tune_only: bool = False,
 ) -> Efficiency:
     """Run what is left, appending each result as it lands (an interrupt loses only trials in
-    flight): the tuning trials first, then the final trials at the rates they chose. The data
+    flight): the tuning trials first, then the final trials at the rates they chose (none with
+    ``tune_only``: the choices land in run.json and the run ends there). The data
     of each (task, parameters, seed) are built once and shared by its trials (a temporary
     folder, removed at the end). Returns the run's Efficiency, also written to run.json."""
     clock = _Clock()
@@ -337,6 +339,8 @@ def execute(
             info = read_run(plan.out)
             info["tuning"] = tune_json(choices)
             finals = plan.suite.trials({key: c.lr for key, c in choices.items()}, grids)
+            if tune_only:
+                finals = []
             info["trial_ids"] = [t.id for t in tuning + finals]
         else:
             info = read_run(plan.out)

@@ -7,6 +7,13 @@ ways and the grid's order used to decide. Equal medians go to the lower mean, no
 order. A tuning trial that diverged or failed scores as the worst possible value, so a rate that
 blows up on some seeds loses to one that does not. The test split is never read.
 
+Where the suite stops runs at a target, the loss says only how far below the target a run
+happened to land on the epoch it stopped: noise (re-tuning the adding task on other seeds moved
+both archs' choices by two grid steps and more). There a rate's score is its median **steps to
+the target** (a run that never reached it scores worst), equal medians going to the lower mean
+steps, then to the lower mean loss; when no rate reaches the target on most seeds, the loss
+decides as elsewhere.
+
 A choice at an edge of the grid means the best rate may lie beyond it: the grid of that task
 grows by one step in that direction (the ratio between its two outermost values there), for
 every arch alike so their tuning budgets stay equal, within the suite's bounds and at most
@@ -29,6 +36,7 @@ Key = tuple[int, str]  # (task index in the suite, arch)
 Grids = dict[int, tuple[float, ...]]  # task index -> the (possibly extended) grid, ascending
 FINAL = ("ok", "diverged")  # statuses that end a trial; failed trials are tried again
 LOSS = "val_loss"
+STEPS = "steps_to_target"
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,7 @@ class Choice:
     scores: dict[float, float | None]  # None: every tuning seed of that rate failed or diverged
     direction: str  # of the score: "min" for the validation loss
     means: dict[float, float | None] | None = None  # each rate's mean score (the tie-break)
-    scored_on: str = LOSS  # "val_loss", or the validation metric of older records
+    scored_on: str = LOSS  # "val_loss", "steps_to_target", or older records' validation metric
     grid: tuple[float, ...] = ()  # the grid it was chosen from, ascending
     edge: str | None = None  # "low" or "high": still at an edge of the (extended) grid
     tie: bool = False  # the best median was shared and the mean decided
@@ -52,13 +60,18 @@ def _scored_on(records: list[dict[str, Any] | None], val_key: str) -> str:
     return LOSS if ok and all(r.get("best_val_loss") is not None for r in ok) else val_key
 
 
+def _stopped_at_target(records: list[dict[str, Any] | None]) -> bool:
+    return any(r is not None and r.get("stop_reason") == "target" for r in records)
+
+
 def trial_score(record: dict[str, Any] | None, direction: str, key: str = LOSS) -> float:
-    """A tuning trial's best validation loss (``key``: or its best validation metric); the
-    worst value when it has none."""
+    """A tuning trial's best validation loss (``key``: its steps to the target, or its best
+    validation metric); the worst value when it has none."""
     worst = math.inf if direction == "min" else -math.inf
     if record is None or record.get("status") != "ok":
         return worst
-    value = record.get("best_val_loss" if key == LOSS else "best_val_metric")
+    field = {LOSS: "best_val_loss", STEPS: STEPS}.get(key, "best_val_metric")
+    value = record.get(field)
     return value if isinstance(value, int | float) and math.isfinite(value) else worst
 
 
@@ -68,20 +81,34 @@ def _edge(lr: float, grid: tuple[float, ...]) -> str | None:
     return "low" if lr == grid[0] else "high" if lr == grid[-1] else None
 
 
+def _table(
+    trials: list[Trial], by_id: dict[str, dict[str, Any]], direction: str, key: str
+) -> dict[float, list[float]]:
+    """Each rate's scores, one per tuning seed, in ascending rate order."""
+    per_lr: dict[float, list[float]] = {}
+    for t in sorted(trials, key=lambda t: t.train.lr):
+        per_lr.setdefault(t.train.lr, []).append(trial_score(by_id.get(t.id), direction, key))
+    return per_lr
+
+
 def choose_one(trials: list[Trial], by_id: dict[str, dict[str, Any]], fallback: float) -> Choice:
     """The choice for one (task, arch) group of tuning trials; ``fallback`` (the suite's lr)
     when no rate has a finite score."""
     task = get_task(trials[0].task)
-    key = _scored_on([by_id.get(t.id) for t in trials], task.val_key)
+    records = [by_id.get(t.id) for t in trials]
+    key = _scored_on(records, task.val_key)
     direction = "min" if key == LOSS else task.val_dir
-    per_lr: dict[float, list[float]] = {}
-    for t in sorted(trials, key=lambda t: t.train.lr):
-        per_lr.setdefault(t.train.lr, []).append(trial_score(by_id.get(t.id), direction, key))
+    # Tie-breaks after the median: the mean of the same score, then (steps) the mean loss.
+    breaks: list[tuple[dict[float, float], str]] = []
+    per_lr = _table(trials, by_id, direction, key)
+    if _stopped_at_target(records):
+        steps = _table(trials, by_id, "min", STEPS)
+        if any(math.isfinite(statistics.median(v)) for v in steps.values()):
+            breaks = [({lr: statistics.fmean(v) for lr, v in per_lr.items()}, direction)]
+            per_lr, key, direction = steps, STEPS, "min"
     medians = {lr: statistics.median(v) for lr, v in per_lr.items()}
-    worst = math.inf if direction == "min" else -math.inf
-    means = {
-        lr: statistics.fmean(v) if all(map(math.isfinite, v)) else worst for lr, v in per_lr.items()
-    }
+    # A worst (infinite) score makes the mean the worst too.
+    means = {lr: statistics.fmean(v) for lr, v in per_lr.items()}
     finite = [lr for lr in medians if math.isfinite(medians[lr])]
     best = None
     for lr in finite:
@@ -92,9 +119,12 @@ def choose_one(trials: list[Trial], by_id: dict[str, dict[str, Any]], fallback: 
         shared = [lr for lr in finite if math.isclose(medians[lr], medians[best], rel_tol=1e-12)]
         if len(shared) > 1:
             tie = True
-            for lr in shared:  # equal medians: the better mean decides, not the grid's order
-                if better(means[lr], means[best], direction):
-                    best = lr
+            # Equal medians: the better mean decides, then the next score's mean; never the
+            # grid's order.
+            for scores, way in [(means, direction), *breaks]:
+                top = (min if way == "min" else max)(scores[lr] for lr in shared)
+                shared = [lr for lr in shared if math.isclose(scores[lr], top, rel_tol=1e-12)]
+            best = shared[0]
     grid = tuple(sorted(per_lr))
     lr = fallback if best is None else best
     return Choice(
@@ -131,11 +161,12 @@ def extend(suite: Suite, grids: Grids, choices: dict[Key, Choice]) -> Grids:
     for i, grid in grids.items():
         edges = {c.edge for (j, _), c in choices.items() if j == i and c.edge}
         new = list(grid)
-        if "low" in edges and len(grid) > 1:
+        # An edge needs two rates (``_edge``), so each grid here has a last step to repeat.
+        if "low" in edges:
             step = sig3(grid[0] * grid[0] / grid[1])
             if step >= low * (1 - 1e-9) and sum(v < min(base) for v in grid) < suite.tune.extend:
                 new.append(step)
-        if "high" in edges and len(grid) > 1:
+        if "high" in edges:
             step = sig3(grid[-1] * grid[-1] / grid[-2])
             if step <= high * (1 + 1e-9) and sum(v > max(base) for v in grid) < suite.tune.extend:
                 new.append(step)

@@ -43,6 +43,7 @@ def test_a_run_at_its_equal_budget_counts_and_a_run_cut_by_wall_time_withholds_t
         {"gru": 0, "lstm": 1},
         {"gru": 0, "lstm": 0},
     )
+    assert a.unknown_at_cap == 0  # its convergence is known: it is not an unknown at the cap
     assert "At equal steps: runs that ended at the budget while still improving: LSTM 1/6." in (
         verdict_line(a)
     )
@@ -214,3 +215,82 @@ def test_a_loser_that_neither_learned_nor_used_its_budget_withholds_the_winner()
     assert (
         counts("lstm", {"gru": True, "lstm": False}, {}) == "LSTM wins but did not learn the task"
     )
+
+
+def test_an_answer_carries_the_settings_facts_in_its_own_direction():
+    # Accuracy (higher is better): mixed signs, so no significant winner, yet the GRU's mean is
+    # higher and the answer names it as the better one.
+    gru = [0.90, 0.80, 0.92, 0.91, 0.70, 0.93]
+    lstm = [0.85, 0.82, 0.86, 0.84, 0.75, 0.83]
+    recs = paired_records(gru, lstm, task="acc", direction="max", target=None, converged=True)
+    (a,) = answers(recs, alpha=0.01)
+    assert (a.task, a.setting, a.metric, a.baseline, a.target) == (
+        "acc",
+        "acc",
+        "accuracy",
+        0.5,
+        None,
+    )
+    assert a.alpha == 0.01 and a.winner is None and a.better == "gru"
+    assert a.unknown_at_cap == 0
+    # The same numbers the other way round: the LSTM is the better mean.
+    (b,) = answers(
+        paired_records(lstm, gru, task="acc", direction="max", target=None, converged=True)
+    )
+    assert b.better == "lstm"
+    # And a lower-is-better metric reads the opposite way.
+    (c,) = answers(paired_records(gru, lstm, target=None, converged=True))
+    assert c.better == "lstm" and c.metric == "mse" and c.baseline == 0.167
+
+
+def test_answers_come_in_suite_order_for_any_two_archs():
+    recs = paired_records(GRU, LSTM, task="copy", converged=True, target=None)
+    recs += paired_records(GRU, LSTM, converged=True, target=None)
+    assert [a.task for a in answers(recs)] == ["copy", "adding"]
+    other = [{**r, "arch": "mingru" if r["arch"] == "gru" else "minlstm"} for r in recs]
+    (a, _) = answers(other, archs=("mingru", "minlstm"))
+    assert (a.winner, a.archs, a.runs) == (
+        "mingru",
+        ("mingru", "minlstm"),
+        {"mingru": 6, "minlstm": 6},
+    )
+
+
+def test_records_without_a_stop_reason_still_answer():
+    recs = paired_records(GRU, LSTM, converged=True, target=None)
+    for r in recs:
+        del r["stop_reason"]
+    a = _one(recs)
+    assert a.winner == "gru" and a.cut == {"gru": 0, "lstm": 0} and a.unknown_at_cap == 0
+
+
+def test_a_smallest_p_exactly_at_alpha_is_underpowered():
+    a = _one(paired_records(GRU[:5], LSTM[:5], converged=True, target=None))
+    assert a.paired.min_p == 2 / 32 and a.reason == UNDERPOWERED
+    (b,) = answers(paired_records(GRU[:5], LSTM[:5], converged=True, target=None), alpha=2 / 32)
+    assert b.reason == UNDERPOWERED and b.alpha == 2 / 32
+
+
+def test_a_time_to_target_winner_carries_its_test_and_alpha():
+    recs = _solved([4.0, 4.2, 3.9, 4.1, 4.4, 4.0], [2.0, 2.1, 1.9, 2.2, 2.0, 2.1])
+    (a,) = answers(recs, alpha=0.01)
+    # 2/64 is not below 0.01: no winner at this alpha, though the LSTM was faster every time.
+    assert (a.winner, a.reason, a.alpha) == (None, SOLVED, 0.01)
+    (b,) = answers(recs)
+    assert (b.winner, b.better, b.compared) == ("lstm", "lstm", "seconds to target")
+    assert b.paired.winner == "lstm" and b.paired.n == 6
+
+
+def test_records_missing_a_metric_name_target_or_baseline_still_answer():
+    recs = paired_records(GRU, LSTM, converged=True, target=None)
+    for r in recs:
+        del r["target"]
+        r["metric"] = None
+        r["baseline"] = None
+    a = _one(recs)
+    assert (a.metric, a.target, a.baseline) == ("metric", None, None)
+    for r in recs:
+        del r["metric"], r["baseline"]
+    a = _one(recs)
+    # No baseline anywhere: nothing shows either arch learned.
+    assert (a.metric, a.target, a.baseline, a.reason) == ("metric", None, None, NOT_LEARNED)

@@ -155,3 +155,135 @@ def test_judge_applies_holm_and_carries_the_scope():
     assert (v.verdict, v.condition) == (DEPENDS, "holds for x; reversed for y")
     assert v.scope == {"device": "cpu"}
     assert v.findings[1].as_dict()["p_holm"] == pytest.approx(0.002)
+
+
+def test_holm_never_adjusts_above_one():
+    assert holm([0.6, 0.7]) == [1.0, 1.0]
+    assert holm([]) == []
+
+
+def _t(name, p, lean=FOR, min_p=0.0, decisive=True, **kw):
+    return Finding(
+        name, NONE, "", kind="timing", lean=lean, p=p, min_p=min_p, decisive=decisive, **kw
+    )
+
+
+def test_a_p_of_zero_is_a_p_and_counts():
+    (g,) = adjust([_t("x", 0.0)])
+    assert g.p_holm == 0.0 and g.outcome == FOR
+
+
+def test_an_adjusted_p_exactly_at_alpha_does_not_count():
+    (g,) = adjust([_t("x", 0.05)])
+    assert g.p_holm == 0.05 and g.outcome == NONE
+
+
+def test_context_and_untested_conditions_pass_through_in_order_and_keep_their_raw_p():
+    fs = [
+        _t("context", 0.001, decisive=False),
+        Finding("untested", NONE, "", kind="exact", lean=FOR),
+        _t("a", 0.01),
+        _t("b", 0.02, lean=AGAINST),
+    ]
+    out = adjust(fs)
+    assert [g.condition for g in out] == ["context", "untested", "a", "b"]
+    assert out[0] == fs[0] and out[1] == fs[1]  # untouched: no p_holm, no outcome
+    assert [g.outcome for g in out[2:]] == [FOR, AGAINST]
+    assert [g.p_holm for g in out[2:]] == pytest.approx([0.02, 0.02])
+
+
+def test_underpowered_means_the_smallest_p_times_the_family_size_reaches_alpha():
+    # Family of two: a floor of 0.025 reaches 0.05 exactly (underpowered), 0.02 does not.
+    two = adjust([_t("x", 0.3, min_p=0.025), _t("y", 0.3, min_p=0.02)])
+    assert [g.underpowered for g in two] == [True, False]
+    # The same floors alone: 0.03 < 0.05.
+    assert not adjust([_t("x", 0.3, min_p=0.03)])[0].underpowered
+    assert adjust([_t("x", 0.3, min_p=0.03), _t("y", 0.3)])[0].underpowered
+    # A test with no floor (a t-test) is never underpowered.
+    (g,) = adjust([_t("x", 0.3, min_p=None)])
+    assert g.underpowered is False and g.outcome == NONE
+
+
+def test_every_verdict_carries_its_findings_and_says_why_in_words():
+    claim = "a GRU may beat an LSTM"
+
+    def g(name, outcome, **kw):
+        return Finding(name, outcome, "", **kw)
+
+    def check(findings, claim, verdict, condition):
+        v = combine(findings, claim)
+        assert (v.verdict, v.condition) == (verdict, condition)
+        assert v.findings == tuple(findings)
+
+    not_learned = g("m", NONE, kind="metric", note=NOT_LEARNED)
+    check([not_learned], "", INCONCLUSIVE, f"{NOT_LEARNED} by either arch")
+    weak = g("w", NONE, underpowered=True)
+    check([weak], "", INCONCLUSIVE, "underpowered: too few seeds to reach significance")
+    check([g("x", NONE)], "", INCONCLUSIVE, "no decisive condition was significant")
+    check([g("x", FOR), g("y", AGAINST)], claim, DEPENDS, "holds for x; reversed for y")
+    check([g("x", FOR), g("y", FOR)], claim, SUPPORTED, "holds for x, y")
+    check([g("x", AGAINST), g("y", AGAINST)], claim, CONTRADICTED, "x; y")
+    check([g("x", AGAINST)], claim, INCONCLUSIVE, "only one decisive condition against: x")
+    check([g("x", FOR), g("y", FOR)], "", SUPPORTED, "")
+    # Unhedged: all against reads "contradicted" with no list; some against, some not
+    # significant, lists those against.
+    check([g("x", AGAINST), g("y", AGAINST)], "", CONTRADICTED, "")
+    check([g("x", AGAINST), g("y", NONE), g("z", AGAINST)], "", CONTRADICTED, "x; z")
+    check(
+        [g("x", FOR), g("y", AGAINST), g("z", AGAINST)],
+        "",
+        DEPENDS,
+        "holds for x; reversed for y, z",
+    )
+    check([g("x", FOR), g("y", NONE)], "", DEPENDS, "holds for x")
+    check(
+        [g("x", FOR), g("y", FOR), g("z", AGAINST)], "", DEPENDS, "holds for x, y; reversed for z"
+    )
+
+
+def test_judge_reads_the_claims_hedge():
+    v = judge([_t("x", 0.001, lean=AGAINST)], "GRUs may train faster")
+    assert (v.verdict, v.condition) == (INCONCLUSIVE, "only one decisive condition against: x")
+    assert judge([_t("x", 0.001, lean=AGAINST)], "GRUs train faster").verdict == CONTRADICTED
+
+
+def test_a_condition_is_stored_with_every_field_and_non_finite_numbers_as_null():
+    full = Finding(
+        "adding T=100",
+        FOR,
+        "GRU 0.01 vs LSTM 0.02",
+        kind="metric",
+        decisive=False,
+        learned={"gru": True, "lstm": False},
+        budget_used={"gru": True, "lstm": True},
+        effect=-0.01,
+        interval=(-0.02, math.nan),
+        p=0.004,
+        p_holm=math.inf,
+        p_gru_better=0.9,
+        p_gru_better_interval=(0.8, 0.95),
+        underpowered=True,
+        note="n",
+    )
+    assert full.as_dict() == {
+        "name": "adding T=100",
+        "kind": "metric",
+        "decisive": False,
+        "counts": FOR,
+        "learned": {"gru": True, "lstm": False},
+        "budget_used": {"gru": True, "lstm": True},
+        "effect": -0.01,
+        "interval": [-0.02, None],
+        "p": 0.004,
+        "p_holm": None,
+        "p_gru_better": 0.9,
+        "p_gru_better_interval": [0.8, 0.95],
+        "underpowered": True,
+        "note": "n",
+        "evidence": "GRU 0.01 vs LSTM 0.02",
+    }
+    bare = Finding("x", NONE, "e").as_dict()
+    assert bare["interval"] is None and bare["p_gru_better_interval"] is None
+    assert bare["effect"] is None and bare["p"] is None and bare["decisive"] is True
+    assert bare["kind"] == "exact" and bare["underpowered"] is False and bare["note"] == ""
+    assert type(Finding("x", NONE, "", effect=1).as_dict()["effect"]) is float

@@ -94,6 +94,12 @@ def trials_dir(out: Path) -> None:
 CASES: list[tuple[str, Setup, str]] = [
     # CLI options
     ("workers-zero", args("run", "-t", "adding", "--workers", "0"), "--workers must be positive"),
+    ("retune-low", args("claims", "--out", "TMP/c", "--retune", "5"), "--retune must be at least"),
+    (
+        "retune-unrun",
+        args("claims", "--out", "TMP/c", "--retune", "2000", "--only", "a,e"),
+        "run grubench claims first",
+    ),
     ("threads-neg", args("run", "-t", "adding", "--threads", "-1"), "--threads must be positive"),
     ("seconds-neg", args("run", "-t", "adding", "--seconds", "-2"), "--seconds must be positive"),
     ("layers-zero", args("run", "-t", "adding", "--layers", "0"), "--layers must be positive"),

@@ -132,3 +132,20 @@ def test_a_rate_chosen_at_the_edge_of_its_grid_is_flagged(tmp_path):
     (table,) = [b for b in lr_blocks(recs, [], tmp_path) if b.kind == "table"]
     lrs = sorted(row[2] for row in table.rows)
     assert lrs == ["0.006", "0.006", "0.02 (grid's edge)", "0.02 (grid's edge)"]
+
+
+def test_the_report_names_the_cpu_precisely_and_older_runs_by_their_name():
+    from grubench.outputs.report import environment_line
+
+    env = {
+        "cpu": "AMD EPYC",
+        "cpu_label": "AMD EPYC (family 23 model 49 stepping 0, Zen 2, AVX2)",
+        "onednn_isa": "Intel AVX2",
+        "cpu_count": 2,
+    }
+    line = environment_line({"environment": env, "suite": {"name": "s"}})
+    assert (
+        "AMD EPYC (family 23 model 49 stepping 0, Zen 2, AVX2), oneDNN Intel AVX2 (2 cores)" in line
+    )
+    old = environment_line({"environment": {"cpu": "AMD EPYC", "cpu_count": 2}})
+    assert "; AMD EPYC (2 cores)" in old

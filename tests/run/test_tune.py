@@ -12,7 +12,7 @@ import pytest
 from grubench.config import TUNE_SEED0, suite_from_dict, without_tuning
 from grubench.errors import UserError
 from grubench.run import plan as runs
-from grubench.run.tune import as_json, choose, settle, tuning_trials
+from grubench.run.tune import as_json, choose, settle, trial_score, tuning_trials
 from grubench.trial.result import TrialResult
 from grubench.trial.train import run_trial
 
@@ -403,3 +403,141 @@ def test_a_single_rate_on_a_single_seed_is_its_own_choice():
     by_id = _loss_records(tuning_trials(suite), lambda lr, s: 0.5)
     c = choose(suite, by_id)[(0, "lstm")]
     assert (c.lr, c.edge, c.grid, c.task, c.arch) == (0.005, None, (0.005,), "adding", "lstm")
+
+
+def test_a_tuning_trial_scores_worst_for_anything_but_a_finite_number():
+    assert trial_score({"status": "ok", "best_val_loss": 0.3}, "min") == 0.3
+    assert trial_score({"status": "ok", "best_val_loss": 2}, "min") == 2
+    for bad in (None, math.nan, math.inf, "0.3"):
+        assert trial_score({"status": "ok", "best_val_loss": bad}, "min") == math.inf
+        assert trial_score({"status": "ok", "best_val_metric": bad}, "max", "x") == -math.inf
+    assert trial_score({"status": "diverged", "best_val_loss": 0.3}, "min") == math.inf
+    assert trial_score(None, "max", "x") == -math.inf
+    # Older records are scored on their validation metric.
+    r = {"status": "ok", "best_val_loss": 0.3, "best_val_metric": 0.9}
+    assert trial_score(r, "max", "accuracy") == 0.9
+
+
+def test_tuning_seeds_can_start_elsewhere_but_never_among_the_final_seeds():
+    source = {**SOURCE, "tune": {**SOURCE["tune"], "first_seed": 2000}}
+    suite = suite_from_dict(source)
+    seeds = {t.seed for g in suite.tuning().values() for t in g}
+    assert seeds == {2000, 2001}
+    # Other seeds, other trials: a re-tune never reuses a record of the first tuning.
+    assert not {t.id for t in tuning_trials(suite)} & {
+        t.id for t in tuning_trials(suite_from_dict(SOURCE))
+    }
+    for bad, why in ((999, "at least 1000"), ("2000", "tune.first_seed")):
+        with pytest.raises(UserError, match=why):
+            suite_from_dict({**SOURCE, "tune": {**SOURCE["tune"], "first_seed": bad}})
+
+
+ADDING = json.loads(
+    (Path(__file__).parents[1] / "data" / "adding_tuning_at_target.json").read_text()
+)
+
+
+def _adding_choices(rows, key_fields=("stop_reason", "steps_to_target", "best_val_loss")):
+    """The choices on the recorded adding tuning trials (their seeds mapped onto 1000, 1001),
+    on the grid both recorded sets share."""
+    source = {
+        "name": "adding-target",
+        "archs": ["gru", "lstm"],
+        "hidden": 32,
+        "train": {"steps": 4000, "target": 0.01},
+        "tune": {"lr": [0.001, 0.003, 0.01], "seeds": 2},
+        "task": [{"name": "adding", "length": 100}],
+    }
+    suite = suite_from_dict(source)
+    grids = {0: (0.001, 0.003, 0.01, 0.0333)}
+    cols = ADDING["columns"]
+    got = {(r[0], r[1] % 1000, r[2]): dict(zip(cols, r, strict=True)) for r in rows}
+    by_id = {}
+    for trials in suite.tuning(grids).values():
+        for t in trials:
+            r = got[(t.arch, t.seed - TUNE_SEED0, t.train.lr)]
+            by_id[t.id] = {"status": r["status"], **{k: r[k] for k in key_fields}}
+    return {arch: c for (_, arch), c in choose(suite, by_id, grids).items()}
+
+
+def test_runs_stopped_at_a_target_are_tuned_on_steps_to_it_not_on_where_they_landed():
+    # Recorded: adding T = 100, every run stopped on reaching MSE 0.01 but one. On the loss
+    # (how far below 0.01 each landed) the two tuning-seed sets disagree, the LSTM's by two
+    # grid steps (0.003 against 0.0333); on steps to the target they agree.
+    first, again = ADDING["seeds_1000"], ADDING["seeds_2000"]
+    on_loss = [_adding_choices(rows, ("best_val_loss",)) for rows in (first, again)]
+    assert [(c["gru"].lr, c["lstm"].lr) for c in on_loss] == [(0.01, 0.003), (0.0333, 0.0333)]
+    on_steps = [_adding_choices(rows) for rows in (first, again)]
+    assert [(c["gru"].lr, c["lstm"].lr) for c in on_steps] == [(0.0333, 0.0333)] * 2
+    c = on_steps[0]["lstm"]
+    assert c.scored_on == "steps_to_target" and c.direction == "min"
+    # A run that never reached the target (LSTM, 0.001, seed 1001) scores worst.
+    assert c.scores[0.001] is None and c.scores[0.0333] == 504
+    # Both at the top of this grid: a run grows it (the full claims grid starts at 0.003).
+    assert c.edge == "high"
+
+
+def test_steps_ties_go_to_the_lower_mean_steps_then_the_lower_mean_loss():
+    # seeds 2000: the GRU reaches 0.01 in 126 steps at 0.0333 and at 0.111 on both seeds.
+    rows = ADDING["seeds_2000"]
+    source = {
+        "name": "adding-target",
+        "archs": ["gru"],
+        "hidden": 32,
+        "train": {"steps": 4000, "target": 0.01},
+        "tune": {"lr": [0.0333, 0.111], "seeds": 2},
+        "task": [{"name": "adding", "length": 100}],
+    }
+    suite = suite_from_dict(source)
+    cols = ADDING["columns"]
+    got = {(r[0], r[1] % 1000, r[2]): dict(zip(cols, r, strict=True)) for r in rows}
+    by_id = {
+        t.id: {**got[("gru", t.seed - TUNE_SEED0, t.train.lr)], "status": "ok"}
+        for g in suite.tuning().values()
+        for t in g
+    }
+    c = choose(suite, by_id)[(0, "gru")]
+    # Equal medians and means (126): the lower mean loss, 0.0037 at 0.111 against 0.0057.
+    assert c.tie and c.lr == 0.111 and c.scores == {0.0333: 126, 0.111: 126}
+
+
+def test_a_tuning_run_that_never_reached_the_target_scores_worst_on_steps():
+    suite = _one_task(seeds=3)
+    # 0.001: 100 and 120 steps, and one run that ran out of budget (no steps); 0.01: 110 on
+    # every seed. The unreached run is the worst score, so 0.001's median is 120: 0.01 wins.
+    steps = {0.001: [100, 120, None], 0.01: [110, 110, 110], 0.1: [None, None, None]}
+    by_id = {}
+    for t in tuning_trials(suite):
+        s = steps[t.train.lr][t.seed - TUNE_SEED0]
+        stop = "steps" if s is None else "target"
+        by_id[t.id] = {"status": "ok", "stop_reason": stop, "steps_to_target": s,
+                       "best_val_loss": 0.05}  # fmt: skip
+    c = choose(suite, by_id)[(0, "gru")]
+    assert (c.lr, c.scored_on, c.scores) == (
+        0.01,
+        "steps_to_target",
+        {0.001: 120, 0.01: 110, 0.1: None},
+    )
+    # No rate reaching the target on most seeds: the loss decides as elsewhere.
+    for r in by_id.values():
+        r.update(stop_reason="steps", steps_to_target=None)
+    by_id[next(iter(by_id))]["stop_reason"] = "target"
+    assert choose(suite, by_id)[(0, "gru")].scored_on == "val_loss"
+
+
+def test_a_steps_tie_on_medians_and_means_goes_to_the_lower_mean_loss_on_accuracy_too():
+    # Older records without a validation loss break the tie on the validation metric, in its
+    # own direction (accuracy on aⁿbⁿ: higher is better).
+    suite = suite_from_dict({**SOURCE, "task": SOURCE["task"][1:], "archs": ["gru"]})
+    acc = {0.001: 0.6, 0.01: 0.9, 0.1: 0.7}
+    by_id = {
+        t.id: {
+            "status": "ok",
+            "stop_reason": "target",
+            "steps_to_target": 50,
+            "best_val_metric": acc[t.train.lr],
+        }  # fmt: skip
+        for t in tuning_trials(suite)
+    }
+    c = choose(suite, by_id)[(0, "gru")]
+    assert c.tie and c.lr == 0.01 and c.scored_on == "steps_to_target"

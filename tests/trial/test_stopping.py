@@ -167,3 +167,41 @@ def test_a_tiny_validation_split_ended_a_run_after_a_dozen_steps_and_the_step_fl
     # With the window at least 400 steps (the ad-hoc floor), nothing in the curve stops it.
     window = max(c["patience"], 400 // c["steps_per_epoch"])
     assert first_stop(values, "max", window, 1e-3, level) is None
+
+
+def test_a_recorded_flat_chorales_nll_is_not_stopped_with_its_best_at_the_end():
+    c = CURVES["chorales_lstm_flat_best_at_the_end"]
+    values = c["values"]
+    s = Stopper("min", c["patience"], c["min_delta"], c["plateau_level"])
+    stop = None
+    for epoch, v in enumerate(values, 1):
+        s.update(v)
+        if s.should_stop():
+            stop = epoch
+            break
+    # The window rule alone ended it at epoch 43, one epoch after its best (9.7957 at 42):
+    # the window improved 0.006 nats, under min_delta.
+    assert s.best_epoch == 42 and first_stop(values[:42], "min", 20, 0.01) is None
+    # Now epoch 43 does not stop it: a run at its best one epoch ago is still moving.
+    assert stop is None and not s.on_plateau
+    s.update(9.83)  # one more epoch that does not beat 9.7957
+    assert s.should_stop() and s.best_epoch == len(s.values) - 2
+
+
+def test_a_new_best_by_a_hair_defers_the_stop_by_two_epochs():
+    flat = [10.0, 9.0, 8.5] + [8.5] * 6
+    assert first_stop(flat, "min", 3, 0.01) == 6
+    # 8.499 beats 8.5 by less than min_delta: the window still fails, but the run waits until
+    # its best is two epochs old.
+    hair = [10.0, 9.0, 8.5, 8.5, 8.5, 8.499, 8.5, 8.5, 8.5]
+    assert first_stop(hair, "min", 3, 0.01) == 8
+    up = [0.1, 0.5, 0.6, 0.6, 0.6, 0.601, 0.6, 0.6]
+    assert first_stop(up, "max", 3, 0.01) == 8
+
+
+def test_without_min_delta_a_window_that_improves_at_all_goes_on():
+    # Each window of three holds a better value than any before it, by 0.1: min_delta 0 never
+    # stops; min_delta 1 stops at epoch 4, once the best (epoch 2) is two epochs old.
+    curve = [1.0, 0.9, 0.95, 0.95, 0.8, 0.85, 0.85, 0.7, 0.75, 0.75]
+    assert first_stop(curve, "min", 3) is None
+    assert first_stop(curve, "min", 3, 1.0) == 4

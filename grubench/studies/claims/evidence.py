@@ -5,6 +5,7 @@ verdict's scope is read from what produced the numbers."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ from grubench.analysis.frames import trials_frame
 from grubench.analysis.learned import budget_used_by, learned_by
 from grubench.analysis.survival import UNITS, logrank, observations
 from grubench.analysis.verdicts import Finding
+from grubench.store import read_run
 from grubench.studies.claims.experiments import Outcome
 
 SHIPPED = ("torch kernels (oneDNN on)", "CUDA (cuDNN)")
@@ -170,8 +172,17 @@ def training_scope(outcomes: list[Outcome]) -> dict[str, Any]:
     stops = sorted({str(r["stop_reason"]) for r in recs if r.get("stop_reason")})
     converged = [r["converged"] for r in recs if r.get("converged") is not None]
     seeds = sorted({o.sweep.seeds for o in outcomes})
+    cpus = sorted({c for o in outcomes if (c := _cpu(o.folder))})
+    # Per experiment where they differ: a committed run may hold experiments made under two
+    # protocols (each record says which), or with grids fitted to the task.
+    protocols = {
+        o.sweep.name: sorted({r.get("protocol") or 1 for r in o.records}) for o in outcomes
+    }
+    grids = {o.sweep.name: list(o.sweep.lr_grid) for o in outcomes}
     return {
         "device": recs[0].get("device", "cpu") if recs else "cpu",
+        "cpu": ", ".join(cpus) or "not recorded",
+        "protocol": _one_or_each(protocols),
         "torch": torch,
         "kernel path": "torch nn.GRU / nn.LSTM (oneDNN on CPU)",
         "sizes": ", ".join(
@@ -183,7 +194,7 @@ def training_scope(outcomes: list[Outcome]) -> dict[str, Any]:
             for o in outcomes
         ),
         "seeds": seeds[0] if len(seeds) == 1 else seeds,
-        "learning rate": f"tuned per arch from {list(outcomes[0].sweep.lr_grid)}, chosen "
+        "learning rate": f"tuned per arch from {_one_or_each(grids)}, chosen "
         + ", ".join(f"{v:g}" for v in lrs),
         "forget bias": outcomes[0].sweep.forget_bias,
         "stopped by": stops,
@@ -192,6 +203,22 @@ def training_scope(outcomes: list[Outcome]) -> dict[str, Any]:
             float(np.nansum([r.get("train_seconds") or 0 for r in recs])) / 3600, 2
         ),
     }
+
+
+def _one_or_each(by_name: dict[str, Any]) -> str:
+    """One value when every experiment shares it, else each experiment's."""
+    values = list(by_name.values())
+    if values and all(v == values[0] for v in values):
+        v = values[0]
+        return str(v[0] if isinstance(v, list) and len(v) == 1 else v)
+    return ", ".join(
+        f"{k}: {v[0] if isinstance(v, list) and len(v) == 1 else v}" for k, v in by_name.items()
+    )
+
+
+def _cpu(folder: Path) -> str | None:
+    env = read_run(folder).get("environment") or {}
+    return env.get("cpu_label") or env.get("cpu")
 
 
 def _lr(r: dict[str, Any]) -> float | None:

@@ -262,3 +262,26 @@ def test_a_lag_both_archs_solve_is_decided_in_steps_to_target_not_on_where_each_
     steps = by["adding length=100, time to target in steps"]
     assert steps.decisive and steps.better == "gru" and steps.outcome == "against"
     assert v.verdict == INCONCLUSIVE  # one decisive condition against a hedged claim
+
+
+def test_the_trained_scope_names_the_cpu_and_each_experiments_protocol_and_grid(tmp_path):
+    from grubench.store import write_run
+    from grubench.studies.claims.evidence import training_scope
+
+    folder = tmp_path / "long-adding"
+    folder.mkdir()
+    label = "AMD EPYC (family 23 model 49 stepping 0, Zen 2, AVX2)"
+    write_run(folder, {"environment": {"cpu_label": label}})
+    adding = replace(ADDING, values=(100,), lr_grid=(0.003, 0.01, 0.03))
+    recs = [r | {"protocol": 3} for r in paired_records([0.01], [0.02], params={"length": 100})]
+    copy = LONG[1]
+    old = paired_records([0.1], [0.2], task="copy", params={"delay": 50})
+    scope = training_scope([Outcome(adding, folder, tuple(recs)), outcome(copy, old)])
+    assert scope["cpu"] == label
+    assert scope["protocol"] == "long-adding: 3, long-copy: 2"
+    assert scope["learning rate"].startswith(
+        "tuned per arch from long-adding: [0.003, 0.01, 0.03], long-copy: [0.003, 0.01]"
+    )
+    same = training_scope([outcome(copy, old)])
+    assert same["protocol"] == "2" and same["cpu"] == "not recorded"
+    assert same["learning rate"].startswith("tuned per arch from [0.003, 0.01], chosen")
