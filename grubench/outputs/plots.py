@@ -99,8 +99,9 @@ def _band(ax: Any, x: np.ndarray, rows: list[np.ndarray], arch: str) -> None:
     ax.plot(x, mean, color=arch_color(arch), label=f"{arch} (n={len(rows[0])})", lw=1.6,
             marker=marker)  # fmt: skip
     if len(x) == 1:
-        ax.errorbar(x, mean, yerr=[mean - ci[:, 0], ci[:, 1] - mean], color=arch_color(arch),
-                    capsize=3, lw=1)  # fmt: skip
+        # yerr as one (2, N) array: a list of arrays trips NumPy's ndim > 0 scalar warning.
+        err = np.vstack([mean - ci[:, 0], ci[:, 1] - mean])
+        ax.errorbar(x, mean, yerr=err, color=arch_color(arch), capsize=3, lw=1)
     else:
         ax.fill_between(x, ci[:, 0], ci[:, 1], color=arch_color(arch), alpha=0.2, lw=0)
 
