@@ -6,7 +6,7 @@ so listing archs, reports and comparisons never load torch and ``grubench --help
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # The arch others are measured against: the params rule's budget, speed's time ratios and
 # compare's paired ratios all put it in the denominator.
@@ -132,30 +132,24 @@ ARCHS: dict[str, Arch] = {
             recurrent_weights=False,
             steps="scan",
         ),
-        Arch(
-            name="mingru-seq",
-            family="mingru",
-            gates=2,
-            biases=1,
-            elementwise=9,
-            extra_state=1,
-            color="#e377c2",
-            summary="mingru one time step at a time: the same weights and numbers as the scan",
-            recurrent_weights=False,
-        ),
-        Arch(
-            name="minlstm-seq",
-            family="minlstm",
-            gates=3,
-            biases=1,
-            elementwise=14,
-            extra_state=1,
-            color="#7f7f00",
-            summary="minlstm one time step at a time: the same weights and numbers as the scan",
-            recurrent_weights=False,
-        ),
     ]
 }
+
+
+def _stepwise(scan: str, color: str) -> Arch:
+    """A scan arch computed one time step at a time: the same cell, weights and FLOPs; only the
+    saved state differs (a loop keeps one hidden state a step, the scan its log-space terms)."""
+    return replace(
+        ARCHS[scan],
+        name=f"{scan}-seq",
+        extra_state=1,
+        color=color,
+        summary=f"{scan} one time step at a time: the same weights and numbers as the scan",
+        steps="loop",
+    )
+
+
+ARCHS.update({a.name: a for a in (_stepwise("mingru", "#e377c2"), _stepwise("minlstm", "#7f7f00"))})
 ALIASES = {"gru-v1": "gru-seed", "gru-v1-jit": "gru-seed-jit"}
 
 
