@@ -3,9 +3,19 @@ boundary the report, the answers and the claims rely on."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import math
+from pathlib import Path
 
-from grubench.analysis.learned import budget_used_by, counts, learned, learned_by, used_budget
+from grubench.analysis.learned import (
+    budget_used_by,
+    counts,
+    learned,
+    learned_by,
+    unselected,
+    used_budget,
+)
 
 
 def run(arch: str, best: float, **fields):
@@ -172,3 +182,71 @@ def test_a_comparison_counts_when_the_winner_learned_and_the_loser_learned_or_us
         counts("gru", {"gru": True, "lstm": False}, {})
         == "LSTM neither learned nor used its whole budget"
     )
+
+
+def test_a_run_is_judged_on_the_epochs_after_the_kept_one_not_on_the_kept_one():
+    history = [{"epoch": e, "val_metric": v} for e, v in enumerate([0.9, 0.2, 0.8, 0.7, 0.95], 1)]
+    # Kept epoch 2 (0.2, the best of five by chance): the epochs after it say 0.8.
+    assert unselected({"best_epoch": 2, "best_val_metric": 0.2, "history": history}) == 0.8
+    # Kept epoch last: nothing came after it, so its own value stands.
+    assert unselected({"best_epoch": 5, "best_val_metric": 0.95, "history": history}) == 0.95
+    # Non-finite epochs after it are left out; no history at all: the kept value.
+    nan_after = history[:2] + [{"epoch": 3, "val_metric": math.nan}]
+    assert unselected({"best_epoch": 2, "best_val_metric": 0.2, "history": nan_after}) == 0.2
+    assert unselected({"best_epoch": 3, "best_val_metric": 0.1}) == 0.1
+    recs = [run("gru", 0.2, best_epoch=2, history=history)] * 3
+    assert learned_by(recs, ["gru"]) == {"gru": True}  # 0.8 < 0.9: the margin holds
+    worse = [dict(h, val_metric=0.95) if h["epoch"] > 2 else h for h in history]
+    assert learned_by([run("gru", 0.2, best_epoch=2, history=worse)] * 3, ["gru"]) == {"gru": False}
+
+
+def test_a_proportion_of_a_few_shared_validation_items_cannot_show_learning():
+    # Six runs at 4 or 5 of 6 right against chance 1/3 + 0.1: clear without the split's error,
+    # not with it (six items carry about ±0.35); with 500 items the same scores are clear.
+    scores = [4 / 6, 4 / 6, 5 / 6, 4 / 6, 4 / 6, 5 / 6]
+    assert learned(scores, 1 / 3, "max", margin=0.1) is True
+    assert learned(scores, 1 / 3, "max", margin=0.1, items=6) is False
+    assert learned(scores, 1 / 3, "max", margin=0.1, items=500) is True
+    # Even identical perfect scores carry the error of their items (Agresti–Coull, not 0).
+    assert learned([1.0] * 6, 0.5, "max", margin=0.1, items=3) is False
+    assert learned([1.0] * 6, 0.5, "max", margin=0.1, items=40) is True
+    # Three runs (a range) are widened by the same error; min-direction proportions too.
+    assert learned([0.9, 0.95, 1.0], 0.5, "max", margin=0.25, items=10) is False
+    assert learned([0.9, 0.95, 1.0], 0.5, "max", margin=0.25, items=100) is True
+    assert learned([0.1, 0.05, 0.0], 0.5, "min", margin=0.25, items=10) is False
+    assert learned([0.1, 0.05, 0.0], 0.5, "min", margin=0.25, items=100) is True
+
+
+def test_learned_by_adds_the_split_error_only_for_accuracy_and_a_known_split_size():
+    acc = {"val_metric_name": "accuracy", "val_direction": "max", "val_baseline": 0.5}
+    recs = [run("gru", v, data_info={"n_val": 5}, **acc) for v in (1.0, 0.8, 1.0, 0.8)]
+    assert learned_by(recs, ["gru"]) == {"gru": False}
+    recs = [run("gru", v, data_info={"n_val": 500}, **acc) for v in (1.0, 0.8, 1.0, 0.8)]
+    assert learned_by(recs, ["gru"]) == {"gru": True}
+    # A loss is not a proportion of items, and an unknown size adds nothing.
+    loss = {"val_metric_name": "mse", "data_info": {"n_val": 5}}
+    assert learned_by([run("gru", v, **loss) for v in (0.1, 0.2, 0.1)], ["gru"]) == {"gru": True}
+    recs = [run("gru", v, **acc) for v in (1.0, 0.8, 1.0, 0.8)]
+    assert learned_by(recs, ["gru"]) == {"gru": True}
+
+
+UCR = Path(__file__).parents[2] / "docs/findings/2026-12-03-ucr-adhoc"
+
+
+def _final(name: str) -> list[dict]:
+    with gzip.open(UCR / name / "trials.jsonl.gz", "rt") as f:
+        return [r for r in map(json.loads, f) if r.get("role") == "final"]
+
+
+def test_on_recorded_arrowhead_runs_the_best_epoch_says_learned_and_the_rule_does_not():
+    # 6 validation series, hundreds of one-step epochs: the kept epoch's accuracy is 0.67–1.0
+    # by selection (its median 1.0 or 0.92); the test accuracy sits at the trivial 0.39–0.48.
+    recs = _final("ArrowHead")
+    base = recs[0]["val_baseline"]
+    for arch in ("gru", "lstm"):
+        mine = [r for r in recs if r["arch"] == arch]
+        assert sorted(r["best_val_metric"] for r in mine)[2] >= 0.83
+        assert learned([r["best_val_metric"] for r in mine], base, "max", margin=0.05) is True
+    assert learned_by(recs, ["gru", "lstm"]) == {"gru": False, "lstm": False}
+    # 54 validation series (JapaneseVowels): learned by both, as its test accuracy (0.96) says.
+    assert learned_by(_final("JapaneseVowels"), ["gru", "lstm"]) == {"gru": True, "lstm": True}
