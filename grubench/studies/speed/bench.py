@@ -240,6 +240,8 @@ def measure_point(
                     "device": cfg.device,
                     "threads": cfg.threads,
                     "clock": cfg.timer,
+                    # every round, in order: rounds are shared, so any two labels pair up
+                    "samples_ms": tuple(v * 1e3 for v in samples[c.label]),
                 }
             )
     return rows

@@ -99,6 +99,13 @@ def memory_vs_seq(mem: pd.DataFrame, path: Path) -> Path | None:
                 color=colour,
                 label=f"{arch} closed form (saved + Adam)",
             )
+        lengths = sorted(mem["seq_len"].unique())
+        if lengths[-1] >= 8 * lengths[0]:  # a doubling grid reads evenly on a log axis
+            ax.set_xscale("log", base=2)
+            ax.set_yscale("log")
+            ax.set_xticks(lengths, [str(t) for t in lengths])
+            ax.xaxis.set_minor_locator(NullLocator())
+            plain_log(ax, "y")
         ax.set_xlabel(LABELS["seq_len"])
         ax.set_ylabel("peak training memory above baseline (MiB)")
         ax.set_title("peak training memory vs sequence length")
@@ -106,9 +113,71 @@ def memory_vs_seq(mem: pd.DataFrame, path: Path) -> Path | None:
     return save(fig, path)
 
 
-def all_plots(df: pd.DataFrame, mem: pd.DataFrame, folder: Path) -> dict[str, Path]:
-    """The four plots; ones with nothing to show (e.g. a single arch) are left out."""
+def ratio_vs_seq(df: pd.DataFrame, cross: pd.DataFrame, path: Path) -> Path | None:
+    """Each implementation's training-step time over nn.GRU's and nn.LSTM's (one panel each)
+    against sequence length on a log axis: paired per-round ratios (median, IQR bars), the
+    crossover marked where there is one (first shape of the grid)."""
+    if cross.empty:
+        return None
+    c = cross[cross["measure"] == MEASURE]
+    shape = c.iloc[0][["hidden", "batch", "layers", "input_size"]]
+    c = c[(c[shape.index] == shape).all(axis=1)]
+    d = df[(df["measure"] == MEASURE) & (df[shape.index] == shape).all(axis=1)]
+    bases = list(dict.fromkeys(c["vs"]))
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(
+            1, len(bases), figsize=(5.5 * len(bases), 4), layout="constrained", squeeze=False
+        )
+        for ax, base in zip(axes[0], bases, strict=True):
+            b = d[d["label"] == base].set_index("seq_len")["samples_ms"]
+            for _, r in c[c["vs"] == base].iterrows():
+                a = d[d["label"] == r["label"]].set_index("seq_len")["samples_ms"]
+                ts = sorted(a.index)
+                q = [
+                    pd.Series([x / y for x, y in zip(a[t], b[t], strict=True)]).quantile(
+                        [0.25, 0.5, 0.75]
+                    )
+                    for t in ts
+                ]
+                med = [v[0.5] for v in q]
+                ax.errorbar(
+                    ts,
+                    med,
+                    yerr=[
+                        [m - v[0.25] for m, v in zip(med, q, strict=True)],
+                        [v[0.75] - m for m, v in zip(med, q, strict=True)],
+                    ],
+                    marker="o",
+                    capsize=2,
+                    color=arch_color(r["label"]),
+                    label=r["label"],
+                )
+                if r["where"] == "within":
+                    ax.axvline(r["at"], color=arch_color(r["label"]), ls=":", lw=1)
+            ax.axhline(1.0, color="grey", lw=0.8)
+            ax.set_xscale("log", base=2)
+            ax.set_yscale("log")
+            ticks = sorted(d["seq_len"].unique())
+            ax.set_xticks(ticks, [str(t) for t in ticks])
+            ax.xaxis.set_minor_locator(NullLocator())
+            plain_log(ax, "y")
+            ax.set_xlabel(LABELS["seq_len"])
+            ax.set_ylabel(f"{MEASURE} step time / {base}'s (<1: faster)")
+            ax.set_title(f"against {base} (dotted: crossover)")
+            ax.legend(fontsize=7)
+        fig.suptitle(
+            f"hidden {shape['hidden']}, batch {shape['batch']}, {shape['layers']} layer(s)"
+        )
+    return save(fig, path)
+
+
+def all_plots(
+    df: pd.DataFrame, mem: pd.DataFrame, folder: Path, cross: pd.DataFrame | None = None
+) -> dict[str, Path]:
+    """The plots; ones with nothing to show (e.g. a single arch) are left out."""
+    cross = pd.DataFrame() if cross is None else cross
     made = {
+        "ratio_vs_seq_len.png": ratio_vs_seq(df, cross, folder / "ratio_vs_seq_len.png"),
         "time_vs_seq_len.png": time_vs(df, "seq_len", "hidden", folder / "time_vs_seq_len.png"),
         "time_vs_hidden.png": time_vs(df, "hidden", "seq_len", folder / "time_vs_hidden.png"),
         "ratio_heatmap.png": ratio_heatmap(df, folder / "ratio_heatmap.png"),

@@ -13,6 +13,9 @@ from grubench.outputs.render import fmt
 from grubench.store import atomic_write
 from grubench.studies.speed.bench import SpeedConfig
 from grubench.studies.speed.limits import GemmResult
+from grubench.studies.speed.stats import crossing
+
+BASES = ("gru", "lstm")  # what every other implementation's crossover is measured against
 
 SHAPE = ["hidden", "seq_len", "batch", "layers", "input_size"]
 
@@ -100,6 +103,62 @@ def ratio_summary(df: pd.DataFrame) -> pd.DataFrame:
     return df[df["ratio_to"].notna()][cols].reset_index(drop=True)
 
 
+def crossovers(df: pd.DataFrame) -> pd.DataFrame:
+    """Per shape (all but the length) and measure, the sequence length from which each label's
+    step is faster than nn.GRU's and nn.LSTM's for good, with its bootstrap interval; empty for a
+    grid of one length."""
+    keys = [c for c in SHAPE if c != "seq_len"]
+    out = []
+    d = df[df["measure"].isin(["forward", "train"])]
+    for (*shape, measure), g in d.groupby([*keys, "measure"], sort=False):
+        if g["seq_len"].nunique() < 2:
+            continue
+        by = {lab: s.sort_values("seq_len") for lab, s in g.groupby("label", sort=False)}
+        for base in (b for b in BASES if b in by):
+            for label in (lab for lab in by if lab != base):
+                a, b = by[label], by[base]
+                ratios = [
+                    [x / y for x, y in zip(ra, rb, strict=True)]
+                    for ra, rb in zip(a["samples_ms"], b["samples_ms"], strict=True)
+                ]
+                c = crossing(list(a["seq_len"]), ratios)
+                out.append(
+                    {**dict(zip(keys, shape, strict=True)), "measure": measure, "label": label}
+                    | {"vs": base, "where": c.where, "at": c.at, "lo": c.lo, "hi": c.hi}
+                    | {"lengths": f"{c.lengths[0]}–{c.lengths[-1]}"}
+                    | {"ratio_first": _median(ratios[0]), "ratio_last": _median(ratios[-1])}
+                )
+    return pd.DataFrame(out)
+
+
+def _median(x: list[float]) -> float:
+    return float(pd.Series(x).median())
+
+
+def crossover_text(r: dict[str, Any] | pd.Series) -> str:
+    """One crossover in words: "faster from T ≈ 310 [299, 314]" or why there is none."""
+    if r["where"] == "below":
+        return f"faster at every length ({r['lengths']})"
+    if r["where"] == "above":
+        return f"slower at every length up to {r['lengths'].split('–')[-1]}"
+    hi = "beyond the grid" if r["hi"] == float("inf") else _cell(r["hi"])
+    return f"faster from T ≈ {_cell(r['at'])} [{_cell(r['lo'])}, {hi}]"
+
+
+def crossover_markdown(cross: pd.DataFrame) -> str:
+    lines = [
+        "| hidden | batch | measure | implementation | vs | time ratio at the shortest / "
+        "longest length | crossover (95% bootstrap interval) |",
+        "|" + "---|" * 7,
+    ]
+    for _, r in cross.iterrows():
+        lines.append(
+            f"| {r['hidden']} | {r['batch']} | {r['measure']} | {r['label']} | {r['vs']} "
+            f"| {_cell(r['ratio_first'])} / {_cell(r['ratio_last'])} | {crossover_text(r)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def write_outputs(
     out: Path,
     cfg: SpeedConfig,
@@ -112,6 +171,7 @@ def write_outputs(
     """Every file of a speed run, each written atomically; returns their paths."""
     df = pd.DataFrame(rows)
     mem_df = pd.DataFrame(mem)
+    cross = crossovers(df) if "samples_ms" in df else pd.DataFrame()
     paths = {
         "speed.csv": out / "speed.csv",
         "limits.csv": out / "limits.csv",
@@ -119,7 +179,17 @@ def write_outputs(
         "speed.md": out / "speed.md",
         "env.json": out / "env.json",
     }
-    atomic_write(paths["speed.csv"], df.to_csv(index=False))
+    flat = df.drop(columns=["samples_ms"], errors="ignore")
+    atomic_write(paths["speed.csv"], flat.to_csv(index=False))
+    if "samples_ms" in df:
+        rounds = df.explode("samples_ms").rename(columns={"samples_ms": "ms"})
+        rounds = rounds.assign(round=rounds.groupby(level=0).cumcount())
+        paths["rounds.csv"] = out / "rounds.csv"
+        keep = [*SHAPE, "measure", "label", "round", "ms"]
+        atomic_write(paths["rounds.csv"], rounds[keep].to_csv(index=False))
+    if not cross.empty:
+        paths["crossover.csv"] = out / "crossover.csv"
+        atomic_write(paths["crossover.csv"], cross.to_csv(index=False))
     atomic_write(paths["limits.csv"], limits_frame(square, rows).to_csv(index=False))
     atomic_write(paths["memory.csv"], mem_df.to_csv(index=False))
     cpu = env.get("cpu_label") or env.get("cpu")
@@ -127,6 +197,13 @@ def write_outputs(
     md += f"device {cfg.device} · {cfg.threads} thread(s) · {cfg.timer} clock · "
     md += f"square GEMM {square.gemm.m}: {square_text(square)}"
     md += "; step GEMM floors through MKL (torch.mm)\n\n" + markdown_table(df)
+    if not cross.empty:
+        md += (
+            "\n## Crossover: the length from which each implementation's step is faster\n\n"
+            "Paired per-round time ratios at each length, their medians' last crossing of 1 "
+            "interpolated in log-log; the interval resamples each length's rounds (2000 "
+            "draws).\n\n" + crossover_markdown(cross)
+        )
     if not mem_df.empty:
         md += "\n## Peak training memory\n\n" + memory_markdown(mem_df)
     atomic_write(paths["speed.md"], md)
@@ -136,7 +213,7 @@ def write_outputs(
     if plots:
         from grubench.studies.speed.plots import all_plots
 
-        paths.update(all_plots(df, mem_df, out / "plots"))
+        paths.update(all_plots(df, mem_df, out / "plots", cross))
     return paths
 
 

@@ -6,7 +6,13 @@ import pytest
 from grubench.analysis.stats import summarise
 from grubench.studies.speed.bench import SpeedConfig
 from grubench.studies.speed.limits import Gemm, GemmResult
-from grubench.studies.speed.report import markdown_table, ratio_summary, write_outputs
+from grubench.studies.speed.report import (
+    crossover_text,
+    crossovers,
+    markdown_table,
+    ratio_summary,
+    write_outputs,
+)
 
 
 def _row(label, hidden, seq_len, median, ratio):
@@ -104,3 +110,59 @@ def test_write_outputs_writes_every_file_and_plot(tmp_path):
     assert env["config"]["hidden"] == [64, 256] and env["environment"]["cpu"] == "test cpu"
     assert "Peak training memory" in (tmp_path / "speed.md").read_text()
     assert not list(tmp_path.rglob(".*tmp"))  # no temporary files left behind
+
+
+def _timed(label, seq_len, ms, measure="train"):
+    return _row(label, 64, seq_len, ms[len(ms) // 2], None) | {
+        "measure": measure,
+        "samples_ms": tuple(ms),
+    }
+
+
+def test_crossovers_pair_every_implementation_with_gru_and_lstm_round_by_round():
+    # The scan costs 8, 8, 8 ms at every length; the GRU 2, 8, 32 (it crosses at 128 exactly,
+    # a single length later than where the LSTM at 1, 4, 16 is overtaken); rounds agree.
+    rows = [
+        _timed(label, t, [ms] * 5)
+        for t, scale in ((32, 1), (128, 4), (512, 16))
+        for label, ms in (("mingru", 8.0), ("gru", 2.0 * scale), ("lstm", 1.0 * scale))
+    ]
+    cross = crossovers(pd.DataFrame(rows)).set_index(["label", "vs"])
+    assert set(cross.index) == {
+        ("mingru", "gru"),
+        ("lstm", "gru"),
+        ("mingru", "lstm"),
+        ("gru", "lstm"),
+    }
+    r = cross.loc[("mingru", "gru")]
+    assert r["where"] == "within" and r["at"] == pytest.approx(128.0)
+    assert r["ratio_first"] == pytest.approx(4.0) and r["ratio_last"] == pytest.approx(0.25)
+    assert cross.loc[("mingru", "lstm"), "at"] == pytest.approx(256.0)
+    assert cross.loc[("lstm", "gru"), "where"] == "below"  # 0.5 throughout
+    assert cross.loc[("gru", "lstm"), "where"] == "above"
+    assert crossover_text(cross.loc[("mingru", "gru")]) == "faster from T ≈ 128 [128, 128]"
+    assert crossover_text(cross.loc[("lstm", "gru")]) == "faster at every length (32–512)"
+    assert crossover_text(cross.loc[("gru", "lstm")]) == "slower at every length up to 512"
+
+
+def test_a_grid_of_one_length_has_no_crossover_and_infer_is_left_out():
+    rows = [_timed(a, 32, [1.0, 2.0, 3.0]) for a in ("mingru", "gru")]
+    assert crossovers(pd.DataFrame(rows)).empty
+    rows = [_timed(a, t, [1.0, 2.0, 3.0], "infer") for a in ("mingru", "gru") for t in (32, 64)]
+    assert crossovers(pd.DataFrame(rows)).empty
+
+
+def test_write_outputs_adds_the_rounds_the_crossover_table_and_its_chart(tmp_path):
+    rows = [
+        _timed(label, t, [ms * (1 + 0.01 * i) for i in range(5)])
+        for t, scale in ((32, 1), (128, 4), (512, 16))
+        for label, ms in (("mingru", 8.0), ("gru", 2.0 * scale))
+    ]
+    paths = write_outputs(tmp_path, SpeedConfig(), rows, _square(), [], {"cpu": "test"})
+    rounds = pd.read_csv(paths["rounds.csv"])
+    assert len(rounds) == 6 * 5 and list(rounds["round"][:5]) == [0, 1, 2, 3, 4]
+    assert rounds["ms"].iloc[1] == pytest.approx(8.08)
+    assert "samples_ms" not in pd.read_csv(paths["speed.csv"]).columns
+    md = paths["speed.md"].read_text()
+    assert "## Crossover" in md and "| 64 | 64 | train | mingru | gru | 4 / 0.25 |" in md
+    assert paths["ratio_vs_seq_len.png"].stat().st_size > 10_000
