@@ -82,19 +82,21 @@ def markdown_table(df: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def memory_markdown(mem: pd.DataFrame) -> str:
-    lines = [
-        "| arch | hidden | batch | seq | peak MiB | autograd-saved MiB (closed form) "
-        "| weights+grads+Adam MiB |",
-        "|" + "---|" * 7,
-    ]
-    for _, r in mem.iterrows():
-        lines.append(
-            f"| {r['arch']} | {r['hidden']} | {r['batch']} | {r['seq_len']} "
-            f"| {_cell(r['peak_mb'])} | {_cell(r['saved_activations_mb'])} "
-            f"| {_cell(r['optimizer_state_mb'])} |"
-        )
+def _md(head: list[str], rows: list[list[Any]]) -> str:
+    """A Markdown table of ``head`` and already-formatted ``rows``."""
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
+
+
+def memory_markdown(mem: pd.DataFrame) -> str:
+    head = ["arch", "hidden", "batch", "seq", "peak MiB", "autograd-saved MiB (closed form)"]
+    rows = [
+        [r["arch"], r["hidden"], r["batch"], r["seq_len"], _cell(r["peak_mb"])]
+        + [_cell(r["saved_activations_mb"]), _cell(r["optimizer_state_mb"])]
+        for _, r in mem.iterrows()
+    ]
+    return _md([*head, "weights+grads+Adam MiB"], rows)
 
 
 def ratio_summary(df: pd.DataFrame) -> pd.DataFrame:
@@ -146,17 +148,14 @@ def crossover_text(r: dict[str, Any] | pd.Series) -> str:
 
 
 def crossover_markdown(cross: pd.DataFrame) -> str:
-    lines = [
-        "| hidden | batch | measure | implementation | vs | time ratio at the shortest / "
-        "longest length | crossover (95% bootstrap interval) |",
-        "|" + "---|" * 7,
+    head = ["hidden", "batch", "measure", "implementation", "vs"]
+    rows = [
+        [r["hidden"], r["batch"], r["measure"], r["label"], r["vs"]]
+        + [f"{_cell(r['ratio_first'])} / {_cell(r['ratio_last'])}", crossover_text(r)]
+        for _, r in cross.iterrows()
     ]
-    for _, r in cross.iterrows():
-        lines.append(
-            f"| {r['hidden']} | {r['batch']} | {r['measure']} | {r['label']} | {r['vs']} "
-            f"| {_cell(r['ratio_first'])} / {_cell(r['ratio_last'])} | {crossover_text(r)} |"
-        )
-    return "\n".join(lines) + "\n"
+    tail = ["time ratio at the shortest / longest length", "crossover (95% bootstrap interval)"]
+    return _md(head + tail, rows)
 
 
 def write_outputs(
