@@ -186,6 +186,17 @@ def readable(path: Path, what: str, folder: bool | None = None) -> Path:
     return path
 
 
+def studied(label: str, work: Any) -> Any:
+    """``work(on_event)`` with trial progress shown under ``label``; Ctrl-C ends it with the
+    finished trials saved and exit 130 (a study's runs resume on the next invocation)."""
+    try:
+        with TrialProgress(None, label=label) as shown:
+            return work(shown.on_event)
+    except KeyboardInterrupt:
+        err.print("interrupted: finished trials are saved; rerun the command to go on")
+        raise typer.Exit(INTERRUPTED) from None
+
+
 class TrialProgress:
     """Trial progress on stderr: live bars on a terminal, else one plain line per finished
     trial (CI logs and files show progress as it happens, not one bar line at the end). On a

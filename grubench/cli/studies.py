@@ -14,10 +14,8 @@ import typer
 from grubench.cli.app import (
     DEVICE_HELP,
     FAILED,
-    INTERRUPTED,
     Clock,
     Match,
-    TrialProgress,
     _positive,
     app,
     console,
@@ -25,6 +23,7 @@ from grubench.cli.app import (
     err,
     json_out,
     readable,
+    studied,
     writable_dir,
     writable_file,
 )
@@ -77,12 +76,7 @@ def claims(
     if retune is not None:
         _retune(out, quick, only, retune, not no_run)
         return
-    try:
-        with TrialProgress(None, label="claims trials") as shown:
-            result = cr.run_claims(out, quick, only, shown.on_event, not no_run)
-    except KeyboardInterrupt:
-        err.print("interrupted: finished trials are saved; rerun the command to go on")
-        raise typer.Exit(INTERRUPTED) from None
+    result = studied("claims trials", lambda on: cr.run_claims(out, quick, only, on, not no_run))
     paths = cr.write_claims(result)
     console.print(render.verdict_table(cr.verdict_rows(result)))
     counts = cr.summary_line(result)
@@ -100,12 +94,9 @@ def _retune(out: Path, quick: bool, only: str | None, seed: int, execute: bool) 
         raise UserError(
             f"--retune must be at least {TUNE_SEED0} (below are final seeds), got {seed}"
         )
-    try:
-        with TrialProgress(None, label="re-tuning trials") as shown:
-            folder, rechecks = rt.run_retune(out, quick, only, seed, shown.on_event, execute)
-    except KeyboardInterrupt:
-        err.print("interrupted: finished trials are saved; rerun the command to go on")
-        raise typer.Exit(INTERRUPTED) from None
+    folder, rechecks = studied(
+        "re-tuning trials", lambda on: rt.run_retune(out, quick, only, seed, on, execute)
+    )
     paths = rt.write(rechecks, folder, seed)
     console.print(Path(paths[0]).read_text())
     err.print(f"wrote {', '.join(map(str, paths))}")

@@ -75,16 +75,30 @@ def summary_table(df: pd.DataFrame, title: str = "Results") -> Table:
     return t
 
 
-def verdict_table(rows: list[list[str]]) -> Table:
-    """The claims' verdicts: claim, experiment, the conditions that decided it, verdict."""
-    t = Table(title="The seed's claims against measurements", title_justify="left", show_lines=True)
-    for col, ratio in (("claim", 2), ("experiment", 2), ("decided by", 5), ("verdict", 2)):
+def _verdicts(title: str, columns: dict[str, int], styles: dict[str, str], rows: Any) -> Table:
+    """A table whose last column is a verdict, coloured by its first words."""
+    t = Table(title=title, title_justify="left", show_lines=True)
+    for col, ratio in columns.items():
         t.add_column(col, ratio=ratio, overflow="fold")
     for row in rows:
         cells = [escape(c) for c in row]
-        style = {"supported": "green", "contradicted": "red"}.get(row[3].split(" (")[0], "")
-        t.add_row(*cells[:3], f"[{style}]{cells[3]}[/]" if style else cells[3])
+        style = styles.get(row[-1].split(" (")[0], "")
+        t.add_row(*cells[:-1], f"[{style}]{cells[-1]}[/]" if style else cells[-1])
     return t
+
+
+def verdict_table(rows: list[list[str]]) -> Table:
+    """The claims' verdicts: claim, experiment, the conditions that decided it, verdict."""
+    columns = {"claim": 2, "experiment": 2, "decided by": 5, "verdict": 2}
+    styles = {"supported": "green", "contradicted": "red"}
+    return _verdicts("The seed's claims against measurements", columns, styles, rows)
+
+
+def reproduce_table(rows: list[list[str]]) -> Table:
+    """The papers' orderings against ours: set-up, ordering, our p, holds or why not."""
+    columns = {"set-up": 2, "paper's ordering": 3, "ours": 1, "verdict": 4}
+    styles = {"holds": "green", "reversed": "red"}
+    return _verdicts("Published results against ours", columns, styles, rows)
 
 
 def size_table(rows: list[Any], gap: dict[str, float]) -> Table:

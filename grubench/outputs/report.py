@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,16 @@ CSS = (
 
 
 BOLD = re.compile(r"[*][*](.+?)[*][*]")
+
+
+def write_page(folder: Path, stem: str, blocks: list[Block], data: Any) -> list[Path]:
+    """A study's page: ``stem``.md, ``stem``.json (``data``) and a self-contained ``stem``.html
+    in ``folder``, each written atomically; the first block's text is the HTML title."""
+    md, js, page = (folder / f"{stem}.{ext}" for ext in ("md", "json", "html"))
+    atomic_write(md, to_markdown(blocks))
+    atomic_write(page, to_html(blocks, folder, blocks[0].text))
+    atomic_write(js, json.dumps(data, indent=1, ensure_ascii=False, default=str) + "\n")
+    return [md, js, page]
 
 
 def to_html(blocks: list[Block], base: Path, title: str) -> str:

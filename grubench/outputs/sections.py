@@ -70,10 +70,10 @@ def verdict_line(a: Answer) -> str:
         )
     elif a.reason == NOT_LEARNED and a.better:
         bar = (
-            f"its median run's best validation score misses the target {fmt(a.target)}"
+            f"its median run's validation score misses the target {fmt(a.target)}"
             if a.target is not None
-            else "the interval of its best validation scores does not clear the trivial "
-            "predictor's by the task's margin"
+            else "the interval of its validation scores (after the kept epoch, free of its "
+            "selection) does not clear the trivial predictor's by the task's margin"
         )
         parts.append(f"{a.better.upper()}, the better of the two, has not learned the task: {bar}.")
     elif a.reason == SHORT and a.better:

@@ -100,6 +100,16 @@ CASES: list[tuple[str, Setup, str]] = [
         args("claims", "--out", "TMP/c", "--retune", "2000", "--only", "a,e"),
         "run grubench claims first",
     ),
+    (
+        "reproduce-only",
+        args("reproduce", "--out", "TMP/r", "--only", "chung2015"),
+        "unknown set-up 'chung2015' (known: chung2014-jsb, weiss2018-anbn, adding-long)",
+    ),
+    (
+        "reproduce-out",
+        lambda tmp: (tmp / "f").write_text("x") and ["reproduce", "--out", str(tmp / "f")],
+        "exists and is not a folder",
+    ),
     ("threads-neg", args("run", "-t", "adding", "--threads", "-1"), "--threads must be positive"),
     ("seconds-neg", args("run", "-t", "adding", "--seconds", "-2"), "--seconds must be positive"),
     ("layers-zero", args("run", "-t", "adding", "--layers", "0"), "--layers must be positive"),

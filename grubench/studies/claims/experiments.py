@@ -45,6 +45,9 @@ class Sweep:
     tune_seeds: int = 2
     forget_bias: float = 1.0
     batch_size: int | None = None  # None: the suite default (64)
+    # Published set-ups fix each arch's size and the optimiser; empty/None: the suite defaults.
+    arch_hidden: tuple[tuple[str, int], ...] = ()
+    optimizer: str | None = None
 
     @property
     def window(self) -> int:
@@ -70,6 +73,10 @@ class Sweep:
             train["target"] = self.target
         if self.seconds is not None:
             train["seconds"] = self.seconds
+        if self.optimizer is not None:
+            train["optimizer"] = self.optimizer
+        # Only what is set, so an experiment's suite (and its reuse) is what it always was.
+        sizes = {"arch_hidden": dict(self.arch_hidden)} if self.arch_hidden else {}
         return {
             "name": self.name,
             "description": f"grubench claims experiment {self.name}",
@@ -82,6 +89,7 @@ class Sweep:
             "train": train,
             "task": tasks,
             "tune": {"lr": list(self.lr_grid), "seeds": self.tune_seeds},
+            **sizes,
         }
 
 

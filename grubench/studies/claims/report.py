@@ -4,7 +4,6 @@ gathers and presents."""
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +13,9 @@ from grubench.analysis.stats import ALPHA
 from grubench.analysis.verdicts import Finding, Verdict
 from grubench.errors import UserError
 from grubench.outputs import plots
-from grubench.outputs.report import to_html, to_markdown, write_report
+from grubench.outputs.report import write_page, write_report
 from grubench.outputs.sections import Block, table
 from grubench.run.local import Sink
-from grubench.store import atomic_write
 from grubench.studies.claims import literature
 from grubench.studies.claims import plots as claim_plots
 from grubench.studies.claims.experiments import Outcome, run_sweep
@@ -235,13 +233,7 @@ def write_claims(result: ClaimsResult) -> list[Path]:
     for o in result.outcomes.values():
         if isinstance(o, Outcome) and o.ran and o.records:
             write_report(o.folder)
-    bs = blocks(result, charts(result))
-    md, page = result.folder / "claims.md", result.folder / "claims.html"
-    js = result.folder / "claims.json"
-    atomic_write(md, to_markdown(bs))
-    atomic_write(page, to_html(bs, result.folder, bs[0].text))
-    atomic_write(js, json.dumps(claims_json(result), indent=1, ensure_ascii=False) + "\n")
-    return [md, js, page]
+    return write_page(result.folder, "claims", blocks(result, charts(result)), claims_json(result))
 
 
 def summary_line(result: ClaimsResult) -> dict[str, Any]:
