@@ -192,6 +192,7 @@ def _execute(plan: Any, how: Any, skip_bad_lines: bool, as_json: bool) -> int:
         return INTERRUPTED
     records, table = runs.finish(plan.out, skip_bad_lines)
     failed = [r for r in records if r["status"] == "failed"]
+    said = _answers(records)
     if as_json:
         json_out(
             {
@@ -200,6 +201,7 @@ def _execute(plan: Any, how: Any, skip_bad_lines: bool, as_json: bool) -> int:
                 "summary": table.to_dict(orient="records"),
                 "problems": [_problem(r) for r in records if r["status"] != "ok"],
                 "efficiency": efficiency.as_dict(),
+                "answers": said,
             }
         )
     else:
@@ -215,6 +217,9 @@ def _execute(plan: Any, how: Any, skip_bad_lines: bool, as_json: bool) -> int:
     )
     # The closing line a user reads: how much of the workers' time went into training.
     err.print(efficiency.line(), markup=False, highlight=False)
+    if not as_json:
+        for line in said:  # it ends with the verdict per task, as report.md opens with it
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
     if failed:
         err.print(
             f"{len(failed)} trial(s) failed: grubench status {plan.out}; retry them with "
@@ -224,6 +229,15 @@ def _execute(plan: Any, how: Any, skip_bad_lines: bool, as_json: bool) -> int:
         )
         return FAILED
     return OK
+
+
+def _answers(records: list[dict[str, Any]]) -> list[str]:
+    """One answer line per task setting that ran a pair of archs (none for a single arch)."""
+    from grubench.analysis.answer import answers
+    from grubench.outputs.sections import answer_line, pair_archs
+
+    pair = pair_archs(records)
+    return [answer_line(a) for a in answers(records, pair)] if pair else []
 
 
 def _counts(records: list[dict[str, Any]]) -> dict[str, int]:

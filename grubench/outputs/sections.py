@@ -100,18 +100,36 @@ def verdict_line(a: Answer) -> str:
             f"{p.n - p.ties} pairs that differ can give p ≥ {fmt(p.min_p, 2)} at best; "
             f"α = {a.alpha} needs {pairs_needed(a.alpha)}."
         )
-    ratio = "" if math.isnan(p.ratio) else f" (×{fmt(p.ratio, 3)} {ci(p.ratio_lo, p.ratio_hi)})"
-    parts.append(
-        f"{(a.compared or 'test ' + a.metric).capitalize()}: {x} {fmt(p.mean_a)} vs "
-        f"{y} {fmt(p.mean_b)}{ratio}; sign-flip "
-        f"p = {fmt(p.p_perm, 2)} over {p.n} pairs; P({x} better) = {fmt(p.p_a_better, 2)} "
-        f"{ci(p.p_a_better_lo, p.p_a_better_hi, 2)}."
-    )
+    parts.append(_evidence(a) + f"; P({x} better) = {fmt(p.p_a_better, 2)} "
+        f"{ci(p.p_a_better_lo, p.p_a_better_hi, 2)}.")  # fmt: skip
     unknown = sum(a.unknown.values())
     if unknown:
         at_cap = f" ({a.unknown_at_cap} stopped at the budget's cap)" if a.unknown_at_cap else ""
         parts.append(f"Convergence not recorded for {unknown}/{sum(a.runs.values())} runs{at_cap}.")
     return " ".join(parts)
+
+
+def _evidence(a: Answer) -> str:
+    """What the answer compared: both means, the ratio with its interval, the sign-flip p."""
+    p = a.paired
+    assert p is not None
+    x, y = (s.upper() for s in a.archs)
+    ratio = "" if math.isnan(p.ratio) else f" (×{fmt(p.ratio, 3)} {ci(p.ratio_lo, p.ratio_hi)})"
+    return (
+        f"{(a.compared or 'test ' + a.metric).capitalize()}: {x} {fmt(p.mean_a)} vs "
+        f"{y} {fmt(p.mean_b)}{ratio}; sign-flip p = {fmt(p.p_perm, 2)} over {p.n} pairs"
+    )
+
+
+def answer_line(a: Answer) -> str:
+    """The answer in one plain line for the terminal, the way a run ends: the verdict, then
+    what it compared."""
+    head = f"{a.setting}: " + (
+        f"{a.winner.upper()} wins" if a.winner else f"no winner ({a.reason})"
+    )
+    if a.paired is None or a.paired.n == 0:
+        return head  # its reason says there are no pairs
+    return f"{head}. {_evidence(a)}."
 
 
 def answer_blocks(records: list[dict[str, Any]], pair: tuple[str, str] | None) -> list[Block]:

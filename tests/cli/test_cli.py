@@ -38,6 +38,15 @@ def test_run_writes_results_and_prints_the_table(tiny_suite: Path, tmp_path: Pat
     assert "cpu" in run["environment"] and "git_sha" in run["environment"]
     summary = (out / "summary.csv").read_text().splitlines()
     assert summary[0].startswith("task,setting,arch") and len(summary) == 3
+    # It ends with the answer, the line report.md opens with (without its Markdown).
+    from grubench.analysis.answer import answers
+    from grubench.outputs.sections import answer_line, verdict_line
+
+    (a,) = answers(records, ("gru", "lstm"))
+    last = result.output.strip().splitlines()[-1]
+    assert last == answer_line(a) and last.startswith("adding: ")
+    assert verdict_line(a).startswith(f"**{a.setting}**: ") and "sign-flip p = " in last
+    assert verdict_line(a).split("sign-flip p = ")[1][:4] == last.split("sign-flip p = ")[1][:4]
 
 
 def test_cli_overrides_replace_suite_values(tiny_suite: Path, tmp_path: Path):

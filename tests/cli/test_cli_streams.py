@@ -138,6 +138,8 @@ def test_results_go_to_stdout_and_progress_to_stderr(failed_run):
     # The closing lines say how much of the workers' time went into training.
     assert "efficiency: " in proc.stderr and " of worker time training (" in proc.stderr
     assert 0 < summary["efficiency"]["ratio"] < 1 and summary["efficiency"]["trials"] == 4
+    # The answer per task is in the JSON too; every GRU trial failed, so there are no pairs.
+    assert summary["answers"] == ["adding: no winner (no complete pairs)"]
 
 
 def test_trials_csv_and_history_csv_are_flat(failed_run):
