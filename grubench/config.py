@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from grubench.errors import UserError
-from grubench.models.registry import get_arch
+from grubench.models.registry import PAIR, get_arch
 from grubench.models.sizing import MATCH_RULES
 from grubench.tasks import get_task, resolve_params
 from grubench.tasks.files import absolute, task_name
@@ -178,7 +178,7 @@ class Suite:
 
     name: str
     tasks: tuple[TaskEntry, ...]
-    archs: tuple[str, ...] = ("gru", "lstm")
+    archs: tuple[str, ...] = PAIR
     seeds: int = 3
     hidden: int = 64
     layers: int = 1
@@ -287,23 +287,9 @@ def default_threads(workers: int, cores: int | None = None) -> int:
     return max(1, (cores or usable_cores()) // workers)
 
 
-SUITE_KEYS = {
-    "name",
-    "description",
-    "archs",
-    "seeds",
-    "hidden",
-    "layers",
-    "match",
-    "device",
-    "threads",
-    "workers",
-    "serial",
-    "train",
-    "task",
-    "arch_hidden",
-    "tune",
-}
+# A suite file's top-level keys are the Suite's fields, but for two tables: [[task]] fills
+# ``tasks``, and [train] fills both ``train`` and ``budget``.
+SUITE_KEYS = {f.name for f in fields(Suite)} - {"tasks", "budget"} | {"task"}
 TUNE_KEYS = {"lr", "lr_range", "count", "seeds", "lr_bounds", "extend", "first_seed"}
 BUDGET_KEYS = {f.name for f in fields(Budget)}
 TRAIN_KEYS = {f.name for f in fields(Train)}
@@ -323,11 +309,16 @@ def _check_type(where: str, value: Any, kinds: tuple[type, ...], bools: bool = F
     return value
 
 
+def must_be_positive(where: str, value: Any) -> Any:
+    """``value`` unless it is 0 or less: then one line naming ``where`` (None passes)."""
+    if value is not None and value <= 0:
+        raise UserError(f"{where} must be positive, got {value}")
+    return value
+
+
 def _positive(where: str, value: Any, kind: type = int) -> Any:
     kinds = (int, float) if kind is float else (int,)
-    value = _check_type(where, value, kinds)
-    if value <= 0:
-        raise UserError(f"{where} must be positive, got {value}")
+    value = must_be_positive(where, _check_type(where, value, kinds))
     return float(value) if kind is float else value
 
 

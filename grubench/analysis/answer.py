@@ -18,6 +18,7 @@ import pandas as pd
 from grubench.analysis.frames import paired_frame, settings, trials_frame
 from grubench.analysis.learned import NOT_LEARNED, budget_used_by, counts, learned_by
 from grubench.analysis.stats import ALPHA, NO_WINNER, Paired, paired_test
+from grubench.models.registry import PAIR
 from grubench.store import finals_only
 
 CUT, UNDERPOWERED = "cut by wall time", "underpowered"
@@ -60,7 +61,7 @@ class Answer:
 
 
 def answers(
-    records: list[dict[str, Any]], archs: tuple[str, str] = ("gru", "lstm"), alpha: float = ALPHA
+    records: list[dict[str, Any]], archs: tuple[str, str] = PAIR, alpha: float = ALPHA
 ) -> list[Answer]:
     """One Answer per task setting that ran both archs (tuning trials left out), in suite
     order."""

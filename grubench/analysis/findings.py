@@ -8,23 +8,23 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import stats as st
 
 from grubench.analysis.learned import NOT_LEARNED
-from grubench.analysis.stats import better_interval, mean_interval, paired_test
+from grubench.analysis.stats import (
+    band_side,
+    better_interval,
+    mean_interval,
+    one_sample_p,
+    paired_test,
+)
 from grubench.analysis.survival import horizon, time_to_target
-from grubench.analysis.verdicts import AGAINST, EQUAL_BAND, FOR, NONE, Finding
+from grubench.analysis.verdicts import AGAINST, FOR, NONE, Finding
 
 
 def from_ratio(condition: str, lo: float, hi: float, what: str) -> Finding:
     """Exact GRU/LSTM cost ratios (params, FLOPs) over sizes, from ``lo`` to ``hi``: for "GRU
     costs less" when below 1 − band at every size, against when above 1 + band at every size."""
-    if hi < 1 - EQUAL_BAND:
-        outcome = FOR
-    elif lo > 1 + EQUAL_BAND:
-        outcome = AGAINST
-    else:
-        outcome = NONE
+    outcome = {"below": FOR, "above": AGAINST}.get(band_side(lo, hi), NONE)
     span = f"×{lo:.3f}" if lo == hi else f"×{lo:.3f}–{hi:.3f}"
     return Finding(
         condition,
@@ -101,18 +101,12 @@ def ratio_finding(
     if len(x) < 2:
         return Finding(condition, NONE, f"{what}: fewer than two points", kind=kind)
     lo, hi = mean_interval(x)
-    p = float(st.ttest_1samp(x, 0.0).pvalue) if np.ptp(x) > 0 else 0.0
+    p = one_sample_p(x)
     share = float(np.mean(x < 0) + 0.5 * np.mean(x == 0))
     ci = better_interval(int((x < 0).sum()), int((x == 0).sum()), len(x))
     ratio = math.exp(x.mean())
-    # The band of "the same cost", as for exact ratios: a side only when the whole interval
-    # lies past ±5% (×1.047 [1.016, 1.080] is the same cost, not a GRU that is slower).
-    if math.exp(hi) < 1 - EQUAL_BAND:
-        lean = FOR
-    elif math.exp(lo) > 1 + EQUAL_BAND:
-        lean = AGAINST
-    else:
-        lean = NONE
+    # The band of "the same cost", as for exact ratios: a side only past ±5%.
+    lean = {"below": FOR, "above": AGAINST}.get(band_side(math.exp(lo), math.exp(hi)), NONE)
     ev = (
         f"{what} GRU/LSTM ×{ratio:.3f} [{math.exp(lo):.3f}, {math.exp(hi):.3f}] "
         f"(range ×{math.exp(x.min()):.2f}–{math.exp(x.max()):.2f}), t-test p={p:.3g}, "
@@ -160,7 +154,7 @@ def time_to_target_finding(
             decisive=decisive,
         )
     ratio = g.rmst / m.rmst
-    faster = "gru" if ratio < 1 - EQUAL_BAND else "lstm" if ratio > 1 + EQUAL_BAND else ""
+    faster = {"below": "gru", "above": "lstm"}.get(band_side(ratio, ratio), "")
     lean = NONE if not faster else FOR if faster == favoured else AGAINST
 
     def said(t: Any) -> str:

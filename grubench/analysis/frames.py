@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from grubench.analysis.stats import paired_test, summarise
-from grubench.models.registry import ARCHS
+from grubench.models.registry import ARCHS, PAIR
 from grubench.store import finals_only
 
 GROUP = ["task", "setting", "arch"]
@@ -148,7 +148,7 @@ def paired_frame(
     records: list[dict[str, Any]],
     column: str,
     direction: str,
-    archs: tuple[str, str] = ("gru", "lstm"),
+    archs: tuple[str, str] = PAIR,
     by: tuple[str, ...] = ("task", "setting"),
 ) -> pd.DataFrame:
     """Per group in ``by``: the paired test of ``column`` between two archs, matched by

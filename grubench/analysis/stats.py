@@ -13,10 +13,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from statistics import fmean, pstdev
 from typing import Any
 
 import numpy as np
 from scipy import stats as st
+
+from grubench.models.registry import PAIR
 
 ALPHA = 0.05
 LEVEL = 0.95
@@ -148,7 +151,7 @@ class Paired:
 
 
 def paired_test(
-    a: Any, b: Any, direction: str, names: tuple[str, str] = ("gru", "lstm"), alpha: float = ALPHA
+    a: Any, b: Any, direction: str, names: tuple[str, str] = PAIR, alpha: float = ALPHA
 ) -> Paired:
     """Compare paired values; a winner is named only when the sign-flip p is below ``alpha``."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
@@ -214,9 +217,7 @@ def better_interval(wins: int, ties: int, n: int, level: float = LEVEL) -> tuple
     way, so ties count as losses for the lower end and as wins for the upper end."""
     if n == 0:
         return math.nan, math.nan
-    lo = st.binomtest(wins, n).proportion_ci(level, method="exact").low
-    hi = st.binomtest(wins + ties, n).proportion_ci(level, method="exact").high
-    return float(lo), float(hi)
+    return proportion_interval(wins, n, level)[0], proportion_interval(wins + ties, n, level)[1]
 
 
 def sign_flip_p(d: Any) -> float:
@@ -234,3 +235,177 @@ def sign_flip_p(d: Any) -> float:
         rng=0,
     )
     return float(res.pvalue)
+
+
+# --- families, bands and proportions ---------------------------------------------------------
+
+EQUAL_BAND = 0.05  # exact ratios within ±5% of 1 count as "the same cost"
+
+
+def band_side(lo: float, hi: float, band: float = EQUAL_BAND) -> str:
+    """Where an interval of a ratio lies against the band of "the same": "below" when all of it
+    is under 1 − band, "above" when all of it is over 1 + band, "" otherwise (×1.047 [1.016,
+    1.080] is the same cost, not a slower one)."""
+    if hi < 1 - band:
+        return "below"
+    if lo > 1 + band:
+        return "above"
+    return ""
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm–Bonferroni adjusted p-values: family-wise error control for many tests at once."""
+    m = len(p_values)
+    adjusted, running = {}, 0.0
+    for rank, i in enumerate(sorted(range(m), key=p_values.__getitem__)):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        adjusted[i] = running
+    return [adjusted[i] for i in range(m)]
+
+
+def proportion_interval(k: int, n: int, level: float = LEVEL) -> tuple[float, float]:
+    """Exact (Clopper–Pearson) interval of a rate of ``k`` in ``n``."""
+    ci = st.binomtest(k, n).proportion_ci(level, method="exact")
+    return float(ci.low), float(ci.high)
+
+
+def one_sample_p(x: Any) -> float:
+    """Two-sided one-sample t-test p of mean 0 (log ratios of costs); 0 when every value is the
+    same non-zero number (a deterministic difference), 1 when all are 0."""
+    x = _finite(x)
+    if np.ptp(x) > 0:
+        return float(st.ttest_1samp(x, 0.0).pvalue)
+    return 0.0 if len(x) and x[0] != 0 else 1.0
+
+
+# --- A/B pairs (base, new) and the samples of two runs --------------------------------------
+
+Pair = tuple[float, float]  # (base, new) values of one trial
+
+
+def pairs_of(base: Sample, new: Sample) -> list[Pair]:
+    """The values of the trials both runs have, matched by key (seed), in BASE's order: each
+    trial of an A/B run ran on both revisions, one after the other, so a pair saw one machine
+    state."""
+    by_key = dict(zip(new.keys, new.values, strict=True))
+    return [(a, by_key[k]) for k, a in zip(base.keys, base.values, strict=True) if k in by_key]
+
+
+def _differences(pairs: list[Pair]) -> list[float]:
+    if all(a > 0 and b > 0 for a, b in pairs):
+        return [math.log(b / a) for a, b in pairs]
+    return [b - a for a, b in pairs]  # zeros or signs (a metric): plain differences
+
+
+def paired_change(pairs: list[Pair]) -> float | None:
+    """NEW relative to BASE from the pairs: the geometric mean of the ratios, minus one (None
+    where a value is not positive; the caller then compares the medians)."""
+    if not pairs or not all(a > 0 and b > 0 for a, b in pairs):
+        return None
+    return math.exp(fmean(_differences(pairs))) - 1
+
+
+def paired_t(pairs: list[Pair], alpha: float) -> tuple[bool | None, str, float | None]:
+    """Whether (base, new) pairs differ beyond their own spread: (beyond, how judged, p). A
+    one-sample t-test on the log-ratios new/base: logs, because a slowdown multiplies times; a
+    t-test, because a rank test on the few pairs of a CI run (a signed-rank test needs 6 pairs
+    to reach p < 0.05 at all) could never flag anything."""
+    n = len(pairs)
+    if n < 2:
+        return None, f"{n} pair{'s' * (n != 1)}: spread unknown", None
+    d = _differences(pairs)
+    if all(x == 0 for x in d):
+        # Nothing varied (same seed, same data, deterministic numbers): no test to correct for.
+        return False, f"identical in all {n} pairs", None
+    if pstdev(d) == 0:
+        # The same change in every pair (deterministic numbers): real, whatever its size.
+        return True, f"the same change in all {n} pairs", None
+    p = float(st.ttest_1samp(d, 0.0).pvalue)
+    return p < alpha, f"paired t p={p:.2g} ({n} pairs)", p
+
+
+def rank_p(a: Sequence[float], b: Sequence[float]) -> float:
+    """Two-sided Mann–Whitney p of two independent samples."""
+    return float(st.mannwhitneyu(a, b, alternative="two-sided").pvalue)
+
+
+def welch_p(a: Sequence[float], b: Sequence[float]) -> float:
+    """Welch's t-test p of two independent samples (1 when degenerate: no spread, same mean)."""
+    return _finite_p(st.ttest_ind(a, b, equal_var=False).pvalue)
+
+
+def welch_p_from(a: Sample, b: Sample) -> float:
+    """Welch's t-test p from two samples' centres, spreads and sizes alone."""
+    t = st.ttest_ind_from_stats(a.center, a.std, a.n, b.center, b.std, b.n, equal_var=False)
+    return _finite_p(t.pvalue)
+
+
+def _finite_p(p: float) -> float:
+    # A degenerate test (no spread on one side and equal centres) shows no difference.
+    return float(p) if math.isfinite(p) else 1.0
+
+
+# --- timings: paired rounds and where one implementation overtakes another ---------------
+
+
+def paired_ratios(a: Sequence[float], b: Sequence[float]) -> list[float]:
+    """Round-by-round ratios a[i]/b[i]: each pair ran back to back, so slow spells cancel."""
+    if len(a) != len(b):
+        raise ValueError(f"unpaired samples: {len(a)} vs {len(b)}")
+    return [x / y for x, y in zip(a, b, strict=True)]
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """Where arch A's time ratio to arch B falls below 1 for good along a length grid.
+
+    ``where``: "within" (``at`` interpolated between two grid lengths, ``lo``–``hi`` its
+    bootstrap interval, either end possibly the grid's edge or ``inf``), "below" (A is faster at
+    every length of the grid, from the shortest on), "above" (A is slower at the longest)."""
+
+    where: str
+    at: float
+    lo: float
+    hi: float
+    lengths: tuple[int, ...]
+
+
+def _crosses(lengths: Sequence[int], medians: Sequence[float]) -> float:
+    """The length beyond which the ratio stays below 1, interpolated in log-log between the last
+    length at or above 1 and the next; the first length when none is at or above 1; ``inf`` when
+    the last one is."""
+    above = [i for i, m in enumerate(medians) if m >= 1.0]
+    if not above:
+        return float(lengths[0])
+    i = above[-1]
+    if i == len(lengths) - 1:
+        return math.inf
+    (t0, t1), (r0, r1) = lengths[i : i + 2], medians[i : i + 2]
+    # log r falls from ≥ 0 to < 0 between log t0 and log t1
+    f = math.log(r0) / (math.log(r0) - math.log(r1))
+    return math.exp(math.log(t0) + f * (math.log(t1) - math.log(t0)))
+
+
+def crossing(
+    lengths: Sequence[int],
+    ratios: Sequence[Sequence[float]],
+    level: float = 0.95,
+    boots: int = 2000,
+    seed: int = 0,
+) -> Crossing:
+    """The crossover of paired per-round time ratios A/B measured at each of ``lengths``: the
+    medians' crossing, and a percentile interval from resampling each length's rounds."""
+    order = np.argsort(lengths)
+    ts = tuple(int(lengths[i]) for i in order)
+    rs = [np.asarray(ratios[i], dtype=float) for i in order]
+    at = _crosses(ts, [float(np.median(r)) for r in rs])
+    rng = np.random.default_rng(seed)
+    draws = [
+        _crosses(ts, [float(np.median(rng.choice(r, len(r)))) for r in rs]) for _ in range(boots)
+    ]
+    lo, hi = (
+        float(q)
+        for q in np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], method="inverted_cdf")
+    )
+    where = "above" if math.isinf(at) else "below" if at == ts[0] else "within"
+    return Crossing(where, at, lo, hi, ts)

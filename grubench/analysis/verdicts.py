@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from grubench.analysis.learned import NOT_LEARNED, counts
-from grubench.analysis.stats import ALPHA
+from grubench.analysis.stats import ALPHA, holm
 
 FOR, AGAINST, NONE = "for", "against", "none"
 SUPPORTED, CONTRADICTED, INCONCLUSIVE, DEPENDS = (
@@ -33,7 +33,6 @@ SUPPORTED, CONTRADICTED, INCONCLUSIVE, DEPENDS = (
     "depends",
 )
 NOT_RUN = "not run"
-EQUAL_BAND = 0.05  # exact ratios within ±5% of 1 count as "the same cost"
 HEDGES = ("may", "can", "might", "could")
 
 
@@ -105,16 +104,6 @@ class Verdict:
 def hedged(text: str) -> bool:
     """Whether a claim only says something *may* happen."""
     return any(w in text.lower().split() for w in HEDGES)
-
-
-def holm(p_values: list[float]) -> list[float]:
-    """Holm–Bonferroni adjusted p-values: family-wise error control for many tests at once."""
-    m = len(p_values)
-    adjusted, running = {}, 0.0
-    for rank, i in enumerate(sorted(range(m), key=p_values.__getitem__)):
-        running = max(running, min(1.0, (m - rank) * p_values[i]))
-        adjusted[i] = running
-    return [adjusted[i] for i in range(m)]
 
 
 def adjust(findings: list[Finding]) -> list[Finding]:

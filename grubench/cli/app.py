@@ -139,8 +139,9 @@ def device_option(value: str | None) -> str | None:
 
 
 def _positive(name: str, value: int | float | None) -> None:
-    if value is not None and value <= 0:
-        raise UserError(f"{name} must be positive, got {value}")
+    from grubench.config import must_be_positive
+
+    must_be_positive(name, value)
 
 
 def writable_dir(path: Path, option: str, shown: Path | None = None) -> Path:

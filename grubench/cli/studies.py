@@ -29,6 +29,13 @@ from grubench.cli.app import (
 )
 from grubench.cli.suites import suite_source
 from grubench.errors import UserError
+from grubench.studies.speed.config import SpeedConfig as SC
+from grubench.studies.speed.config import parse_ints
+
+
+def _ints(values: tuple[object, ...]) -> str:
+    return ",".join(map(str, values))
+
 
 if TYPE_CHECKING:
     from grubench.studies.compare.ab import Side
@@ -150,26 +157,40 @@ def scaling(
 
 @app.command()
 def speed(
-    arch: list[str] = typer.Option(None, "--arch", "-a", help="archs, e.g. gru,lstm (default)"),
-    hidden: list[str] = typer.Option(None, help="requested hidden sizes, e.g. 64,256"),
-    seq_len: list[str] = typer.Option(None, "--seq-len", help="sequence lengths, e.g. 25,100"),
-    batch: list[str] = typer.Option(None, help="batch sizes (default 64)"),
-    layers: list[str] = typer.Option(None, help="recurrent layers (default 1)"),
-    input: list[str] = typer.Option(None, "--input", help="input features (default 32)"),
-    match: Match = typer.Option(Match.params, help="matching rule"),
-    device: str = typer.Option(
-        "cpu", metavar=DEVICE_HELP, callback=device_option, help="where to time (not mps)"
+    arch: list[str] = typer.Option(
+        None, "--arch", "-a", help=f"archs, e.g. {_ints(SC.archs)} (default)"
     ),
-    threads: int = typer.Option(1, help="intra-op threads for models and GEMM limits alike"),
-    repeats: int = typer.Option(25, help="most interleaved rounds per point and measure"),
-    min_repeats: int = typer.Option(5, help="rounds before the IQR may stop a measure"),
-    rel_iqr: float = typer.Option(0.05, help="stop once every IQR is under this x median"),
-    time_cap: float = typer.Option(4.0, help="seconds of rounds per point and measure"),
+    hidden: list[str] = typer.Option(
+        None, help=f"requested hidden sizes (default {_ints(SC.hidden)})"
+    ),
+    seq_len: list[str] = typer.Option(
+        None, "--seq-len", help=f"sequence lengths (default {_ints(SC.seq_len)})"
+    ),
+    batch: list[str] = typer.Option(None, help=f"batch sizes (default {_ints(SC.batch)})"),
+    layers: list[str] = typer.Option(None, help=f"recurrent layers (default {_ints(SC.layers)})"),
+    input: list[str] = typer.Option(
+        None, "--input", help=f"input features (default {_ints(SC.input_size)})"
+    ),
+    match: Match = typer.Option(SC.match, help="matching rule"),
+    device: str = typer.Option(
+        SC.device, metavar=DEVICE_HELP, callback=device_option, help="where to time (not mps)"
+    ),
+    threads: int = typer.Option(
+        SC.threads, help="intra-op threads for models and GEMM limits alike"
+    ),
+    repeats: int = typer.Option(SC.repeats, help="most interleaved rounds per point and measure"),
+    min_repeats: int = typer.Option(
+        SC.min_repeats, help="rounds before the IQR may stop a measure"
+    ),
+    rel_iqr: float = typer.Option(SC.rel_iqr, help="stop once every IQR is under this x median"),
+    time_cap: float = typer.Option(SC.time_cap, help="seconds of rounds per point and measure"),
     aa: bool = typer.Option(False, "--aa", help="noise floor: each arch against its twin"),
     clock: Clock = typer.Option(
-        Clock.auto, help="auto: thread CPU time with 1 CPU thread, else wall"
+        SC.clock, help="auto: thread CPU time with 1 CPU thread, else wall"
     ),
-    mem_seq_len: list[str] = typer.Option(None, help="memory sweep lengths (default 25..200)"),
+    mem_seq_len: list[str] = typer.Option(
+        None, help=f"memory sweep lengths (default {_ints(SC.mem_seq_len)})"
+    ),
     memory: bool = typer.Option(True, help="measure peak memory (a fresh process per point)"),
     plots: bool = typer.Option(True, help="write plots/*.png"),
     out: Path = typer.Option(None, help="output folder (default results/speed-TIME)"),
@@ -185,15 +206,15 @@ def speed(
     from grubench.studies.speed.memprobe import memory_rows
     from grubench.studies.speed.report import console_table, square_text, write_outputs
 
-    d = sp.SpeedConfig()
-    cfg = sp.SpeedConfig(
+    d = SC()
+    cfg = SC(
         archs=tuple(a for v in arch for a in v.split(",") if a) if arch else d.archs,
-        hidden=sp.parse_ints("--hidden", hidden, d.hidden),
-        seq_len=sp.parse_ints("--seq-len", seq_len, d.seq_len),
-        batch=sp.parse_ints("--batch", batch, d.batch),
-        layers=sp.parse_ints("--layers", layers, d.layers),
-        input_size=sp.parse_ints("--input", input, d.input_size),
-        match=match.value,
+        hidden=parse_ints("--hidden", hidden, d.hidden),
+        seq_len=parse_ints("--seq-len", seq_len, d.seq_len),
+        batch=parse_ints("--batch", batch, d.batch),
+        layers=parse_ints("--layers", layers, d.layers),
+        input_size=parse_ints("--input", input, d.input_size),
+        match=Match(match).value,
         device=resolve_device(device),
         threads=threads,
         repeats=repeats,
@@ -201,8 +222,8 @@ def speed(
         rel_iqr=rel_iqr,
         time_cap=time_cap,
         aa=aa,
-        clock=clock.value,
-        mem_seq_len=sp.parse_ints("--mem-seq-len", mem_seq_len, d.mem_seq_len),
+        clock=Clock(clock).value,
+        mem_seq_len=parse_ints("--mem-seq-len", mem_seq_len, d.mem_seq_len),
     ).validate()
     out = out or Path("results") / f"speed-{datetime.now():%Y%m%d-%H%M%S}"
     started, cpu_started = time.perf_counter(), time.process_time()

@@ -11,6 +11,8 @@ from dataclasses import dataclass, replace
 # The arch others are measured against: the params rule's budget, speed's time ratios and
 # compare's paired ratios all put it in the denominator.
 REFERENCE = "lstm"
+# The question grubench answers: the pair every comparison, claim and default suite is about.
+PAIR = ("gru", REFERENCE)
 # Charts of records whose arch is no longer registered (the colour they have always had).
 OTHER_COLOR = "#9467bd"
 

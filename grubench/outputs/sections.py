@@ -16,6 +16,7 @@ from grubench.analysis.frames import paired_frame, summary, trials_frame
 from grubench.analysis.learned import NOT_LEARNED
 from grubench.analysis.stats import ALPHA, LEVEL, RANGE, pairs_needed
 from grubench.analysis.survival import logrank_p, time_to_target_frame
+from grubench.models.registry import PAIR
 from grubench.outputs import plots
 from grubench.outputs.render import fmt
 
@@ -44,8 +45,8 @@ def ci(lo: float, hi: float, digits: int = 3, kind: str = "") -> str:
 def pair_archs(records: list[dict[str, Any]]) -> tuple[str, str] | None:
     """The two archs a paired section compares: gru vs lstm when present, else the first two."""
     archs = list(dict.fromkeys(r["arch"] for r in records))
-    if {"gru", "lstm"} <= set(archs):
-        return ("gru", "lstm")
+    if set(PAIR) <= set(archs):
+        return PAIR
     return (archs[0], archs[1]) if len(archs) >= 2 else None
 
 

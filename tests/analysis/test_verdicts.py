@@ -7,6 +7,7 @@ import pytest
 
 from grubench.analysis.findings import from_ratio, paired_finding, ratio_finding
 from grubench.analysis.learned import NOT_LEARNED, learned
+from grubench.analysis.stats import holm
 from grubench.analysis.verdicts import (
     AGAINST,
     CONTRADICTED,
@@ -19,7 +20,6 @@ from grubench.analysis.verdicts import (
     adjust,
     combine,
     hedged,
-    holm,
     judge,
 )
 

@@ -15,11 +15,12 @@ from grubench.analysis.frames import trials_frame
 from grubench.analysis.learned import budget_used_by, learned_by
 from grubench.analysis.survival import UNITS, logrank, observations
 from grubench.analysis.verdicts import Finding
+from grubench.models.registry import PAIR
 from grubench.store import read_run
 from grubench.studies.claims.experiments import Outcome
 
 SHIPPED = ("torch kernels (oneDNN on)", "CUDA (cuDNN)")
-ARCHS = ("gru", "lstm")
+ARCHS = PAIR
 
 
 def timing_findings(timing: dict[str, Any], shipped: bool) -> list[Finding]:
@@ -95,7 +96,7 @@ def sweep_findings(
         df = trials_frame(sub)
         if df.empty:
             continue
-        ok = df[(df["status"] == "ok") & df["arch"].isin(["gru", "lstm"])]
+        ok = df[(df["status"] == "ok") & df["arch"].isin(ARCHS)]
         if ok.empty or ok["arch"].nunique() < 2:
             continue
         wide = ok.pivot_table(index="seed", columns="arch", values="test_metric", aggfunc="last")

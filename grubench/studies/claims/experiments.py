@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from grubench.errors import UnavailableTask, UserError
+from grubench.models.registry import PAIR
 from grubench.run import plan as runs
 from grubench.run.local import Sink
 from grubench.store import RUN, TRIALS, read_run
@@ -37,7 +38,7 @@ class Sweep:
     patience: int = 1  # epochs; the window is the larger of this and ``patience_steps``
     patience_steps: int | None = None  # None: a fifth of ``steps``
     seconds: float | None = 600.0
-    archs: tuple[str, ...] = ("gru", "lstm")
+    archs: tuple[str, ...] = PAIR
     workers: int = 2
     # Fair training: a learning rate searched per arch on validation loss over two tuning seeds
     # (``[tune]``, the grid growing past an edge it chooses), LSTM forget-gate bias 1.

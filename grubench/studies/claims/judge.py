@@ -13,6 +13,7 @@ from typing import Any
 
 from grubench.analysis.findings import from_ratio
 from grubench.analysis.verdicts import NOT_RUN, Finding, Verdict, judge
+from grubench.models.registry import PAIR
 from grubench.models.sizing import flops_per_step, match_hidden, params_recurrent, params_total
 from grubench.studies.claims import evidence as ev
 from grubench.studies.claims.experiments import Outcome, Sweep, scaled
@@ -116,7 +117,7 @@ def param_ratios() -> list[dict[str, Any]]:
     """GRU/LSTM parameter and FLOP ratios over SIZES, at equal hidden and at equal params."""
     rows = []
     for i, h, n in SIZES:
-        hp = match_hidden(["gru", "lstm"], "params", i, h, n, 1)
+        hp = match_hidden(list(PAIR), "params", i, h, n, 1)
         rows.append(
             {
                 "input": i,

@@ -13,12 +13,17 @@ import statistics
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from scipy import stats as st
-
-from grubench.analysis.stats import Sample
-from grubench.analysis.verdicts import holm
+from grubench.analysis.stats import (
+    Sample,
+    holm,
+    paired_change,
+    paired_t,
+    pairs_of,
+    rank_p,
+    welch_p,
+    welch_p_from,
+)
 from grubench.errors import UserError
-from grubench.studies.compare.paired import paired_change, paired_test, pairs_of
 
 # "not comparable": a time measured on another machine (CPU, ISA or torch build) than its twin.
 VERDICTS = ("regression", "improvement", "inconclusive", "unchanged", "not comparable")
@@ -144,29 +149,21 @@ def noise_test(base: Sample, new: Sample, th: Thresholds) -> tuple[bool | None, 
     if min(len(a), len(b)) >= th.min_samples:
         if len(set(a) | set(b)) == 1:
             return False, "identical samples", 1.0
-        p = float(st.mannwhitneyu(a, b, alternative="two-sided").pvalue)
+        p = rank_p(a, b)
         return p < th.alpha, f"Mann–Whitney p={p:.2g} (n={len(a)},{len(b)})", p
     if min(len(a), len(b)) >= 2:
         # Too few for ranks (2 against 2 can never reach p < 0.05): Welch's t on the samples.
         # Disjoint ranges alone would flag a third of 2-against-2 comparisons of pure noise.
         if statistics.pstdev(a) == 0 and statistics.pstdev(b) == 0:
             return a[0] != b[0], "no spread in either run", None
-        p = _finite_p(st.ttest_ind(a, b, equal_var=False).pvalue)
+        p = welch_p(a, b)
         return p < th.alpha, f"Welch p={p:.2g} (n={len(a)},{len(b)})", p
     if not math.isnan(base.std) and not math.isnan(new.std) and min(base.n, new.n) >= 2:
         if base.std == 0 and new.std == 0:
             return base.center != new.center, "no spread in either run", None
-        t = st.ttest_ind_from_stats(
-            base.center, base.std, base.n, new.center, new.std, new.n, equal_var=False
-        )
-        p = _finite_p(t.pvalue)
+        p = welch_p_from(base, new)
         return p < th.alpha, f"Welch p={p:.2g} (n={base.n},{new.n})", p
     return None, "one sample per run: spread unknown", None
-
-
-def _finite_p(p: float) -> float:
-    # A degenerate test (no spread on one side and equal centres) shows no difference.
-    return float(p) if math.isfinite(p) else 1.0
 
 
 def verdict(worse_by: float, threshold: float, beyond_noise: bool | None, exact: bool) -> str:
@@ -273,7 +270,7 @@ def _row(
         if exact:
             beyond, noise, p = True, "exact", None
         elif paired:
-            beyond, noise, p = paired_test(matched, th.alpha)
+            beyond, noise, p = paired_t(matched, th.alpha)
         else:
             beyond, noise, p = noise_test(s0, s1, th)
         result = verdict(worse, threshold, beyond, exact)

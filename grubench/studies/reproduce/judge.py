@@ -9,10 +9,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import scipy.stats as st
-
 from grubench.analysis.learned import learned_by
-from grubench.analysis.stats import ALPHA, LEVEL, Sample, paired_test, summarise
+from grubench.analysis.stats import ALPHA, Sample, paired_test, proportion_interval, summarise
 from grubench.studies.reproduce.setups import Ordering, Published, Setup
 
 HOLDS, REVERSED, NOT_SHOWN = "holds", "reversed", "not shown"
@@ -140,8 +138,7 @@ def reach_rows(setup: Setup, records: Any) -> list[ReachRow]:
                 continue
             steps = tuple(int(r["steps_to_target"]) for r in mine if r.get("steps_to_target"))
             k, n = len(steps), len(mine)
-            ci = st.binomtest(k, n).proportion_ci(LEVEL, method="exact")
-            out.append(ReachRow(value, arch, k, n, float(ci.low), float(ci.high), steps))
+            out.append(ReachRow(value, arch, k, n, *proportion_interval(k, n), steps))
     return out
 
 

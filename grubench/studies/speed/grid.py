@@ -28,6 +28,7 @@ from scipy import stats as st
 from grubench.measure.clocks import interleaved_rounds, time_calls
 from grubench.measure.env import cpu_id, cpu_label, onednn_isa, onednn_verbose
 from grubench.models.model import SeqModel
+from grubench.models.registry import PAIR
 from grubench.models.sizing import flops_per_step, match_hidden
 from grubench.studies.speed.bench import OUTPUT, measure_fns
 
@@ -75,7 +76,7 @@ def kernels(impl: Impl) -> Iterator[None]:
 
 def flop_ratio(match: str, hidden: int, grid: Grid) -> float:
     """GRU/LSTM forward FLOPs per step (the training step scales both alike)."""
-    h = match_hidden(["gru", "lstm"], match, grid.input_size, hidden, 1, OUTPUT)
+    h = match_hidden(list(PAIR), match, grid.input_size, hidden, 1, OUTPUT)
     num = flops_per_step("gru", grid.input_size, h["gru"], 1, OUTPUT)
     return num / flops_per_step("lstm", grid.input_size, h["lstm"], 1, OUTPUT)
 
@@ -117,7 +118,7 @@ def measure(impl: Impl, match: str, hidden: int, seq_len: int, grid: Grid) -> di
     }
 
 
-def kernel_paths(archs: tuple[str, ...] = ("gru", "lstm")) -> dict[str, str]:
+def kernel_paths(archs: tuple[str, ...] = PAIR) -> dict[str, str]:
     """Which library runs each arch's training step on this CPU, observed rather than assumed:
     the oneDNN primitives one forward and backward call (hidden 64, batch 8, 5 steps, one
     thread), or none, in which case the step is torch's own loop and its GEMMs go through

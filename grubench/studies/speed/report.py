@@ -9,13 +9,14 @@ from typing import Any
 
 import pandas as pd
 
+from grubench.analysis.stats import crossing
+from grubench.models.registry import PAIR
 from grubench.outputs.render import fmt
 from grubench.store import atomic_write
-from grubench.studies.speed.bench import SpeedConfig
+from grubench.studies.speed.config import SpeedConfig
 from grubench.studies.speed.limits import GemmResult
-from grubench.studies.speed.stats import crossing
 
-BASES = ("gru", "lstm")  # what every other implementation's crossover is measured against
+BASES = PAIR  # what every other implementation's crossover is measured against
 
 SHAPE = ["hidden", "seq_len", "batch", "layers", "input_size"]
 

@@ -10,7 +10,6 @@ from grubench.studies.compare.rows import (
     Group,
     Thresholds,
     compare_groups,
-    holm,
     noise_test,
     regressions,
     relative_change,
@@ -136,10 +135,6 @@ def test_thresholds_override_and_validate():
     ):
         with pytest.raises(UserError):
             thresholds_from(TH, bad, "x")
-
-
-def test_holm_adjusts_like_the_textbook():
-    assert holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
 
 
 def test_throughput_shares_the_time_test_in_the_holm_family():

@@ -7,8 +7,7 @@ import math
 import pytest
 from scipy import stats as st
 
-from grubench.analysis.stats import summarise
-from grubench.studies.compare.paired import paired_change, paired_test, pairs_of
+from grubench.analysis.stats import paired_change, paired_t, pairs_of, summarise
 from grubench.studies.compare.rows import Group, Thresholds, compare_groups
 
 TH = Thresholds()
@@ -24,7 +23,7 @@ def test_a_steady_20_percent_slowdown_is_beyond_pair_noise():
     base = [0.30, 0.42, 0.25, 0.51, 0.36, 0.28]  # machine load moves each pair a lot…
     wobble = [1.02, 0.99, 1.01, 0.98, 1.00, 1.03]  # …but both trials of a pair alike
     pairs = [(b, b * 1.2 * w) for b, w in zip(base, wobble, strict=True)]
-    beyond, how, p = paired_test(pairs, 0.05)
+    beyond, how, p = paired_t(pairs, 0.05)
     logs = [math.log(n / b) for b, n in pairs]
     assert p == pytest.approx(st.ttest_1samp(logs, 0).pvalue)
     assert beyond is True and p < 1e-5 and how == f"paired t p={p:.2g} (6 pairs)"
@@ -35,23 +34,23 @@ def test_a_steady_20_percent_slowdown_is_beyond_pair_noise():
 
 def test_noise_in_both_directions_is_not_flagged():
     pairs = [(1.0, 1.05), (1.0, 0.96), (1.0, 1.02), (1.0, 0.97), (1.0, 1.01), (1.0, 0.99)]
-    beyond, _, p = paired_test(pairs, 0.05)
+    beyond, _, p = paired_t(pairs, 0.05)
     assert beyond is False and p > 0.5
 
 
 def test_identical_constant_and_single_pairs():
-    assert paired_test([(0.15, 0.15), (0.16, 0.16)], 0.05) == (
+    assert paired_t([(0.15, 0.15), (0.16, 0.16)], 0.05) == (
         False,
         "identical in all 2 pairs",
         None,
     )
     # A deterministic metric that moved the same way in every pair: real, whatever its size.
-    assert paired_test([(1.0, 1.1), (2.0, 2.2)], 0.05) == (
+    assert paired_t([(1.0, 1.1), (2.0, 2.2)], 0.05) == (
         True,
         "the same change in all 2 pairs",
         None,
     )
-    assert paired_test([(1.0, 1.3)], 0.05) == (None, "1 pair: spread unknown", None)
+    assert paired_t([(1.0, 1.3)], 0.05) == (None, "1 pair: spread unknown", None)
     # Not positive: plain differences, and no geometric change.
     assert paired_change([(0.0, 1.0), (1.0, 2.0)]) is None
 

@@ -10,9 +10,9 @@ from grubench.studies.speed.bench import (
     interleaved,
     measure_point,
     memory_points,
-    parse_ints,
     reference_of,
 )
+from grubench.studies.speed.config import parse_ints
 
 TINY = SpeedConfig(
     hidden=(8,),

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from grubench.analysis.stats import summarise
-from grubench.studies.speed.bench import SpeedConfig
+from grubench.studies.speed.config import SpeedConfig
 from grubench.studies.speed.limits import Gemm, GemmResult
 from grubench.studies.speed.report import (
     crossover_text,

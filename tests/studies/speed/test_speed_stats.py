@@ -2,14 +2,12 @@ import math
 
 import pytest
 
-from grubench.analysis.stats import summarise
+from grubench.analysis.stats import crossing, paired_ratios, summarise
 from grubench.studies.speed.stats import (
     CONVERGED,
     MAX_REPEATS,
     TIME_CAP,
-    crossing,
     gflops,
-    paired_ratios,
     percent_of,
     stop_reason,
     train_flops,
