@@ -24,8 +24,8 @@ from grubench.cli.app import (
     readable,
     writable_dir,
 )
-from grubench.cli.suites import suite_source
 from grubench.errors import UserError
+from grubench.run.suites import suite_source
 
 
 @app.command()
@@ -139,30 +139,32 @@ def run(
     raise typer.Exit(_execute(plan, how, skip_bad_lines, as_json))
 
 
-def _prepare(plan: Any) -> None:
-    """Tasks' one-off data preparation, on stderr, only when there is work to do."""
-    from grubench.outputs.render import progress
-    from grubench.run import plan as runs
+class _Preparing:
+    """Tasks' one-off data preparation on stderr, only when there is work to do: a bar on a
+    terminal, else one line."""
 
-    state: dict[str, Any] = {}
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.seen = False
 
-    def on_progress(name: str, done: int, total: int) -> None:
+    def __call__(self, name: str, done: int, total: int) -> None:
         if not err.is_terminal:
-            if "seen" not in state:
-                state["seen"] = True
+            if not self.seen:
+                self.seen = True
                 err.print(f"preparing {name} data (cached for later runs)", markup=False)
             return
-        if "bar" not in state:
-            state["bar"] = progress(err)
-            state["bar"].start()
-            state["id"] = state["bar"].add_task(f"preparing {name} data (cached)", total=total)
-        state["bar"].update(state["id"], completed=done)
+        if self.bar is None:
+            from grubench.outputs.render import progress
 
-    try:
-        runs.prepare(plan, on_progress)
-    finally:
-        if "bar" in state:
-            state["bar"].stop()
+            self.bar = progress(err)
+            self.bar.start()
+            self.id = self.bar.add_task(f"preparing {name} data (cached)", total=total)
+        self.bar.update(self.id, completed=done)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
 
 
 def _execute(plan: Any, how: Any, skip_bad_lines: bool, as_json: bool) -> int:
@@ -170,19 +172,29 @@ def _execute(plan: Any, how: Any, skip_bad_lines: bool, as_json: bool) -> int:
     from grubench.outputs import render
     from grubench.run import plan as runs
 
-    runs.start(plan, how)
     skipped = len(plan.trials) - len(plan.todo)
     at_once = "one at a time (the suite is serial)" if plan.suite.serial else "in parallel"
-    err.print(
-        f"[bold]{plan.suite.name}[/]: {len(plan.trials)} trials "
-        f"({skipped} already done) → {plan.out}; {how.kind} executor, "
-        f"{plan.suite.threads} threads each, "
-        + (f"{plan.suite.parallel} at once" if how.kind == "local" else at_once)
-    )
-    _prepare(plan)
+
+    def started() -> None:  # after the executor's checks, so a bad address is the only line
+        err.print(
+            f"[bold]{plan.suite.name}[/]: {len(plan.trials)} trials "
+            f"({skipped} already done) → {plan.out}; {how.kind} executor, "
+            f"{plan.suite.threads} threads each, "
+            + (f"{plan.suite.parallel} at once" if how.kind == "local" else at_once)
+        )
+
+    preparing = _Preparing()
     try:
         with TrialProgress(len(plan.trials), skipped) as shown:
-            efficiency = runs.execute(plan, shown.on_event, shown.on_record, executor=how)
+            ran = runs.execute_suite(
+                plan,
+                shown.on_event,
+                shown.on_record,
+                executor=how,
+                on_prepare=preparing,
+                skip_bad_lines=skip_bad_lines,
+                on_start=started,
+            )
     except KeyboardInterrupt:
         err.print(
             f"interrupted: finished trials are saved; continue with "
@@ -190,7 +202,9 @@ def _execute(plan: Any, how: Any, skip_bad_lines: bool, as_json: bool) -> int:
             markup=False,
         )
         return INTERRUPTED
-    records, table = runs.finish(plan.out, skip_bad_lines)
+    finally:
+        preparing.stop()
+    records, table, efficiency = ran.records, ran.table, ran.efficiency
     failed = [r for r in records if r["status"] == "failed"]
     said = _answers(records)
     if as_json:
@@ -200,7 +214,7 @@ def _execute(plan: Any, how: Any, skip_bad_lines: bool, as_json: bool) -> int:
                 "counts": _counts(records),
                 "summary": table.to_dict(orient="records"),
                 "problems": [_problem(r) for r in records if r["status"] != "ok"],
-                "efficiency": efficiency.as_dict(),
+                "efficiency": efficiency.as_dict() if efficiency else None,
                 "answers": said,
             }
         )
@@ -216,7 +230,8 @@ def _execute(plan: Any, how: Any, skip_bad_lines: bool, as_json: bool) -> int:
         highlight=False,
     )
     # The closing line a user reads: how much of the workers' time went into training.
-    err.print(efficiency.line(), markup=False, highlight=False)
+    if efficiency is not None:
+        err.print(efficiency.line(), markup=False, highlight=False)
     if not as_json:
         for line in said:  # it ends with the verdict per task, as report.md opens with it
             console.print(line, markup=False, highlight=False, soft_wrap=True)

@@ -27,8 +27,8 @@ from grubench.cli.app import (
     writable_dir,
     writable_file,
 )
-from grubench.cli.suites import suite_source
 from grubench.errors import UserError
+from grubench.run.suites import suite_source
 from grubench.studies.speed.config import SpeedConfig as SC
 from grubench.studies.speed.config import parse_ints
 

@@ -383,6 +383,42 @@ def finish(
     return records, table
 
 
+@dataclass(frozen=True)
+class Ran:
+    """What ``execute_suite`` gives back: the final trials' records (tuning left out), the
+    summary table, and, when trials ran now, how many and the run's Efficiency."""
+
+    records: list[dict[str, Any]]
+    table: pd.DataFrame
+    trials: int = 0
+    efficiency: Efficiency | None = None
+
+
+def execute_suite(
+    plan: Plan,
+    on_event: Sink,
+    on_record: RecordSink | None = None,
+    executor: Executor = Executor(),
+    on_prepare: Callable[[str, int, int], None] | None = None,
+    report: bool = True,
+    skip_bad_lines: bool = False,
+    on_start: Callable[[], None] | None = None,
+) -> Ran:
+    """The one way through a run: start (folder, run.json, the speed probe; then ``on_start``),
+    the tasks' one-off preparation, every trial left, then what a finished run gets
+    (``finish``). A plan with nothing left to run only finishes."""
+    efficiency = None
+    if plan.todo:
+        start(plan, executor)
+    if on_start is not None:
+        on_start()
+    if plan.todo:
+        prepare(plan, on_prepare)
+        efficiency = execute(plan, on_event, on_record, executor=executor)
+    records, table = finish(plan.out, skip_bad_lines, report)
+    return Ran(records, table, efficiency.trials if efficiency else 0, efficiency)
+
+
 def results(out: Path, skip_bad_lines: bool = False) -> list[dict[str, Any]]:
     """The latest record of every trial in a results folder, tuning trials included."""
     records, _ = read_trials(out, skip_bad_lines)

@@ -10,7 +10,6 @@ import json
 import os
 import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -55,10 +54,9 @@ def sweep(source: dict[str, Any], workers: int, rep: int) -> Sample:
     with tempfile.TemporaryDirectory(prefix="grubench-scaling-") as tmp:
         src = {**source, "workers": workers, "serial": False}
         plan = runs.plan_new(src, Path(tmp) / "run")
-        runs.start(plan)
-        t0 = time.perf_counter()
-        runs.execute(plan, lambda ev: None)
-        seconds = time.perf_counter() - t0
+        ran = runs.execute_suite(plan, lambda ev: None, report=False)
+        assert ran.efficiency is not None  # a new plan always has trials to run
+        seconds = ran.efficiency.wall_seconds
         failed = sum(r["status"] != "ok" for r in runs.results(plan.out))
     load = os.getloadavg()[0]
     return Sample(workers, plan.suite.threads, rep, seconds, len(plan.trials), failed, load)

@@ -290,7 +290,7 @@ def test_a_missing_optional_package_names_the_extra(monkeypatch):
 
 
 def test_a_name_finds_the_working_folders_tasks_before_the_packaged_suites(tmp_path, monkeypatch):
-    from grubench.cli.suites import find_suite
+    from grubench.run.suites import find_suite
 
     (tmp_path / "tasks").mkdir()
     (tmp_path / "tasks" / "mine.toml").write_text('name = "mine"\n')

@@ -134,12 +134,10 @@ def run_sweep(sweep: Sweep, folder: Path, on_event: Sink, execute: bool = True) 
         p = plan(sweep, folder)
     except UnavailableTask as e:
         return Outcome(sweep, folder, error=str(e))
-    ran = 0
-    if execute and p.todo:
-        runs.start(p)
-        # Counted as they end: tuning may grow a grid, and so run more trials than planned.
-        ran = runs.execute(p, on_event).trials
+    if not (folder / TRIALS).exists() and not (execute and p.todo):
+        return Outcome(sweep, folder)  # nothing run yet, and nothing to run now
+    # Trials are counted as they end: tuning may grow a grid, and so run more than planned.
+    ran = runs.execute_suite(p if execute else replace(p, todo=()), on_event, report=False)
     # The latest record per trial, as finish counts them: a retried trial's lines are one trial.
-    stored = len(runs.results(folder)) if (folder / TRIALS).exists() else 0
-    records = tuple(runs.finish(folder, report=False)[0]) if stored else ()
-    return Outcome(sweep, folder, records, ran=ran, stored=stored)
+    stored = len(runs.results(folder))
+    return Outcome(sweep, folder, tuple(ran.records), ran=ran.trials, stored=stored)
