@@ -5,7 +5,16 @@ Each module registers one group of commands on the app in ``app.py``; none impor
 
 import signal
 
-from grubench.cli import data, info, reproduce, runs, studies, suites  # noqa: F401  (importing registers them)
+from grubench.cli import (  # noqa: F401  (importing registers them)
+    compare,
+    data,
+    info,
+    reproduce,
+    runs,
+    speed,
+    studies,
+    suites,
+)
 from grubench.cli.app import app, on_sigterm
 
 

@@ -306,3 +306,16 @@ def status(
         console.print(render.problems_table(list(p.problems)))
     if rerun:
         console.print(f"{rerun} to run: grubench run --resume {p.out}", highlight=False)
+
+
+@app.command()
+def report(
+    results: Path = typer.Argument(..., help="results folder (holds trials.jsonl)"),
+) -> None:
+    """Write report.md, a self-contained report.html and plots/ for a results folder."""
+    from grubench.outputs.report import write_report
+
+    readable(results, "results folder", folder=True)
+    writable_dir(results, "results folder")
+    paths = write_report(results)
+    err.print(f"wrote {', '.join(map(str, paths))} and {results / 'plots'}/", markup=False)
