@@ -164,14 +164,3 @@ def test_resume_runs_only_what_is_missing(tiny_suite: Path, tmp_path: Path):
     again = [json.loads(x) for x in (out / "trials.jsonl").read_text().splitlines()]
     first = {r["trial_id"]: r["test_metric"] for r in map(json.loads, lines)}
     assert {r["trial_id"]: r["test_metric"] for r in again} == first  # CPU runs repeat exactly
-
-
-def test_resume_refuses_other_options_and_fresh_runs_refuse_used_folders(
-    tiny_suite: Path, tmp_path: Path
-):
-    out = tmp_path / "run"
-    assert runner.invoke(app, ["run", str(tiny_suite), "--out", str(out)]).exit_code == 0
-    result = runner.invoke(app, ["run", str(tiny_suite), "--out", str(out)])
-    assert result.exit_code == 2 and "already holds results" in result.output
-    result = runner.invoke(app, ["run", "--resume", str(out), "--seeds", "3"])
-    assert result.exit_code == 2 and "drop --seeds" in result.output

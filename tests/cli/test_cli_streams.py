@@ -264,13 +264,12 @@ def test_the_packaged_suites_are_the_repositorys_tasks_folder():
     assert packaged.is_symlink() and packaged.resolve() == (ROOT / "tasks").resolve()
 
 
-def test_a_packaged_suite_runs_by_name_from_another_folder(tmp_path: Path):
+def test_a_packaged_suite_runs_by_name_from_another_folder(tmp_path: Path, monkeypatch):
     out = tmp_path / "r"
-    proc = cli(
-        "run", "smoke", "--epochs", "1", "--seeds", "1", "--arch", "gru", "--out", "r",
-        cwd=tmp_path,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
+    monkeypatch.chdir(tmp_path)  # in-process: where the suite is found from is what matters
+    argv = ["run", "smoke", "--epochs", "1", "--seeds", "1", "--arch", "gru", "--out", "r"]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 0, result.output
     assert json.loads((out / "run.json").read_text())["suite"]["name"] == "smoke"
     assert len(pd.read_csv(out / "trials.csv")) == 1
 

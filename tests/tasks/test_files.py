@@ -159,18 +159,26 @@ def test_an_archives_ts_pair_builds_exactly_as_ucr_does(archive):
     assert ts.info["sha256"] != tsv.info["sha256"]
 
 
+def _run_metrics(name: str, out: Path) -> list[tuple]:
+    """``grubench run -t NAME`` with the fast options: (arch, seed, test metric) per trial."""
+    result = runner.invoke(app, ["run", "-t", name, *FAST, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    recs = [json.loads(x) for x in (out / "trials.jsonl").read_text().splitlines()]
+    return sorted((r["arch"], r["seed"], r["test_metric"]) for r in recs)
+
+
+@pytest.fixture(scope="module")
+def ucr_metrics(tmp_path_factory) -> list[tuple]:
+    """The same run on aeon's own ItalyPowerDemand, once for both file forms."""
+    return _run_metrics("ucr:ItalyPowerDemand", tmp_path_factory.mktemp("ucr") / "run")
+
+
 @pytest.mark.parametrize("suffix", ["ts", "tsv"])
 def test_the_archive_files_run_gives_ucrs_test_metrics_for_the_same_seeds(
-    archive, tmp_path, suffix
+    archive, tmp_path, suffix, ucr_metrics
 ):
-    metrics = {}
-    for name in ("ucr:ItalyPowerDemand", f"file:{archive / f'ItalyPowerDemand_TRAIN.{suffix}'}"):
-        out = tmp_path / name.split(":")[0]
-        result = runner.invoke(app, ["run", "-t", name, *FAST, "--out", str(out)])
-        assert result.exit_code == 0, result.output
-        recs = [json.loads(x) for x in (out / "trials.jsonl").read_text().splitlines()]
-        metrics[name[:3]] = sorted((r["arch"], r["seed"], r["test_metric"]) for r in recs)
-    assert metrics["ucr"] == metrics["fil"] and len(metrics["ucr"]) == 4
+    mine = _run_metrics(f"file:{archive / f'ItalyPowerDemand_TRAIN.{suffix}'}", tmp_path / "f")
+    assert mine == ucr_metrics and len(mine) == 4
 
 
 @pytest.mark.parametrize("kind", ["classification", "regression", "forecast"])
