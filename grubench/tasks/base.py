@@ -101,7 +101,7 @@ class TaskDef:
     # trials' worker processes find it ready; ``build`` must still work without it.
     prepare: Callable[[dict[str, Any], Progress | None], None] | None = None
     # For a task without a target: how far past the trivial predictor's validation score the
-    # interval of an arch's best validation scores must lie before it counts as having learned
+    # interval of an arch's validation scores must lie before it counts as having learned
     # the task (grubench.analysis.learned; None: 10% of that score).
     learned_margin: float | None = None
     # Stopping, in the validation metric's own units: an epoch window improves when its best
