@@ -75,9 +75,15 @@ def _spec_lr(r: dict[str, Any]) -> Any:
     return ((r.get("spec") or {}).get("train") or {}).get("lr")
 
 
-def _grid(r: dict[str, Any]) -> str:
+def _grid(r: dict[str, Any]) -> tuple[float, ...]:
+    """The learning-rate grid a trial was tuned over, as numbers (empty: not tuned)."""
     grid = r.get("lr_grid")
-    return " ".join(f"{float(v):g}" for v in grid) if isinstance(grid, list) and grid else ""
+    return tuple(float(v) for v in grid) if isinstance(grid, list | tuple) else ()
+
+
+def grid_text(grid: Any) -> str:
+    """A grid as the tables and summary.csv write it: rates separated by spaces."""
+    return " ".join(f"{float(v):g}" for v in grid or ())
 
 
 def summary(records: list[dict[str, Any]]) -> pd.DataFrame:
@@ -122,7 +128,7 @@ def summary(records: list[dict[str, Any]]) -> pd.DataFrame:
                 "converged": int(c.eq(True).sum()),  # missing in older records: unknown
                 "capped": int(c.eq(False).sum()),  # hit the cap while still improving
                 "lr": ok["lr"].median(),
-                "lr_grid": _first(g, "lr_grid") or "",
+                "lr_grid": next((x for x in g["lr_grid"] if x), ()),
                 "baseline": _first(g, "baseline"),
                 "hidden": _first(ok, "hidden"),
                 "params_total": _first(ok, "params_total"),

@@ -125,9 +125,11 @@ def environment_line(info: dict[str, Any]) -> str:
     )
 
 
-def build(run_dir: Path) -> list[Block]:
-    """The report's blocks for a results folder (draws the charts as a side effect)."""
-    everything = latest_per_trial(read_trials(run_dir)[0])
+def build(run_dir: Path, everything: list[dict[str, Any]] | None = None) -> list[Block]:
+    """The report's blocks for a results folder (draws the charts as a side effect), from its
+    records (``everything``: the latest record per trial, when the caller has read them)."""
+    if everything is None:
+        everything = latest_per_trial(read_trials(run_dir)[0])
     records, tunes = finals_only(everything), [r for r in everything if r.get("role") == "tune"]
     info = read_run(run_dir)
     pair = pair_archs(records)
@@ -147,12 +149,13 @@ def build(run_dir: Path) -> list[Block]:
     return blocks
 
 
-def write_report(run_dir: Path) -> list[Path]:
-    """Write report.md, report.html and plots/ into ``run_dir``; returns the two reports."""
+def write_report(run_dir: Path, everything: list[dict[str, Any]] | None = None) -> list[Path]:
+    """Write report.md, report.html and plots/ into ``run_dir``; returns the two reports.
+    ``everything``: its records, already read (the latest per trial), else read here."""
     run_dir = Path(run_dir)
     for old in (run_dir / "plots").glob("*.png"):
         old.unlink()  # charts of a task no longer in the folder would linger otherwise
-    blocks = build(run_dir)
+    blocks = build(run_dir, everything)
     title = blocks[0].text
     md, page = run_dir / "report.md", run_dir / "report.html"
     atomic_write(md, to_markdown(blocks))

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from grubench.analysis.answer import CUT, SHORT, UNDERPOWERED, Answer, answers
-from grubench.analysis.frames import paired_frame, summary, trials_frame
+from grubench.analysis.frames import grid_text, paired_frame, summary, trials_frame
 from grubench.analysis.learned import NOT_LEARNED
 from grubench.analysis.stats import ALPHA, LEVEL, RANGE, pairs_needed
 from grubench.analysis.survival import logrank_p, time_to_target_frame
@@ -201,7 +201,7 @@ def lr_blocks(finals: list[dict[str, Any]], tunes: list[dict[str, Any]], out: Pa
     blocks = [Block("h2", "Learning rate")]
     if df["lr"].isna().all():
         return blocks + [Block("p", "Not recorded in these trials.")]
-    if not (df["lr_grid"] != "").any():
+    if not df["lr_grid"].map(bool).any():
         used = ", ".join(
             f"{r.arch} {fmt(r.lr, 3)}" for r in df.drop_duplicates("arch").itertuples()
         )
@@ -215,7 +215,7 @@ def lr_blocks(finals: list[dict[str, Any]], tunes: list[dict[str, Any]], out: Pa
             r.setting,
             r.arch,
             fmt(r.lr, 3) + (" (grid's edge)" if _at_edge(r.lr, r.lr_grid) else ""),
-            r.lr_grid or "–",
+            grid_text(r.lr_grid) or "–",
             int(counts.get((r.setting, r.arch), 0)),
         ]
         for r in df.itertuples()
@@ -237,11 +237,10 @@ def lr_blocks(finals: list[dict[str, Any]], tunes: list[dict[str, Any]], out: Pa
     return blocks
 
 
-def _at_edge(lr: float, grid: str) -> bool:
-    """Whether ``lr`` is the lowest or highest rate of a grid written as space-separated
-    numbers (a chosen rate there may not be the best one)."""
-    rates = [float(v) for v in str(grid or "").split()]
-    return len(rates) > 2 and lr in (min(rates), max(rates))
+def _at_edge(lr: float, grid: tuple[float, ...]) -> bool:
+    """Whether ``lr`` is the lowest or highest rate of a grid of more than two (a chosen rate
+    there may not be the best one)."""
+    return len(grid) > 2 and lr in (min(grid), max(grid))
 
 
 MEASURES = [

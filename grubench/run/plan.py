@@ -369,17 +369,18 @@ def finish(
     """What every finished run gets, whoever ran it: ``summary.csv``, the flat ``trials.csv``
     and ``history.csv``, and (unless ``report`` is false) the report. Returns the final trials'
     records (tuning trials left out) and the summary table."""
-    from grubench.analysis.frames import summary
+    from grubench.analysis.frames import grid_text, summary
     from grubench.outputs.flat import write_flat
     from grubench.outputs.report import write_report
 
     everything = results(out, skip_bad_lines)
     records = finals_only(everything)
     table = summary(records)
-    atomic_write(out / "summary.csv", table.to_csv(index=False))
+    flat = table.assign(lr_grid=table["lr_grid"].map(grid_text)) if "lr_grid" in table else table
+    atomic_write(out / "summary.csv", flat.to_csv(index=False))
     write_flat(out, everything)  # tuning trials too: their role column tells them apart
     if report:
-        write_report(out)
+        write_report(out, everything)  # the records just read, not read again
     return records, table
 
 

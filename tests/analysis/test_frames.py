@@ -54,7 +54,7 @@ def test_tuning_trials_never_enter_the_summary_or_the_pairs():
     assert len(finals_only(recs)) == 12
     s = summary(recs).set_index("arch")
     assert s.loc["gru", "n"] == 6 and s.loc["gru", "metric_mean"] == pytest.approx(0.1)
-    assert (s.loc["gru", "lr"], s.loc["gru", "lr_grid"]) == (0.01, "0.001 0.01")
+    assert (s.loc["gru", "lr"], s.loc["gru", "lr_grid"]) == (0.01, (0.001, 0.01))
     assert int(paired_frame(recs, "test_metric", "min")["n"].iloc[0]) == 6
 
 
@@ -73,7 +73,7 @@ def test_older_records_take_their_lr_from_the_spec_and_have_no_eval_peak():
     for r in recs:
         r["spec"] = {"train": {"lr": 0.005}}
     s = summary(recs)
-    assert list(s["lr"]) == [0.005, 0.005] and list(s["lr_grid"]) == ["", ""]
+    assert list(s["lr"]) == [0.005, 0.005] and list(s["lr_grid"]) == [(), ()]
     assert all(math.isnan(v) for v in s["peak_eval_mb"])
     assert list(s["interval"]) == ["range", "range"]  # two seeds: the range, not an interval
 
