@@ -9,7 +9,7 @@ SUITE ?= tasks/default.toml
 BASELINE ?= results/baselines/smoke
 CI_OUT ?= results/ci
 
-.PHONY: install run test test-floors lint docs smoke bench-ci bench-baseline mutate clean
+.PHONY: install run test test-slow test-floors lint docs smoke bench-ci bench-baseline mutate clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -30,6 +30,12 @@ smoke: install
 
 test: install
 	$(VENV)/bin/pytest -q
+
+# The slow set: a real Ray cluster joined by address, an A/B run of two real commits, the scaling
+# study. Minutes each on two cores, so outside `make test`; .ci/run and the scheduled workflow
+# run it.
+test-slow: install
+	$(VENV)/bin/pytest -q -m slow
 
 # The CI gate: the gate suite (tasks/gate.toml) on BASE (default HEAD, i.e. the last commit)
 # and on the working tree, trial by trial, side by side on this machine, compared pair by pair
