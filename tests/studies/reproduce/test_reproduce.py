@@ -50,13 +50,25 @@ MISSING = Setup(
 )
 
 
+TINY_SETUPS = {"tiny-adding": SETUP, "missing": MISSING}
+
+
 @pytest.fixture()
 def tiny(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rr, "SETUPS", {"tiny-adding": SETUP, "missing": MISSING})
+    monkeypatch.setattr(rr, "SETUPS", TINY_SETUPS)
 
 
-def test_a_tiny_setup_runs_resumes_and_writes_every_output(tiny, tmp_path):
-    result = rr.run_reproduce(tmp_path, False, None, lambda e: None)
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory: pytest.TempPathFactory):
+    """The tiny set-ups run once in full mode: (results folder, the result)."""
+    out = tmp_path_factory.mktemp("reproduce")
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(rr, "SETUPS", TINY_SETUPS)
+        return out, rr.run_reproduce(out, False, None, lambda e: None)
+
+
+def test_a_tiny_setup_runs_resumes_and_writes_every_output(tiny, ran):
+    tmp_path, result = ran
     tiny_r, missing_r = result.results
     assert result.outcomes["tiny-adding"].ran == 2 * 2 * (2 + 1)  # 2 lengths x 2 archs x 3
     assert missing_r.error and "NoSuchSet" in missing_r.error
@@ -107,11 +119,13 @@ def test_the_published_setups_are_what_the_papers_ran_where_they_can_be():
         assert s.sweep.steps and (s.sweep.seconds or 0) >= 600
 
 
-def test_the_cli_prints_the_orderings_and_writes_the_page(tiny, tmp_path):
-    res = CliRunner().invoke(app, ["reproduce", "--out", str(tmp_path), "--only", "tiny-adding"])
+def test_the_cli_prints_the_orderings_and_writes_the_page(tiny, ran, tmp_path):
+    out = ran[0]  # the trials the module ran once: the CLI reuses them
+    res = CliRunner().invoke(app, ["reproduce", "--out", str(out), "--only", "tiny-adding"])
     assert res.exit_code == 0, res.output
+    assert "0 trials run, 12 reused" in res.output
     assert "Published results against ours" in res.output and "gru beats lstm" in res.output
-    assert (tmp_path / "full" / "reproduce.html").exists()
+    assert (out / "full" / "reproduce.html").exists()
     # --no-run on an empty folder compares nothing and says so.
     res = CliRunner().invoke(
         app, ["reproduce", "--out", str(tmp_path / "empty"), "--only", "tiny-adding", "--no-run"]
