@@ -73,40 +73,25 @@ def run(
 
     how = runs.Executor(executor.value, address)
 
-    for name, value in [
-        ("--seeds", seeds),
-        ("--epochs", epochs),
-        ("--steps", steps),
-        ("--seconds", seconds),
-        ("--hidden", hidden),
-        ("--layers", layers),
-        ("--threads", threads),
-        ("--workers", workers),
-    ]:
+    # Every option that says what to run, once: the positive ones checked, and all of them
+    # refused with --resume (which reruns the stored suite; --workers alone may change there:
+    # it sets how many trials run at once, not which).
+    sizes = {
+        "--seeds": seeds,
+        "--epochs": epochs,
+        "--steps": steps,
+        "--seconds": seconds,
+        "--hidden": hidden,
+        "--layers": layers,
+        "--threads": threads,
+    }
+    for name, value in {**sizes, "--workers": workers}.items():
         _positive(name, value)
+    what = {"SUITE": suite, "--task": task, "--arch": arch, **sizes}
+    what |= {"--target": target, "--match": match, "--device": device, "--out": out}
+    what["--no-tune"] = no_tune or None
     if resume is not None:
-        # --workers may change on resume: it sets how many trials run at once, not which.
-        given = [
-            name
-            for name, v in [
-                ("SUITE", suite),
-                ("--task", task),
-                ("--arch", arch),
-                ("--seeds", seeds),
-                ("--epochs", epochs),
-                ("--steps", steps),
-                ("--seconds", seconds),
-                ("--target", target),
-                ("--match", match),
-                ("--hidden", hidden),
-                ("--layers", layers),
-                ("--device", device),
-                ("--threads", threads),
-                ("--out", out),
-                ("--no-tune", no_tune or None),
-            ]
-            if v not in (None, [], ())
-        ]
+        given = [name for name, v in what.items() if v not in (None, [], ())]
         if given:
             raise UserError(f"--resume reruns the suite stored in {resume}; drop {given[0]}")
         readable(resume, "--resume", folder=True)
