@@ -572,12 +572,25 @@ def adhoc_source(tasks: list[str]) -> dict[str, Any]:
     """The raw suite of an ad-hoc run of ``tasks``."""
     return {
         "name": "cli",
-        # A file named on the command line is relative to where the command runs.
-        "task": [{"name": absolute(t) if t.startswith("file:") else t} for t in tasks],
+        "task": [_adhoc_task(t) for t in tasks],
         "seeds": ADHOC_SEEDS,
         "train": {"steps": ADHOC_STEPS, "patience": 10, "patience_steps": ADHOC_STEPS // 5},
         "tune": dict(ADHOC_TUNE),
     }
+
+
+# A data set of a few dozen series leaves one fixed validation split of 4 to 8 of them, too few
+# to show learning (or its absence): an ad-hoc run of a UCR/UEA set or a user's file draws its
+# validation split per seed instead (subset "fold"), so the seeds' spread carries the split's.
+FOLDED = ("ucr:", "file:")
+
+
+def _adhoc_task(name: str) -> dict[str, Any]:
+    # A file named on the command line is relative to where the command runs.
+    entry: dict[str, Any] = {"name": absolute(name) if name.startswith("file:") else name}
+    if name.startswith(FOLDED):
+        entry["subset"] = "fold"
+    return entry
 
 
 def with_overrides(source: dict[str, Any], **given: Any) -> dict[str, Any]:

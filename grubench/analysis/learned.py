@@ -101,6 +101,8 @@ def _items(records: list[dict[str, Any]]) -> int | None:
     if _first(records, "val_metric_name") not in PROPORTIONS:
         return None
     info = _first(records, "data_info") or {}
+    if info.get("val_shared") is False:
+        return None  # each seed drew its own split: the seeds' spread already holds its error
     return info.get("n_val") or None
 
 

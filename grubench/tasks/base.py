@@ -172,12 +172,24 @@ def generator(seed: int, salt: int) -> torch.Generator:
 
 
 SUBSET = ("fixed", "seed")
+# Validation drawn per seed too (repeated random sub-sampling): for data sets whose one fixed
+# validation split is too small to show anything (4 series); tasks whose split is published
+# (the chorales) cannot take it.
+FOLD = "fold"
 
 
-def subset_seed(p: dict[str, Any], seed: int) -> int | None:
+def subset_seed(p: dict[str, Any], seed: int, folds: bool = False) -> int | None:
     """The seed a reduced training set is drawn from: none (one nested subset for every seed)
-    or the trial's seed, which every arch of that seed shares."""
+    or the trial's seed, which every arch of that seed shares (``folds``: the task can also
+    draw its validation split per seed, ``subset = "fold"``)."""
     subset = p.get("subset", "fixed")  # builds called with raw parameters keep the old way
-    if subset not in SUBSET:
-        raise UserError(f"parameter 'subset' must be one of {', '.join(SUBSET)}, got {subset!r}")
-    return seed if subset == "seed" else None
+    known = (*SUBSET, FOLD) if folds else SUBSET
+    if subset not in known:
+        raise UserError(f"parameter 'subset' must be one of {', '.join(known)}, got {subset!r}")
+    return None if subset == "fixed" else seed
+
+
+def val_seed(p: dict[str, Any], seed: int) -> int | None:
+    """The seed the validation split is drawn from: the trial's with ``subset = "fold"``, else
+    none (one fixed split for every seed)."""
+    return seed if p.get("subset") == FOLD else None

@@ -48,6 +48,7 @@ from grubench.tasks.base import (
     mse_loss,
     require,
     subset_seed,
+    val_seed,
 )
 
 FORMATS = (".npz", ".ts", ".tsv", ".csv")
@@ -482,11 +483,13 @@ def _label_key(label: str) -> tuple[int, float, str]:
 def _numeric_build(
     d: Loaded, pool: Part, test: Part, p: dict[str, Any], seed: int, info: dict[str, Any]
 ) -> TaskData:
+    drawn = val_seed(p, seed)
     tr_idx, va_idx = ucr.carve(
         np.zeros(len(pool), dtype=np.int64),
         p["val_fraction"],
         p["train_fraction"],
-        subset_seed(p, seed),
+        subset_seed(p, seed, folds=True),
+        drawn,
     )
     train = Part([pool.series[i] for i in tr_idx], [pool.targets[i] for i in tr_idx])
     val = Part([pool.series[i] for i in va_idx], [pool.targets[i] for i in va_idx])
@@ -542,6 +545,7 @@ def _numeric_build(
             "n_train": len(train),
             "n_val": len(val),
             "n_test": len(test),
+            "val_shared": drawn is None,
             "target_scale": "standardised on the training split",
         },
         val_baseline=_baseline(va, per_step),

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from grubench.errors import UnavailableTask, UserError
-from grubench.tasks.base import Param, Split, TaskData, TaskDef, require, subset_seed
+from grubench.tasks.base import Param, Split, TaskData, TaskDef, require, subset_seed, val_seed
 
 SPLIT_SEED = 20140101  # fixed: validation carving and train subsampling ignore the trial seed
 CITATION = "Dau et al. 2019 (UCR archive); Bagnall et al. 2018 (UEA archive); aeon toolkit"
@@ -93,15 +93,20 @@ def _pad(series: list[np.ndarray]) -> tuple[Tensor, Tensor | None]:
 
 
 def carve(
-    labels: np.ndarray, val_fraction: float, train_fraction: float, subset_seed: int | None = None
+    labels: np.ndarray,
+    val_fraction: float,
+    train_fraction: float,
+    subset_seed: int | None = None,
+    val_seed: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Stratified (train, val) indices into the archive's train split, fixed seed.
 
     Each class keeps at least one training example; a smaller ``train_fraction`` keeps a subset
     of what a larger one keeps (one fixed permutation per class), so a size sweep is nested.
     With ``subset_seed`` the training subset is drawn afresh from that seed (validation stays
-    fixed), so a result is not one lucky or unlucky subset."""
-    rng = np.random.default_rng(SPLIT_SEED)
+    fixed), so a result is not one lucky or unlucky subset. With ``val_seed`` the validation
+    split is drawn from that seed too, so every seed is judged on other series."""
+    rng = np.random.default_rng(SPLIT_SEED if val_seed is None else [SPLIT_SEED, val_seed, 1])
     draw = None if subset_seed is None else np.random.default_rng([SPLIT_SEED, subset_seed])
     train, val = [], []
     for c in np.unique(labels):
@@ -141,7 +146,10 @@ def classify(
     for lab in set(tr_labels) | set(te_labels):
         index.setdefault(lab, len(index))  # a label the header forgot still gets a class
     y_all = np.array([index[v] for v in tr_labels])
-    tr_idx, va_idx = carve(y_all, p["val_fraction"], p["train_fraction"], subset_seed(p, seed))
+    drawn = val_seed(p, seed)
+    tr_idx, va_idx = carve(
+        y_all, p["val_fraction"], p["train_fraction"], subset_seed(p, seed, folds=True), drawn
+    )
     train = [tr_series[i] for i in tr_idx]
     steps = np.concatenate(train)  # every real time step of the training series
     mean, std = steps.mean(0), steps.std(0)
@@ -175,6 +183,8 @@ def classify(
             "n_train": len(tr_idx),
             "n_val": len(va_idx),
             "n_test": len(te_series),
+            # Every seed judged on the same validation series, or each on its own draw.
+            "val_shared": drawn is None,
         },
     )
 
@@ -199,7 +209,11 @@ def evaluate(out: Tensor, split: Split) -> dict[str, float]:
 PARAMS = {
     "train_fraction": Param(1.0, "fraction of the training split kept (stratified)", (0.0, 1.0)),
     "val_fraction": Param(0.2, "fraction of the training split held out", (0.0, 0.5)),
-    "subset": Param("fixed", "training subset: 'fixed' (nested, all seeds) or 'seed' (per seed)"),
+    "subset": Param(
+        "fixed",
+        "training subset: 'fixed' (nested, all seeds), 'seed' (per seed) or 'fold' (training "
+        "and validation split drawn per seed, for sets too small for one validation split)",
+    ),
 }
 
 

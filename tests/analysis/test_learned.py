@@ -250,3 +250,14 @@ def test_on_recorded_arrowhead_runs_the_best_epoch_says_learned_and_the_rule_doe
     assert learned_by(recs, ["gru", "lstm"]) == {"gru": False, "lstm": False}
     # 54 validation series (JapaneseVowels): learned by both, as its test accuracy (0.96) says.
     assert learned_by(_final("JapaneseVowels"), ["gru", "lstm"]) == {"gru": True, "lstm": True}
+
+
+def test_a_validation_split_drawn_per_seed_adds_no_shared_error():
+    # Each seed judged on its own 5 series: their spread over seeds already holds the split's
+    # error, so nothing is added (the same scores on one shared split of 5 would not count).
+    acc = {"val_metric_name": "accuracy", "val_direction": "max", "val_baseline": 0.5}
+    scores = (1.0, 0.8, 1.0, 0.8, 1.0, 0.8)
+    own = [run("gru", v, data_info={"n_val": 5, "val_shared": False}, **acc) for v in scores]
+    shared = [run("gru", v, data_info={"n_val": 5, "val_shared": True}, **acc) for v in scores]
+    assert learned_by(own, ["gru"]) == {"gru": True}
+    assert learned_by(shared, ["gru"]) == {"gru": False}

@@ -93,3 +93,31 @@ def test_a_per_seed_subset_is_redrawn_per_seed_with_validation_and_class_counts_
     assert va0.tolist() == va1.tolist() == va_fixed.tolist()
     assert np.bincount(labels[tr0]).tolist() == np.bincount(labels[tr1]).tolist() == [4, 4, 4]
     assert not set(tr1) & set(va1)
+
+
+def test_a_fold_draws_validation_per_seed_stratified_and_the_same_for_both_archs_of_a_seed():
+    labels = np.repeat([0, 1, 2], 20)
+    tr0, va0 = carve(labels, 0.2, 1.0, subset_seed=0, val_seed=0)
+    tr0b, va0b = carve(labels, 0.2, 1.0, subset_seed=0, val_seed=0)
+    tr1, va1 = carve(labels, 0.2, 1.0, subset_seed=1, val_seed=1)
+    _, va_fixed = carve(labels, 0.2, 1.0)
+    assert (tr0.tolist(), va0.tolist()) == (tr0b.tolist(), va0b.tolist())
+    assert va0.tolist() != va1.tolist() and va0.tolist() != va_fixed.tolist()
+    for tr, va in ((tr0, va0), (tr1, va1)):
+        assert np.bincount(labels[va]).tolist() == [4, 4, 4]  # stratified as the fixed split
+        assert sorted([*tr, *va]) == list(range(60))  # every series used, none twice
+
+
+def test_subset_fold_builds_a_per_seed_split_and_says_it_is_not_shared():
+    task = get_task("ucr:UnitTest")
+    fixed = [task.build(resolve_params(task, {}), s) for s in (0, 1)]
+    fold = [task.build(resolve_params(task, {"subset": "fold"}), s) for s in (0, 1)]
+    assert fixed[0].info["val_shared"] is True and fold[0].info["val_shared"] is False
+    assert torch.equal(fixed[0].val.x, fixed[1].val.x)
+    assert not torch.equal(fold[0].val.x, fold[1].val.x)
+    # The archive's test series, always (normalised by each seed's own training split).
+    assert torch.equal(fold[0].test.y, fixed[0].test.y) and fold[0].info["n_test"] == 22
+    # A task whose split is published cannot draw one.
+    jsb_like = get_task("chorales")
+    with pytest.raises(UserError, match="'subset' must be one of fixed, seed, got 'fold'"):
+        jsb_like.build(resolve_params(jsb_like, {"subset": "fold", "n_chorales": 20}), 0)
