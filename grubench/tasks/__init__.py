@@ -64,5 +64,10 @@ def resolve_params(task: TaskDef, given: dict[str, Any]) -> dict[str, Any]:
             raise UserError(
                 f"task '{task.name}' parameter '{key}' must be in ({low:g}, {high:g}], got {value}"
             )
+        if param.choices is not None and value not in param.choices:
+            raise UserError(
+                f"task '{task.name}' parameter '{key}' must be one of "
+                f"{', '.join(param.choices)}, got {value!r}"
+            )
         out[key] = value
     return out

@@ -25,11 +25,13 @@ def require(module: str, what: str) -> None:
 @dataclass(frozen=True)
 class Param:
     """A difficulty or size parameter a suite may set; integers and floats must be positive
-    (floats may be 0) and, when ``interval`` = (low, high) is given, in (low, high]."""
+    (floats may be 0) and, when ``interval`` = (low, high) is given, in (low, high]; a text
+    parameter with ``choices`` must be one of them."""
 
     default: int | float | str
     help: str
     interval: tuple[float, float] | None = None
+    choices: tuple[str, ...] | None = None  # the values a text parameter may take
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from grubench.errors import UnavailableTask, UserError
-from grubench.tasks.base import Param, TaskData, TaskDef
+from grubench.tasks.base import SUBSET, Param, TaskData, TaskDef
 from grubench.tasks.music import KEYS, LOW, _evaluate, cache_dir, from_rolls, nll
 
 FILE = "jsb-chorales-quarter.json"
@@ -123,7 +123,9 @@ JSB = TaskDef(
     direction="min",
     params={
         "train_fraction": Param(1.0, "fraction of training chorales kept", (0.0, 1.0)),
-        "subset": Param("fixed", "training subset: 'fixed' (nested, all seeds) or 'seed'"),
+        "subset": Param(
+            "fixed", "training subset: 'fixed' (nested, all seeds) or 'seed'", choices=SUBSET
+        ),
     },
     build=_build,
     loss=nll,

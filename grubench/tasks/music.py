@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from grubench.tasks.base import (
+    SUBSET,
     Param,
     Progress,
     Split,
@@ -230,7 +231,9 @@ CHORALES = TaskDef(
     params={
         "n_chorales": Param(1000, "use at most the first N chorale files (sorted by name)"),
         "train_fraction": Param(1.0, "fraction of training chorales kept", (0.0, 1.0)),
-        "subset": Param("fixed", "training subset: 'fixed' (nested, all seeds) or 'seed'"),
+        "subset": Param(
+            "fixed", "training subset: 'fixed' (nested, all seeds) or 'seed'", choices=SUBSET
+        ),
     },
     build=_build,
     loss=nll,

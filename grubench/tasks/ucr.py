@@ -19,7 +19,17 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from grubench.errors import UnavailableTask, UserError
-from grubench.tasks.base import Param, Split, TaskData, TaskDef, require, subset_seed, val_seed
+from grubench.tasks.base import (
+    FOLD,
+    SUBSET,
+    Param,
+    Split,
+    TaskData,
+    TaskDef,
+    require,
+    subset_seed,
+    val_seed,
+)
 
 SPLIT_SEED = 20140101  # fixed: validation carving and train subsampling ignore the trial seed
 CITATION = "Dau et al. 2019 (UCR archive); Bagnall et al. 2018 (UEA archive); aeon toolkit"
@@ -213,6 +223,7 @@ PARAMS = {
         "fixed",
         "training subset: 'fixed' (nested, all seeds), 'seed' (per seed) or 'fold' (training "
         "and validation split drawn per seed, for sets too small for one validation split)",
+        choices=(*SUBSET, FOLD),
     ),
 }
 

@@ -110,6 +110,11 @@ CASES: list[tuple[str, Setup, str]] = [
         lambda tmp: (tmp / "f").write_text("x") and ["reproduce", "--out", str(tmp / "f")],
         "exists and is not a folder",
     ),
+    (
+        "subset-choice",
+        suite_file('name = "x"\n[[task]]\nname = "chorales"\nsubset = "fold"\n'),
+        "task 'chorales' parameter 'subset' must be one of fixed, seed, got 'fold'",
+    ),
     ("threads-neg", args("run", "-t", "adding", "--threads", "-1"), "--threads must be positive"),
     ("seconds-neg", args("run", "-t", "adding", "--seconds", "-2"), "--seconds must be positive"),
     ("layers-zero", args("run", "-t", "adding", "--layers", "0"), "--layers must be positive"),
