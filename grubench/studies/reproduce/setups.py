@@ -3,8 +3,8 @@ claims-style sweep, so it resumes and is reused like one), the figures the paper
 orderings they report, and every way our set-up differs from theirs.
 
 A figure says where it was checked. Only the GRU's JSB figure was checked against a record of
-the paper here (no internet on the machine that wrote this); the others are as the issue that
-asked for this study quotes them, and the page says so beside each.
+the paper here (no internet on the machine that wrote this); the others are as secondary sources
+cite them, and the page says so beside each.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from grubench.studies.claims.experiments import Sweep
 
-UNCHECKED = "as quoted in the issue; not re-checked against the paper here"
+UNCHECKED = "as cited elsewhere; not re-checked against the paper here"
 
 
 @dataclass(frozen=True)
