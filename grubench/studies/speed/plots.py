@@ -113,40 +113,29 @@ def memory_vs_seq(mem: pd.DataFrame, path: Path) -> Path | None:
     return save(fig, path)
 
 
-def ratio_vs_seq(df: pd.DataFrame, cross: pd.DataFrame, path: Path) -> Path | None:
+def ratio_vs_seq(cross: pd.DataFrame, path: Path) -> Path | None:
     """Each implementation's training-step time over nn.GRU's and nn.LSTM's (one panel each)
-    against sequence length on a log axis: paired per-round ratios (median, IQR bars), the
-    crossover marked where there is one (first shape of the grid)."""
+    against sequence length on a log axis: paired per-round ratios (median, IQR bars, as the
+    crossover table carries them), the crossover marked where there is one (first shape of the
+    grid)."""
     if cross.empty:
         return None
     c = cross[cross["measure"] == MEASURE]
     shape = c.iloc[0][["hidden", "batch", "layers", "input_size"]]
     c = c[(c[shape.index] == shape).all(axis=1)]
-    d = df[(df["measure"] == MEASURE) & (df[shape.index] == shape).all(axis=1)]
     bases = list(dict.fromkeys(c["vs"]))
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(
             1, len(bases), figsize=(5.5 * len(bases), 4), layout="constrained", squeeze=False
         )
         for ax, base in zip(axes[0], bases, strict=True):
-            b = d[d["label"] == base].set_index("seq_len")["samples_ms"]
             for _, r in c[c["vs"] == base].iterrows():
-                a = d[d["label"] == r["label"]].set_index("seq_len")["samples_ms"]
-                ts = sorted(a.index)
-                q = [
-                    pd.Series([x / y for x, y in zip(a[t], b[t], strict=True)]).quantile(
-                        [0.25, 0.5, 0.75]
-                    )
-                    for t in ts
-                ]
-                med = [v[0.5] for v in q]
+                ts, q = list(r["seq_lens"]), r["ratio_quartiles"]
+                med = [m for _, m, _ in q]
                 ax.errorbar(
                     ts,
                     med,
-                    yerr=[
-                        [m - v[0.25] for m, v in zip(med, q, strict=True)],
-                        [v[0.75] - m for m, v in zip(med, q, strict=True)],
-                    ],
+                    yerr=whiskers(med, [lo for lo, _, _ in q], [hi for _, _, hi in q]),
                     marker="o",
                     capsize=2,
                     color=arch_color(r["label"]),
@@ -157,7 +146,7 @@ def ratio_vs_seq(df: pd.DataFrame, cross: pd.DataFrame, path: Path) -> Path | No
             ax.axhline(1.0, color="grey", lw=0.8)
             ax.set_xscale("log", base=2)
             ax.set_yscale("log")
-            ticks = sorted(d["seq_len"].unique())
+            ticks = sorted({t for s in c["seq_lens"] for t in s})
             ax.set_xticks(ticks, [str(t) for t in ticks])
             ax.xaxis.set_minor_locator(NullLocator())
             plain_log(ax, "y")
@@ -177,7 +166,7 @@ def all_plots(
     """The plots; ones with nothing to show (e.g. a single arch) are left out."""
     cross = pd.DataFrame() if cross is None else cross
     made = {
-        "ratio_vs_seq_len.png": ratio_vs_seq(df, cross, folder / "ratio_vs_seq_len.png"),
+        "ratio_vs_seq_len.png": ratio_vs_seq(cross, folder / "ratio_vs_seq_len.png"),
         "time_vs_seq_len.png": time_vs(df, "seq_len", "hidden", folder / "time_vs_seq_len.png"),
         "time_vs_hidden.png": time_vs(df, "hidden", "seq_len", folder / "time_vs_hidden.png"),
         "ratio_heatmap.png": ratio_heatmap(df, folder / "ratio_heatmap.png"),

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from grubench.analysis.stats import crossing
+from grubench.analysis.stats import crossing, quantiles
 from grubench.models.registry import PAIR
 from grubench.outputs.render import fmt
 from grubench.store import atomic_write
@@ -125,17 +125,16 @@ def crossovers(df: pd.DataFrame) -> pd.DataFrame:
                     for ra, rb in zip(a["samples_ms"], b["samples_ms"], strict=True)
                 ]
                 c = crossing(list(a["seq_len"]), ratios)
+                quartiles = [tuple(quantiles(r, [0.25, 0.5, 0.75]).tolist()) for r in ratios]
                 out.append(
                     {**dict(zip(keys, shape, strict=True)), "measure": measure, "label": label}
                     | {"vs": base, "where": c.where, "at": c.at, "lo": c.lo, "hi": c.hi}
                     | {"lengths": f"{c.lengths[0]}–{c.lengths[-1]}"}
-                    | {"ratio_first": _median(ratios[0]), "ratio_last": _median(ratios[-1])}
+                    | {"ratio_first": quartiles[0][1], "ratio_last": quartiles[-1][1]}
+                    # per length, for the chart: the lengths and the ratios' quartiles
+                    | {"seq_lens": c.lengths, "ratio_quartiles": tuple(quartiles)}
                 )
     return pd.DataFrame(out)
-
-
-def _median(x: list[float]) -> float:
-    return float(pd.Series(x).median())
 
 
 def crossover_text(r: dict[str, Any] | pd.Series) -> str:
@@ -189,7 +188,8 @@ def write_outputs(
         atomic_write(paths["rounds.csv"], rounds[keep].to_csv(index=False))
     if not cross.empty:
         paths["crossover.csv"] = out / "crossover.csv"
-        atomic_write(paths["crossover.csv"], cross.to_csv(index=False))
+        flat_cross = cross.drop(columns=["seq_lens", "ratio_quartiles"])
+        atomic_write(paths["crossover.csv"], flat_cross.to_csv(index=False))
     atomic_write(paths["limits.csv"], limits_frame(square, rows).to_csv(index=False))
     atomic_write(paths["memory.csv"], mem_df.to_csv(index=False))
     cpu = env.get("cpu_label") or env.get("cpu")
@@ -213,7 +213,7 @@ def write_outputs(
     if plots:
         from grubench.studies.speed.plots import all_plots
 
-        paths.update(all_plots(df, mem_df, out / "plots", cross))
+        paths.update(all_plots(flat, mem_df, out / "plots", cross))
     return paths
 
 

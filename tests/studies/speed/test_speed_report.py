@@ -137,6 +137,8 @@ def test_crossovers_pair_every_implementation_with_gru_and_lstm_round_by_round()
     r = cross.loc[("mingru", "gru")]
     assert r["where"] == "within" and r["at"] == pytest.approx(128.0)
     assert r["ratio_first"] == pytest.approx(4.0) and r["ratio_last"] == pytest.approx(0.25)
+    assert r["seq_lens"] == (32, 128, 512)  # what the chart draws, per length
+    assert r["ratio_quartiles"] == ((4.0, 4.0, 4.0), (1.0, 1.0, 1.0), (0.25, 0.25, 0.25))
     assert cross.loc[("mingru", "lstm"), "at"] == pytest.approx(256.0)
     assert cross.loc[("lstm", "gru"), "where"] == "below"  # 0.5 throughout
     assert cross.loc[("gru", "lstm"), "where"] == "above"
