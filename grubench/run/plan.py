@@ -369,30 +369,39 @@ def finish(
     """What every finished run gets, whoever ran it: ``summary.csv``, the flat ``trials.csv``
     and ``history.csv``, and (unless ``report`` is false) the report. Returns the final trials'
     records (tuning trials left out) and the summary table."""
+    everything = results(out, skip_bad_lines)
+    return finals_only(everything), _finish(out, everything, report)
+
+
+def _finish(out: Path, everything: list[dict[str, Any]], report: bool) -> pd.DataFrame:
+    """``finish`` on records already read (the latest per trial, tuning included)."""
     from grubench.analysis.frames import grid_text, summary
     from grubench.outputs.flat import write_flat
     from grubench.outputs.report import write_report
 
-    everything = results(out, skip_bad_lines)
-    records = finals_only(everything)
-    table = summary(records)
+    table = summary(finals_only(everything))
     flat = table.assign(lr_grid=table["lr_grid"].map(grid_text)) if "lr_grid" in table else table
     atomic_write(out / "summary.csv", flat.to_csv(index=False))
     write_flat(out, everything)  # tuning trials too: their role column tells them apart
     if report:
         write_report(out, everything)  # the records just read, not read again
-    return records, table
+    return table
 
 
 @dataclass(frozen=True)
 class Ran:
-    """What ``execute_suite`` gives back: the final trials' records (tuning left out), the
+    """What ``execute_suite`` gives back: every trial's latest record (tuning included), the
     summary table, and, when trials ran now, how many and the run's Efficiency."""
 
-    records: list[dict[str, Any]]
+    everything: list[dict[str, Any]]
     table: pd.DataFrame
     trials: int = 0
     efficiency: Efficiency | None = None
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """The final trials' records (tuning trials left out)."""
+        return finals_only(self.everything)
 
 
 def execute_suite(
@@ -416,8 +425,9 @@ def execute_suite(
     if plan.todo:
         prepare(plan, on_prepare)
         efficiency = execute(plan, on_event, on_record, executor=executor)
-    records, table = finish(plan.out, skip_bad_lines, report)
-    return Ran(records, table, efficiency.trials if efficiency else 0, efficiency)
+    everything = results(plan.out, skip_bad_lines)
+    table = _finish(plan.out, everything, report)
+    return Ran(everything, table, efficiency.trials if efficiency else 0, efficiency)
 
 
 def results(out: Path, skip_bad_lines: bool = False) -> list[dict[str, Any]]:

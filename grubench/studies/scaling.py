@@ -57,7 +57,7 @@ def sweep(source: dict[str, Any], workers: int, rep: int) -> Sample:
         ran = runs.execute_suite(plan, lambda ev: None, report=False)
         assert ran.efficiency is not None  # a new plan always has trials to run
         seconds = ran.efficiency.wall_seconds
-        failed = sum(r["status"] != "ok" for r in runs.results(plan.out))
+        failed = sum(r["status"] != "ok" for r in ran.everything)
     load = os.getloadavg()[0]
     return Sample(workers, plan.suite.threads, rep, seconds, len(plan.trials), failed, load)
 

@@ -138,6 +138,5 @@ def run_sweep(sweep: Sweep, folder: Path, on_event: Sink, execute: bool = True) 
         return Outcome(sweep, folder)  # nothing run yet, and nothing to run now
     # Trials are counted as they end: tuning may grow a grid, and so run more than planned.
     ran = runs.execute_suite(p if execute else replace(p, todo=()), on_event, report=False)
-    # The latest record per trial, as finish counts them: a retried trial's lines are one trial.
-    stored = len(runs.results(folder))
-    return Outcome(sweep, folder, tuple(ran.records), ran=ran.trials, stored=stored)
+    # The latest record per trial: a retried trial's lines are one trial.
+    return Outcome(sweep, folder, tuple(ran.records), ran=ran.trials, stored=len(ran.everything))
