@@ -13,7 +13,7 @@ from typing import Any
 from grubench.errors import UserError
 from grubench.models.registry import PAIR, get_arch
 from grubench.models.sizing import MATCH_RULES
-from grubench.tasks import get_task, resolve_params
+from grubench.tasks import adhoc_params, get_task, resolve_params
 from grubench.tasks.files import absolute, task_name
 
 
@@ -579,18 +579,10 @@ def adhoc_source(tasks: list[str]) -> dict[str, Any]:
     }
 
 
-# A data set of a few dozen series leaves one fixed validation split of 4 to 8 of them, too few
-# to show learning (or its absence): an ad-hoc run of a UCR/UEA set or a user's file draws its
-# validation split per seed instead (subset "fold"), so the seeds' spread carries the split's.
-FOLDED = ("ucr:", "file:")
-
-
 def _adhoc_task(name: str) -> dict[str, Any]:
     # A file named on the command line is relative to where the command runs.
     entry: dict[str, Any] = {"name": absolute(name) if name.startswith("file:") else name}
-    if name.startswith(FOLDED):
-        entry["subset"] = "fold"
-    return entry
+    return entry | adhoc_params(name)
 
 
 def with_overrides(source: dict[str, Any], **given: Any) -> dict[str, Any]:

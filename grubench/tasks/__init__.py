@@ -7,7 +7,7 @@ from typing import Any
 
 from grubench.errors import UnavailableTask, UserError
 from grubench.tasks import files, text, ucr
-from grubench.tasks.base import TaskDef
+from grubench.tasks.base import FOLD, TaskDef
 from grubench.tasks.counting import ANBN_LM
 from grubench.tasks.jsb import JSB
 from grubench.tasks.music import CHORALES
@@ -22,6 +22,21 @@ FAMILIES: dict[str, Callable[[str], TaskDef]] = {
 }
 # What follows a family's prefix, as `grubench tasks` shows it (NAME where not listed).
 MEMBER_ARG = {"file": "PATH"}
+# What an ad-hoc run (``grubench run -t NAME``, no suite) sets for a family's members: a data set
+# of a few dozen series leaves one fixed validation split of 4 to 8 of them, too few to show
+# learning (or its absence), so each seed draws its own (``subset = "fold"``).
+ADHOC: dict[str, dict[str, Any]] = {
+    "ucr": {"subset": FOLD},
+    "file": {"subset": FOLD},
+}
+
+
+def adhoc_params(name: str) -> dict[str, Any]:
+    """The parameters an ad-hoc run of task ``name`` sets (none for most tasks)."""
+    prefix, sep, _ = name.partition(":")
+    return dict(ADHOC.get(prefix, {})) if sep else {}
+
+
 # The members each family can offer on this machine, for ``grubench tasks``.
 MEMBERS: dict[str, Callable[[], list[str] | tuple[str, ...]]] = {
     "ucr": ucr.available,
