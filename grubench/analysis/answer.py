@@ -15,11 +15,10 @@ from typing import Any
 
 import pandas as pd
 
-from grubench.analysis.frames import paired_frame, settings, trials_frame
+from grubench.analysis.frames import finals, paired_frame, trials_frame
 from grubench.analysis.learned import NOT_LEARNED, budget_used_by, counts, learned_by
 from grubench.analysis.stats import ALPHA, NO_WINNER, Paired, paired_test
 from grubench.models.registry import PAIR
-from grubench.store import finals_only
 
 CUT, UNDERPOWERED = "cut by wall time", "underpowered"
 # The loser neither learned nor used its whole budget: it was stopped before it showed what it
@@ -65,7 +64,7 @@ def answers(
 ) -> list[Answer]:
     """One Answer per task setting that ran both archs (tuning trials left out), in suite
     order."""
-    recs = finals_only(records)
+    recs = finals(records)
     df = trials_frame(recs)
     if df.empty:
         return []
@@ -73,7 +72,7 @@ def answers(
         df["converged"] = None
     paired = _paired(recs, archs)
     by_setting: dict[str, list[dict[str, Any]]] = {}
-    for r, setting in zip(recs, settings(recs), strict=True):
+    for r, setting in zip(recs, df["setting"], strict=True):
         by_setting.setdefault(setting, []).append(r)
     return [
         _answer(task, setting, g, by_setting[setting], paired.get(setting), archs, alpha)
@@ -86,7 +85,7 @@ def _paired(recs: list[dict[str, Any]], archs: tuple[str, str]) -> dict[str, Pai
     """Each setting's paired test of the test metric, in its task's direction."""
     out = {}
     for d in dict.fromkeys(r.get("direction") for r in recs if r.get("direction")):
-        df = paired_frame([r for r in recs if r.get("direction") == d], "test_metric", d, archs)
+        df = paired_frame(recs, "test_metric", d, archs, of_direction=True)
         for row in df.itertuples():
             out[row.setting] = Paired(**{k: getattr(row, k) for k in Paired.__dataclass_fields__})
     return out

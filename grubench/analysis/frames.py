@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -56,8 +57,34 @@ NUMERIC = (
 )
 
 
+class Records(list):
+    """Trial records that build their table once: a report reads the same records in a dozen
+    sections, and each used to rebuild the frame (settings, JSON keys) from the dicts."""
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        return _frame_of(self)
+
+    @cached_property
+    def finals(self) -> Records:
+        kept = finals_only(self)
+        return self if len(kept) == len(self) else Records(kept)
+
+
+def finals(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``finals_only``, keeping a ``Records``' built frame when nothing is left out."""
+    return records.finals if isinstance(records, Records) else finals_only(records)
+
+
 def trials_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
-    """One row per trial with the scalar fields (history and nested specs left out)."""
+    """One row per trial with the scalar fields (history and nested specs left out). A copy:
+    callers add their own columns."""
+    if isinstance(records, Records):
+        return records.frame.copy()
+    return _frame_of(records)
+
+
+def _frame_of(records: list[dict[str, Any]]) -> pd.DataFrame:
     rows = [{k: v for k, v in r.items() if not isinstance(v, dict | list)} for r in records]
     df = pd.DataFrame(rows)
     for col in NUMERIC:
@@ -90,7 +117,7 @@ def summary(records: list[dict[str, Any]]) -> pd.DataFrame:
     """Per task setting × arch of the final trials: test metric summary over the seeds that
     finished, the LR and its grid, convergence, sizes and costs. Failed and diverged trials are
     counted, never averaged in silently."""
-    df = trials_frame(finals_only(records))
+    df = trials_frame(finals(records))
     if df.empty:
         return pd.DataFrame()
     # Rows in suite order (task and setting as first run, archs in registry order), not
@@ -156,15 +183,20 @@ def paired_frame(
     direction: str,
     archs: tuple[str, str] = PAIR,
     by: tuple[str, ...] = ("task", "setting"),
+    of_direction: bool = False,
 ) -> pd.DataFrame:
     """Per group in ``by``: the paired test of ``column`` between two archs, matched by
     (task, task parameters, seed); trials that are not ``ok``, tuning trials and trials without
-    a partner drop out."""
-    df = trials_frame(finals_only(records))
+    a partner drop out. ``of_direction``: only the tasks whose metric runs in ``direction``
+    (the test metric's direction is the task's)."""
+    df = trials_frame(finals(records))
     out = []
     if df.empty or column not in df:
         return pd.DataFrame(out)
-    df = df[(df["status"] == "ok") & df["arch"].isin(archs)]
+    keep = (df["status"] == "ok") & df["arch"].isin(archs)
+    if of_direction:
+        keep &= df["direction"] == direction if "direction" in df else False
+    df = df[keep]
     for key, g in df.groupby(list(by), sort=False):
         wide = g.pivot_table(
             index=["params_key", "seed"], columns="arch", values=column, aggfunc="last"

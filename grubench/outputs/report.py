@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from grubench.analysis.frames import trials_frame
+from grubench.analysis.frames import Records, trials_frame
 from grubench.outputs import plots
 from grubench.outputs.sections import (
     Block,
@@ -130,7 +130,9 @@ def build(run_dir: Path, everything: list[dict[str, Any]] | None = None) -> list
     records (``everything``: the latest record per trial, when the caller has read them)."""
     if everything is None:
         everything = latest_per_trial(read_trials(run_dir)[0])
-    records, tunes = finals_only(everything), [r for r in everything if r.get("role") == "tune"]
+    # Each built into its table once, however many sections read it.
+    records = Records(finals_only(everything))
+    tunes = Records(r for r in everything if r.get("role") == "tune")
     info = read_run(run_dir)
     pair = pair_archs(records)
     blocks = [Block("h1", f"grubench report: {info.get('suite', {}).get('name', run_dir.name)}")]

@@ -261,12 +261,11 @@ def paired_rows(records: list[dict[str, Any]], a: str, b: str) -> pd.DataFrame:
         if col == "peak_mem_mb" and not with_eval:
             label = "peak MiB (incl. eval)"  # older records: one peak over training and eval
         if fixed:
-            groups = [(fixed, records)]
+            groups = [fixed]
         else:
-            dirs = dict.fromkeys(r["direction"] for r in records if r.get("direction"))
-            groups = [(d, [r for r in records if r.get("direction") == d]) for d in dirs]
-        for direction, subset in groups:
-            f = paired_frame(subset, col, direction, (a, b))
+            groups = list(dict.fromkeys(r["direction"] for r in records if r.get("direction")))
+        for direction in groups:
+            f = paired_frame(records, col, direction, (a, b), of_direction=not fixed)
             if len(f):
                 frames.append(f[f["n"] > 0].assign(label=label))
     if not frames:

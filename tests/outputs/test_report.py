@@ -149,3 +149,24 @@ def test_the_report_names_the_cpu_precisely_and_older_runs_by_their_name():
     )
     old = environment_line({"environment": {"cpu": "AMD EPYC", "cpu_count": 2}})
     assert "; AMD EPYC (2 cores)" in old
+
+
+def test_a_report_builds_each_records_table_once(tmp_path: Path, monkeypatch):
+    """Finals and tuning trials are each made into a frame once, however many sections,
+    paired tests and charts read them (it was about a dozen times each)."""
+    from fake_records import tuning_records
+
+    from grubench.analysis import frames
+    from grubench.outputs.report import build
+
+    scores = {1e-3: [0.2, 0.3], 1e-2: [0.1, 0.2]}
+    tuned = {"params": {"length": 10}, "lr": 1e-2, "lr_grid": sorted(scores)}
+    recs = paired_records([0.05, 0.06, 0.04], [0.10, 0.12, 0.11], **tuned)
+    tunes = [r for a in ("gru", "lstm") for r in tuning_records(a, scores, params={"length": 10})]
+    run = write_folder(tmp_path / "run", recs + tunes)
+    built = []
+    real = frames._frame_of
+    monkeypatch.setattr(frames, "_frame_of", lambda rs: built.append(len(rs)) or real(rs))
+    blocks = build(run)
+    assert any(b.kind == "table" for b in blocks) and any(b.kind == "img" for b in blocks)
+    assert sorted(built) == sorted([len(recs), len(tunes)])
