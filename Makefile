@@ -28,8 +28,11 @@ run: install
 smoke: install
 	$(VENV)/bin/grubench run smoke
 
+# One pytest worker per core (pytest-xdist), each test file on one worker so its module
+# fixtures are built once: nearly every test is one-thread Python, so on two cores a serial run
+# leaves one idle.
 test: install
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n auto --dist loadfile
 
 # The slow set: a real Ray cluster joined by address, an A/B run of two real commits, the scaling
 # study. Minutes each on two cores, so outside `make test`; .ci/run and the scheduled workflow

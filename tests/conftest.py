@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from scale_helpers import TINY_TOML
+from scale_helpers import TINY_TOML, run_in_process
 
 
 @pytest.fixture
@@ -23,3 +23,12 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def tiny_clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
+    """The tiny suite run once through the library, uninterrupted (4 trials, 2 workers), and
+    the events it emitted: the reference that resume, fault, Ray and CLI tests compare their
+    numbers with. Read it, never write into it."""
+    out = tmp_path_factory.mktemp("clean") / "run"
+    return out, run_in_process(out)

@@ -1,4 +1,5 @@
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -153,9 +154,9 @@ def test_bad_suite_files_are_one_line_errors(tmp_path: Path, content, message):
     assert len(result.output.strip().splitlines()) == 1
 
 
-def test_resume_runs_only_what_is_missing(tiny_suite: Path, tmp_path: Path):
+def test_resume_runs_only_what_is_missing(tiny_clean, tmp_path: Path):
     out = tmp_path / "run"
-    assert runner.invoke(app, ["run", str(tiny_suite), "--out", str(out)]).exit_code == 0
+    shutil.copytree(tiny_clean[0], out)
     lines = (out / "trials.jsonl").read_text().splitlines()
     (out / "trials.jsonl").write_text("\n".join(lines[:2]) + "\n")  # as if killed after two
     result = runner.invoke(app, ["run", "--resume", str(out)])

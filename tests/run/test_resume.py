@@ -15,7 +15,6 @@ from scale_helpers import (
     kill,
     lines,
     metrics,
-    run_in_process,
     start_cli,
     wait_for_lines,
     workers_of,
@@ -28,11 +27,10 @@ from grubench.run import plan as runs
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
-    """The tiny suite run once without interruption (4 trials, 2 workers)."""
-    out = tmp_path_factory.mktemp("clean") / "run"
-    return out, run_in_process(out)
+@pytest.fixture
+def clean(tiny_clean: tuple[Path, list[dict]]) -> tuple[Path, list[dict]]:
+    """The tiny suite run once without interruption (4 trials, 2 workers), shared."""
+    return tiny_clean
 
 
 def test_two_workers_run_two_trials_at_once_and_never_more(clean):
