@@ -11,6 +11,7 @@ from typing import Any
 
 from grubench.analysis.learned import learned_by
 from grubench.analysis.stats import ALPHA, Sample, paired_test, proportion_interval, summarise
+from grubench.studies.claims.experiments import Sweep
 from grubench.studies.reproduce.setups import Ordering, Published, Setup
 
 HOLDS, REVERSED, NOT_SHOWN = "holds", "reversed", "not shown"
@@ -56,6 +57,7 @@ class SetupResult:
     orderings: tuple[OrderingRow, ...]
     reach: tuple[ReachRow, ...]
     error: str | None = None  # why it could not run (a missing data set, say)
+    left_out: str = ""  # the figures and orderings at settings this mode did not run
 
 
 def finals(records: Any, setup: Setup, setting: Any) -> list[dict[str, Any]]:
@@ -142,15 +144,39 @@ def reach_rows(setup: Setup, records: Any) -> list[ReachRow]:
     return out
 
 
-def judge(setup: Setup, records: Any, error: str | None = None) -> SetupResult:
+def judge(
+    setup: Setup, records: Any, error: str | None = None, ran: Sweep | None = None
+) -> SetupResult:
+    """``ran``: the sweep this mode ran (default: the set-up's own); figures and orderings at
+    settings it left out are named as such rather than shown as missing runs."""
     records = list(records)
     if error or not records:
         return SetupResult(setup, (), (), (), error or "not run")
+    values = (ran or setup.sweep).values if setup.sweep.param else None
+
+    def runs_at(setting: Any) -> bool:
+        return values is None or setting is None or setting in values
+
+    figures = [f for f in setup.figures if runs_at(f.beside)]
+    orderings = [o for o in setup.orderings if runs_at(o.setting)]
+    skipped = sorted(
+        {f.beside for f in setup.figures if not runs_at(f.beside)}
+        | {o.setting for o in setup.orderings if not runs_at(o.setting)}
+    )
+    left_out = ""
+    if skipped:
+        ran_at = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+        at = ", ".join(map(str, skipped))
+        left_out = (
+            f"This mode ran {setup.sweep.param} = {ran_at} only: the figures and orderings at "
+            f"{setup.sweep.param} = {at} are left out (the full run has them)."
+        )
     return SetupResult(
         setup,
-        tuple(figure_row(setup, records, f) for f in setup.figures),
-        tuple(ordering_row(setup, records, o) for o in setup.orderings),
+        tuple(figure_row(setup, records, f) for f in figures),
+        tuple(ordering_row(setup, records, o) for o in orderings),
         tuple(reach_rows(setup, records)) if setup.reach else (),
+        left_out=left_out,
     )
 
 

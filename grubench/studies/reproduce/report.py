@@ -65,7 +65,7 @@ def run_reproduce(
             continue
         o = run_sweep(sweep, folder / setup.name, on_event, execute)
         outcomes[setup.name] = o
-        results.append(judge(setup, o.records, o.error))
+        results.append(judge(setup, o.records, o.error, sweep))
     return ReproduceResult(folder, tuple(results), outcomes, time.perf_counter() - started)
 
 
@@ -164,6 +164,8 @@ def blocks(result: ReproduceResult, images: dict[str, Path]) -> list[Block]:
         if r.error:
             out.append(Block("p", f"Not run: {r.error}."))
             continue
+        if r.left_out:
+            out.append(Block("p", r.left_out))
         tol = f" (tolerance {s.tolerance:g})" if s.tolerance is not None else ""
         cols = [*FIGURE_COLS[:-1], f"within{tol}", "source", "checked"]
         out += [Block("h3", "Figures"), table(cols, figure_rows(r))]
@@ -243,6 +245,7 @@ def reproduce_json(result: ReproduceResult) -> dict[str, Any]:
             "name": r.setup.name,
             "title": r.setup.title,
             "error": r.error,
+            "left_out": r.left_out,
             "figures": [
                 {
                     "arch": f.figure.arch,

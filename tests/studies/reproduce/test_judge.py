@@ -122,3 +122,24 @@ def test_a_setup_that_could_not_run_says_why_and_judges_nothing():
     assert r.error == "data for task 'anbn-lm' missing" and not r.figures and not r.orderings
     assert judge(ANBN, []).error == "not run"
     assert math.isnan(judge(JSB, [rec("lstm", 0, 8.0)]).orderings[0].p)
+
+
+def test_a_mode_that_runs_fewer_settings_leaves_out_what_it_did_not_run():
+    sweep = Sweep("a", "adding", "length", (100, 200, 400), ())
+    figs = (
+        Published("gru", 5.3e-5, "MSE at 600", "Bai", setting=600, ours_at=400),
+        Published("gru", 0.01, "MSE at 200", "x", setting=200),
+    )
+    orders = tuple(Ordering("gru", "lstm", "Bai", t) for t in (100, 200, 400))
+    setup = Setup("a", "a", sweep, {"values": (200,)}, figs, orders, ())
+    recs = [rec(a, s, 0.01, task_params={"length": 200}) for a in ("gru", "lstm") for s in range(3)]
+    quick = judge(setup, recs, ran=setup.experiment(quick=True))
+    assert [f.figure.beside for f in quick.figures] == [200]
+    assert [o.ordering.setting for o in quick.orderings] == [200]
+    assert quick.left_out == (
+        "This mode ran length = 200 only: the figures and orderings at length = 100, 400 are "
+        "left out (the full run has them)."
+    )
+    full = judge(setup, recs)  # the full sweep: every row, the missing ones shown as missing
+    assert len(full.figures) == 2 and len(full.orderings) == 3 and full.left_out == ""
+    assert full.orderings[0].reason == "no paired runs"
