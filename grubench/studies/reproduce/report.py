@@ -188,11 +188,16 @@ def chart(r: SetupResult) -> Figure | None:
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(6, 3.6), layout="constrained")
         if r.reach:
-            for arch in r.setup.sweep.archs:
+            # Settings as evenly spaced categories, each arch nudged aside so that two intervals
+            # at one setting do not hide each other (and one setting draws no numeric axis).
+            where = {v: i for i, v in enumerate(dict.fromkeys(x.setting for x in r.reach))}
+            archs = r.setup.sweep.archs
+            for k, arch in enumerate(archs):
                 xs = [x for x in r.reach if x.arch == arch]
                 rate = [x.reached / x.runs for x in xs]
+                nudge = 0.08 * (k - (len(archs) - 1) / 2)
                 ax.errorbar(
-                    [x.setting for x in xs],
+                    [where[x.setting] + nudge for x in xs],
                     rate,
                     yerr=whiskers(rate, [x.lo for x in xs], [x.hi for x in xs]),
                     marker="o",
@@ -200,6 +205,8 @@ def chart(r: SetupResult) -> Figure | None:
                     color=arch_color(arch),
                     label=arch,
                 )
+            ax.set_xticks(range(len(where)), [str(v) for v in where])
+            ax.set_xlim(-0.5, len(where) - 0.5)
             ax.set_xlabel(r.setup.sweep.param or "")
             ax.set_ylabel("share of runs that reached the target")
             ax.set_ylim(-0.05, 1.05)
