@@ -8,6 +8,9 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
+import scipy.stats as st
+
 from grubench.analysis.learned import (
     budget_used_by,
     counts,
@@ -261,3 +264,27 @@ def test_a_validation_split_drawn_per_seed_adds_no_shared_error():
     shared = [run("gru", v, data_info={"n_val": 5, "val_shared": True}, **acc) for v in scores]
     assert learned_by(own, ["gru"]) == {"gru": True}
     assert learned_by(shared, ["gru"]) == {"gru": False}
+
+
+def test_the_widened_edge_is_the_seeds_interval_and_the_splits_error_together():
+    # The worse edge pinned to 1e-9 on either side, in both directions, for a t-interval (4
+    # runs) and a range (3 runs): any change to the Agresti–Coull or t arithmetic shows.
+    x, items = np.array([0.80, 0.85, 0.90, 0.95]), 40
+
+    def split(mean: float) -> float:
+        p = (mean * items + 2) / (items + 4)
+        return p * (1 - p) / (items + 4)
+
+    for direction, values, sign in (("max", x, -1.0), ("min", 1 - x, 1.0)):
+        m, sd = values.mean(), values.std(ddof=1)
+        half = st.t.ppf(0.975, len(values) - 1) * math.sqrt(sd**2 / len(values) + split(m))
+        gap = abs(m + sign * half - 0.5)
+        assert learned(values, 0.5, direction, margin=gap - 1e-9, items=items) is True
+        assert learned(values, 0.5, direction, margin=gap + 1e-9, items=items) is False
+        three = values[:3]
+        edge = (three.min() if direction == "max" else three.max()) + sign * st.norm.ppf(
+            0.975
+        ) * math.sqrt(split(three.mean()))
+        gap = abs(edge - 0.5)
+        assert learned(three, 0.5, direction, margin=gap - 1e-9, items=items) is True
+        assert learned(three, 0.5, direction, margin=gap + 1e-9, items=items) is False
