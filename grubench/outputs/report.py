@@ -67,6 +67,11 @@ def write_page(folder: Path, stem: str, blocks: list[Block], data: Any) -> list[
     return [md, js, page]
 
 
+def _inline(text: str) -> str:
+    """A paragraph's or a cell's Markdown as HTML: ``**bold**`` in bold, code marks dropped."""
+    return BOLD.sub(r"<b>\1</b>", html.escape(text.replace("`", "")))
+
+
 def to_html(blocks: list[Block], base: Path, title: str) -> str:
     """HTML with every image inlined as base64, so the file stands alone."""
     out = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"]
@@ -75,8 +80,7 @@ def to_html(blocks: list[Block], base: Path, title: str) -> str:
         if b.kind in ("h1", "h2", "h3"):
             out.append(f"<{b.kind}>{html.escape(b.text)}</{b.kind}>")
         elif b.kind == "p":
-            text = BOLD.sub(r"<b>\1</b>", html.escape(b.text.replace("`", "")))
-            out.append(f"<p>{text}</p>")
+            out.append(f"<p>{_inline(b.text)}</p>")
         elif b.kind == "img":
             data = base64.b64encode((base / b.text).read_bytes()).decode()
             alt = html.escape(Path(b.text).stem)
@@ -84,7 +88,7 @@ def to_html(blocks: list[Block], base: Path, title: str) -> str:
         elif b.kind == "table":
             head = "".join(f"<th>{html.escape(h)}</th>" for h in b.headers)
             body = "".join(
-                "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in b.rows
+                "<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>" for r in b.rows
             )
             out.append(f"<table><tr>{head}</tr>{body}</table>")
     out.append("</body></html>")

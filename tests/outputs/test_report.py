@@ -170,3 +170,10 @@ def test_a_report_builds_each_records_table_once(tmp_path: Path, monkeypatch):
     blocks = build(run)
     assert any(b.kind == "table" for b in blocks) and any(b.kind == "img" for b in blocks)
     assert sorted(built) == sorted([len(recs), len(tunes)])
+
+
+def test_bold_in_a_table_cell_is_bold_in_html_too(tmp_path: Path):
+    from grubench.outputs.report import to_html
+
+    page = to_html([table(["verdict"], [["**holds** (p < 0.05)"]])], tmp_path, "t")
+    assert "<td><b>holds</b> (p &lt; 0.05)</td>" in page and "**" not in page

@@ -175,6 +175,8 @@ def blocks(result: ReproduceResult, images: dict[str, Path]) -> list[Block]:
             out += [Block("h3", "Reach rates within the step budget"), table(heads, reach_rows(r))]
         out.append(Block("h3", "How our set-up differs"))
         out += [Block("p", f"– {d}.") for d in s.deviations]
+        if result.mode == "quick" and s.quick_text():
+            out.append(Block("p", f"– quick mode: {s.quick_text()}."))
         if s.name in images:
             out.append(Block("img", str(images[s.name].relative_to(result.folder))))
     return out
@@ -299,11 +301,16 @@ def reproduce_json(result: ReproduceResult) -> dict[str, Any]:
                 for x in r.reach
             ],
             "deviations": list(r.setup.deviations),
+            "quick_mode": r.setup.quick_text() if result.mode == "quick" else None,
         }
 
     return {
         "mode": result.mode,
-        "wall_seconds": result.wall_seconds,
+        # This invocation's: a re-judging (--no-run, or a resumed run) reuses trials it did not
+        # time, so the seconds count together with how many trials it ran.
+        "invocation_seconds": result.wall_seconds,
+        "trials_run": sum(o.ran for o in result.outcomes.values()),
+        "trials_reused": sum(o.stored - o.ran for o in result.outcomes.values()),
         "scope": _scope(result),
         "setups": [setup_json(r) for r in result.results],
     }

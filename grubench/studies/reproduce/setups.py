@@ -63,6 +63,20 @@ class Setup:
     reach: bool = False  # report each arch's reach rate of the target per setting
     notes: tuple[str, ...] = field(default=())
 
+    def quick_text(self) -> str:
+        """What quick mode changes, in words (empty when it changes nothing or cuts the set-up)."""
+        parts = []
+        for key, value in (self.quick or {}).items():
+            if key == "fixed":
+                parts.append(", ".join(f"{k} = {v}" for k, v in value))
+            elif key == "values":
+                parts.append(f"{self.sweep.param} = {', '.join(map(str, value))} only")
+            elif key == "lr_grid":
+                parts.append("rates " + ", ".join(f"{v:g}" for v in value))
+            else:
+                parts.append(f"{key.replace('_', ' ')} {value}")
+        return "; ".join(parts)
+
     def experiment(self, quick: bool) -> Sweep | None:
         if not quick:
             return self.sweep

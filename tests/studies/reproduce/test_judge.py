@@ -4,6 +4,7 @@ interval, each ordering's verdict and reason, each reach rate's exact interval."
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -143,3 +144,13 @@ def test_a_mode_that_runs_fewer_settings_leaves_out_what_it_did_not_run():
     full = judge(setup, recs)  # the full sweep: every row, the missing ones shown as missing
     assert len(full.figures) == 2 and len(full.orderings) == 3 and full.left_out == ""
     assert full.orderings[0].reason == "no paired runs"
+
+
+def test_quick_mode_says_what_it_changes_in_words():
+    from grubench.studies.reproduce.setups import ADDING
+
+    assert ANBN.quick_text() == (
+        "max_n = 50, max_n_test = 300; seeds 3; steps 800; rates 0.003, 0.01"
+    )
+    assert ADDING.quick_text().startswith("length = 200 only; n_train = 1000, n_val = 300")
+    assert replace(JSB, quick=None).quick_text() == ""
