@@ -58,12 +58,17 @@ NUMERIC = (
 
 
 class Records(list):
-    """Trial records that build their table once: a report reads the same records in a dozen
-    sections, and each used to rebuild the frame (settings, JSON keys) from the dicts."""
+    """Trial records that build their tables once: a report reads the same records in a dozen
+    sections, and each used to rebuild the frame (settings, JSON keys) from the dicts. Built
+    whole and only read: the tables are cached on first use."""
 
     @cached_property
     def frame(self) -> pd.DataFrame:
         return _frame_of(self)
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        return _summary_of(self)
 
     @cached_property
     def finals(self) -> Records:
@@ -117,6 +122,12 @@ def summary(records: list[dict[str, Any]]) -> pd.DataFrame:
     """Per task setting × arch of the final trials: test metric summary over the seeds that
     finished, the LR and its grid, convergence, sizes and costs. Failed and diverged trials are
     counted, never averaged in silently."""
+    if isinstance(records, Records):
+        return records.summary.copy()
+    return _summary_of(records)
+
+
+def _summary_of(records: list[dict[str, Any]]) -> pd.DataFrame:
     df = trials_frame(finals(records))
     if df.empty:
         return pd.DataFrame()

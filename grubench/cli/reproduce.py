@@ -39,9 +39,7 @@ def reproduce(
     )
     paths = rr.write_reproduce(result)
     console.print(render.reproduce_table(rr.summary_rows(result)))
-    ran = sum(o.ran for o in result.outcomes.values())
-    stored = sum(o.stored for o in result.outcomes.values())
     err.print(
-        f"{ran} trials run, {stored - ran} reused; wall time "
+        f"{result.trials_run} trials run, {result.trials_reused} reused; wall time "
         f"{time.perf_counter() - started:.0f} s; wrote {', '.join(map(str, paths))}"
     )

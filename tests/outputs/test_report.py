@@ -167,9 +167,14 @@ def test_a_report_builds_each_records_table_once(tmp_path: Path, monkeypatch):
     built = []
     real = frames._frame_of
     monkeypatch.setattr(frames, "_frame_of", lambda rs: built.append(len(rs)) or real(rs))
+    summed, real_summary = [], frames._summary_of
+    monkeypatch.setattr(
+        frames, "_summary_of", lambda rs: summed.append(len(rs)) or real_summary(rs)
+    )
     blocks = build(run)
     assert any(b.kind == "table" for b in blocks) and any(b.kind == "img" for b in blocks)
     assert sorted(built) == sorted([len(recs), len(tunes)])
+    assert summed == [len(recs)]  # the summary table and the learning-rate table share it
 
 
 def test_bold_in_a_table_cell_is_bold_in_html_too(tmp_path: Path):

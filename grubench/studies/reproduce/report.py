@@ -37,6 +37,15 @@ class ReproduceResult:
     def mode(self) -> str:
         return self.folder.name
 
+    @property
+    def trials_run(self) -> int:
+        """Trials this invocation trained (the rest of the folder's were reused)."""
+        return sum(o.ran for o in self.outcomes.values())
+
+    @property
+    def trials_reused(self) -> int:
+        return sum(o.stored - o.ran for o in self.outcomes.values())
+
 
 def select(only: str | None) -> list[Setup]:
     """Set-ups named by a comma-separated list, or all of them."""
@@ -175,8 +184,9 @@ def blocks(result: ReproduceResult, images: dict[str, Path]) -> list[Block]:
             out += [Block("h3", "Reach rates within the step budget"), table(heads, reach_rows(r))]
         out.append(Block("h3", "How our set-up differs"))
         out += [Block("p", f"– {d}.") for d in s.deviations]
-        if result.mode == "quick" and s.quick_text():
-            out.append(Block("p", f"– quick mode: {s.quick_text()}."))
+        quick = s.quick_text() if result.mode == "quick" else ""
+        if quick:
+            out.append(Block("p", f"– quick mode: {quick}."))
         if s.name in images:
             out.append(Block("img", str(images[s.name].relative_to(result.folder))))
     return out
@@ -309,8 +319,8 @@ def reproduce_json(result: ReproduceResult) -> dict[str, Any]:
         # This invocation's: a re-judging (--no-run, or a resumed run) reuses trials it did not
         # time, so the seconds count together with how many trials it ran.
         "invocation_seconds": result.wall_seconds,
-        "trials_run": sum(o.ran for o in result.outcomes.values()),
-        "trials_reused": sum(o.stored - o.ran for o in result.outcomes.values()),
+        "trials_run": result.trials_run,
+        "trials_reused": result.trials_reused,
         "scope": _scope(result),
         "setups": [setup_json(r) for r in result.results],
     }
