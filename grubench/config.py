@@ -86,6 +86,9 @@ class Trial:
         for key, default in LATER_TRIAL_FIELDS.items():
             if d.get(key) == default:
                 del d[key]
+        for key, default in LATER_TASK_PARAMS.items():
+            if d["task_params"].get(key) == default:
+                del d["task_params"][key]
         for key in ("steps", "patience_steps"):  # hashed only when set: older ids stay
             if d["budget"].get(key) is None:
                 del d["budget"][key]
@@ -102,6 +105,7 @@ class Trial:
 PROTOCOL = 3
 LATER_TRAIN_FIELDS = {"optimizer": "adam"}
 LATER_TRIAL_FIELDS = {"role": "final", "lr_grid": None}
+LATER_TASK_PARAMS = {"patch": 1}  # task parameters added later, at the value that changes nothing
 # The one optimiser table: suite name -> torch.optim class name (looked up when a trial runs,
 # so reading a suite never imports torch). torch defaults apart from the learning rate.
 OPTIMIZERS = {"adam": "Adam", "rmsprop": "RMSprop"}

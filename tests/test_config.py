@@ -112,9 +112,10 @@ def test_trial_ids_name_the_training_protocol(monkeypatch):
 def test_an_adhoc_run_tunes_and_trains_on_a_step_budget_and_options_override_it():
     from grubench.config import ADHOC_STEPS, adhoc_source, with_overrides
 
-    # A UCR/UEA set or a user's file draws its validation split per seed; a synthetic task not.
-    tasks = adhoc_source(["adding", "ucr:GunPoint", "file:x.npz"])["task"]
-    assert [t.get("subset") for t in tasks] == [None, "fold", "fold"]
+    # A UCR/UEA set (or a user's file, tests/tasks/test_files.py) draws its validation split
+    # per seed and is fed in patches of steps when long; a synthetic task neither.
+    tasks = adhoc_source(["adding", "ucr:GunPoint"])["task"]
+    assert [(t.get("subset"), t.get("patch")) for t in tasks] == [(None, None), ("fold", 5)]
     suite = suite_from_dict(adhoc_source(["adding"]))
     assert {t.budget.steps for t in suite.trials()} == {ADHOC_STEPS}
     # Six final seeds a arch: enough pairs for the sign-flip test to reach p < 0.05.

@@ -129,6 +129,21 @@ def environment_line(info: dict[str, Any]) -> str:
     )
 
 
+def input_form(records: list[dict[str, Any]]) -> list[str]:
+    """One line per task whose series were fed in patches of steps: an answer about a cell on a
+    long series is an answer about it with that input form (the archs share it)."""
+    lines = {}
+    for r in records:
+        info = r.get("data_info") or {}
+        if (info.get("patch") or 1) > 1 and r["task"] not in lines:
+            lines[r["task"]] = (
+                f"{r['task']}: each series fed in patches of {info['patch']} consecutive steps "
+                f"({info.get('length_max', '?')} steps → {info.get('cell_steps', '?')} cell "
+                "steps), the same for every arch; `patch = 1` in a suite feeds every step."
+            )
+    return list(lines.values())
+
+
 def build(run_dir: Path, everything: list[dict[str, Any]] | None = None) -> list[Block]:
     """The report's blocks for a results folder (draws the charts as a side effect), from its
     records (``everything``: the latest record per trial, when the caller has read them)."""
@@ -146,6 +161,7 @@ def build(run_dir: Path, everything: list[dict[str, Any]] | None = None) -> list
     blocks += answer_blocks(records, pair)
     trials = f" {len(records)} trials" + (f" and {len(tunes)} tuning trials." if tunes else ".")
     blocks.append(Block("p", environment_line(info) + trials))
+    blocks += [Block("p", line) for line in input_form(records)]
     blocks += summary_blocks(records)
     blocks += lr_blocks(records, tunes, run_dir)
     if pair:

@@ -22,19 +22,37 @@ FAMILIES: dict[str, Callable[[str], TaskDef]] = {
 }
 # What follows a family's prefix, as `grubench tasks` shows it (NAME where not listed).
 MEMBER_ARG = {"file": "PATH"}
-# What an ad-hoc run (``grubench run -t NAME``, no suite) sets for a family's members: a data set
-# of a few dozen series leaves one fixed validation split of 4 to 8 of them, too few to show
-# learning (or its absence), so each seed draws its own (``subset = "fold"``).
-ADHOC: dict[str, dict[str, Any]] = {
-    "ucr": {"subset": FOLD},
-    "file": {"subset": FOLD},
+# What an ad-hoc run (``grubench run -t NAME``, no suite) sets for a family's members:
+# - a data set of a few dozen series leaves one fixed validation split of 4 to 8 of them, too
+#   few to show learning (or its absence), so each seed draws its own (``subset = "fold"``);
+# - a series of hundreds of steps is fed in patches so the cell takes at most ADHOC_CELL_STEPS
+#   steps over it: one value a step over ArrowHead's 251, neither cell generalised (test
+#   accuracy 0.39-0.56 against 1-NN's 0.80, 2000 full-batch steps), and patches of 4 or 8 steps
+#   lifted both (docs/findings/2026-12-03-ucr-adhoc.md); the long sets' trials also get 10-40×
+#   cheaper.
+ADHOC_CELL_STEPS = 32
+
+
+def _series_params(longest: int | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"subset": FOLD}
+    if longest is not None:
+        out["patch"] = ucr.auto_patch(longest, ADHOC_CELL_STEPS)
+    return out
+
+
+ADHOC: dict[str, Callable[[str], dict[str, Any]]] = {
+    "ucr": lambda member: _series_params(ucr.longest(member)),
+    "file": lambda member: _series_params(files.longest(member)),
 }
 
 
 def adhoc_params(name: str) -> dict[str, Any]:
     """The parameters an ad-hoc run of task ``name`` sets (none for most tasks)."""
-    prefix, sep, _ = name.partition(":")
-    return dict(ADHOC.get(prefix, {})) if sep else {}
+    prefix, sep, member = name.partition(":")
+    if not sep or prefix not in ADHOC:
+        return {}
+    get_task(name)  # an unknown set or a bad file fails here, in one line, before it is read
+    return ADHOC[prefix](member)
 
 
 # The members each family can offer on this machine, for ``grubench tasks``.

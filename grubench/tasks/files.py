@@ -497,6 +497,7 @@ def _numeric_build(
     mean, std = steps.mean(0), steps.std(0)
     std[std < 1e-8] = 1.0
     per_step = d.kind == "forecast"
+    patch = p.get("patch", 1)  # a forecast has no such parameter (FORECAST_PARAMS)
     ys = [
         np.asarray(t, dtype=np.float32).reshape(len(t) if per_step else 1, -1)
         for t in train.targets
@@ -506,7 +507,7 @@ def _numeric_build(
     y_std[y_std < 1e-8] = 1.0
 
     def split(part: Part) -> Split:
-        x, lengths = ucr._pad([(s - mean) / std for s in part.series])
+        x, lengths = ucr.patched(*ucr._pad([(s - mean) / std for s in part.series]), patch)
         if per_step:
             y, _ = ucr._pad(
                 [(np.asarray(t, dtype=np.float32) - y_mean) / y_std for t in part.targets]
@@ -529,7 +530,7 @@ def _numeric_build(
         tr,
         va,
         te,
-        int(steps.shape[1]),
+        int(steps.shape[1]) * patch,
         int(flat.shape[1]),
         per_step,
         baseline,
@@ -542,6 +543,8 @@ def _numeric_build(
             "channels": int(steps.shape[1]),
             "length_min": min(lengths),
             "length_max": max(lengths),
+            "patch": patch,
+            "cell_steps": math.ceil(max(lengths) / patch),
             "n_train": len(train),
             "n_val": len(val),
             "n_test": len(test),
@@ -578,6 +581,21 @@ PARAMS = {
 }
 
 
+# A forecast reads out every step, so its steps cannot be fed in patches: the parameter is not
+# there to set, and a suite that sets it is refused while the run is planned.
+FORECAST_PARAMS = {k: v for k, v in PARAMS.items() if k != "patch"}
+
+
+def longest(member: str) -> int | None:
+    """The longest series of file task ``member``, or None for a forecast (which reads out
+    every step, so it is never patched)."""
+    d = read(*parse_name(member))
+    if d.kind == "forecast":
+        return None
+    parts = (d.train, d.test) if d.test else (d.train,)
+    return max(len(s) for part in parts for s in part.series)
+
+
 def file_task(member: str) -> TaskDef:
     """Your own sequences from a file (.npz, .ts, .tsv, .csv): file:PATH, or file:PATH?kind=KIND
     with KIND classification, regression or forecast."""
@@ -607,7 +625,7 @@ def file_task(member: str) -> TaskDef:
         name=f"file:{member}",
         family="file",
         citation=f"user data, SHA-256 {d.sha256}",
-        params=PARAMS,
+        params=FORECAST_PARAMS if d.kind == "forecast" else PARAMS,
         build=lambda p, seed: build(read(path, kind), p, seed),
         preload=("aeon.datasets",) if path.suffix.lower() == ".ts" else (),
         **scoring,

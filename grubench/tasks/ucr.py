@@ -102,6 +102,31 @@ def _pad(series: list[np.ndarray]) -> tuple[Tensor, Tensor | None]:
     return torch.from_numpy(x), None if same else torch.tensor(lengths)
 
 
+def patched(x: Tensor, lengths: Tensor | None, patch: int) -> tuple[Tensor, Tensor | None]:
+    """``[N, T, C]`` as ``[N, ceil(T / patch), patch·C]``: each run of ``patch`` consecutive
+    steps becomes one input vector (zeros fill the last run), and true lengths are counted in
+    runs. A cell then takes ``patch`` times fewer steps over the same series (SegRNN, Lin et al.
+    2023); the features of a run keep their time order, step by step, channels within a step."""
+    if patch == 1:
+        return x, lengths
+    n, t, c = x.shape
+    pad = -t % patch
+    if pad:
+        x = torch.cat([x, x.new_zeros(n, pad, c)], dim=1)
+    x = x.reshape(n, (t + pad) // patch, patch * c)
+    return x, None if lengths is None else (lengths + patch - 1) // patch
+
+
+def auto_patch(length: int, cell_steps: int) -> int:
+    """The smallest patch that feeds a series of ``length`` steps in at most ``cell_steps``."""
+    return max(1, math.ceil(length / cell_steps))
+
+
+def longest(name: str) -> int:
+    """The longest series of UCR/UEA set ``name``, train and test."""
+    return max(len(s) for split in ("TRAIN", "TEST") for s in _load(name, split)[0])
+
+
 def carve(
     labels: np.ndarray,
     val_fraction: float,
@@ -165,8 +190,11 @@ def classify(
     mean, std = steps.mean(0), steps.std(0)
     std[std < 1e-8] = 1.0  # a constant channel stays constant rather than dividing by zero
 
+    patch = p.get("patch", 1)
+
     def split(series: list[np.ndarray], labels: np.ndarray) -> Split:
         x, lengths = _pad([(s - mean) / std for s in series])  # padded after normalising
+        x, lengths = patched(x, lengths, patch)
         return Split(x, torch.as_tensor(labels, dtype=torch.long), lengths)
 
     y_te = np.array([index[v] for v in te_labels])
@@ -179,7 +207,7 @@ def classify(
         train_s,
         val_s,
         test_s,
-        tr_series[0].shape[1],
+        tr_series[0].shape[1] * patch,
         len(index),
         False,
         float(np.mean(y_te == majority)),
@@ -190,6 +218,8 @@ def classify(
             "channels": int(tr_series[0].shape[1]),
             "length_min": min(lengths),
             "length_max": max(lengths),
+            "patch": patch,
+            "cell_steps": math.ceil(max(lengths) / patch),  # recurrent steps, the longest series
             "n_train": len(tr_idx),
             "n_val": len(va_idx),
             "n_test": len(te_series),
@@ -219,6 +249,12 @@ def evaluate(out: Tensor, split: Split) -> dict[str, float]:
 PARAMS = {
     "train_fraction": Param(1.0, "fraction of the training split kept (stratified)", (0.0, 1.0)),
     "val_fraction": Param(0.2, "fraction of the training split held out", (0.0, 0.5)),
+    "patch": Param(
+        1,
+        "consecutive time steps fed to the cell as one input (patch × channels features): a "
+        "long series in fewer recurrent steps; an ad-hoc run sets it so the longest series "
+        "takes at most 32",
+    ),
     "subset": Param(
         "fixed",
         "training subset: 'fixed' (nested, all seeds), 'seed' (per seed) or 'fold' (training "

@@ -276,3 +276,19 @@ def test_a_class_needs_members_for_each_carved_split():
 def test_tasks_lists_the_family(tmp_path):
     result = runner.invoke(app, ["tasks"])
     assert "file:PATH" in result.stdout and ".npz, .ts, .tsv, .csv" in result.stdout
+
+
+def test_an_adhoc_run_patches_a_long_file_but_never_a_forecast(tmp_path):
+    from grubench.tasks import adhoc_params
+
+    long = _npz(tmp_path, "long.npz", **_data("classification", t=100))
+    assert adhoc_params(f"file:{long}") == {"subset": "fold", "patch": 4}
+    _, d = _build(f"file:{long}", patch=4)
+    assert d.input_size == 8 and d.train.x.shape[1] == 25 and d.info["cell_steps"] == 25
+    regression = _npz(tmp_path, "reg.npz", **_data("regression", t=100))
+    _, r = _build(f"file:{regression}?kind=regression", patch=4)
+    assert r.input_size == 8 and r.train.x.shape[1] == 25
+    forecast = _npz(tmp_path, "fc.npz", **_data("forecast", t=100))
+    assert adhoc_params(f"file:{forecast}") == {"subset": "fold"}
+    with pytest.raises(UserError, match=f"task 'file:{forecast}' has no parameter 'patch'"):
+        _build(f"file:{forecast}", patch=4)

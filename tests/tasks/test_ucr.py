@@ -121,3 +121,55 @@ def test_subset_fold_builds_a_per_seed_split_and_says_it_is_not_shared():
     jsb_like = get_task("chorales")
     with pytest.raises(UserError, match="'subset' must be one of fixed, seed, got 'fold'"):
         jsb_like.build(resolve_params(jsb_like, {"subset": "fold", "n_chorales": 20}), 0)
+
+
+def test_patches_feed_runs_of_steps_in_time_order_with_lengths_in_runs():
+    from grubench.tasks.ucr import auto_patch, patched
+
+    x = torch.arange(2 * 7 * 2, dtype=torch.float32).reshape(2, 7, 2)  # [N, T, C]
+    y, lengths = patched(x, torch.tensor([7, 4]), 3)
+    assert y.shape == (2, 3, 6) and lengths.tolist() == [3, 2]
+    # Run 1 of series 0: steps 3, 4, 5, each step's channels together.
+    assert y[0, 1].tolist() == x[0, 3:6].reshape(-1).tolist()
+    assert y[0, 2].tolist() == [*x[0, 6].tolist(), 0.0, 0.0, 0.0, 0.0]  # zeros fill the last
+    same, none = patched(x, None, 1)
+    assert same is x and none is None
+    assert [auto_patch(n, 32) for n in (24, 32, 33, 251, 1460)] == [1, 1, 2, 8, 46]
+
+
+def test_a_patched_set_is_the_same_numbers_in_fewer_longer_steps():
+    plain, patch = _build("ArrowHead"), _build("ArrowHead", patch=8)
+    assert (patch.input_size, plain.input_size) == (8, 1)
+    assert patch.train.x.shape[1] == 32 and patch.info["cell_steps"] == 32
+    assert plain.info["cell_steps"] == 251 and patch.info["patch"] == 8
+    flat = patch.train.x.reshape(len(patch.train), -1)
+    assert torch.equal(flat[:, :251], plain.train.x[:, :, 0])  # normalised once, then cut
+    assert float(flat[:, 251:].abs().sum()) == 0.0
+    # Variable lengths count in runs of steps, rounded up.
+    jv = _build("JapaneseVowels", patch=4)
+    assert jv.input_size == 48
+    assert jv.train.lengths.tolist() == ((_build("JapaneseVowels").train.lengths + 3) // 4).tolist()
+
+
+def test_an_adhoc_run_patches_the_long_sets_only():
+    from grubench.tasks import ADHOC_CELL_STEPS, adhoc_params
+
+    assert ADHOC_CELL_STEPS == 32
+    assert adhoc_params("ucr:ArrowHead") == {"subset": "fold", "patch": 8}  # 251 steps
+    assert adhoc_params("ucr:GunPoint") == {"subset": "fold", "patch": 5}  # 150
+    assert adhoc_params("ucr:ItalyPowerDemand") == {"subset": "fold", "patch": 1}  # 24
+    assert adhoc_params("adding") == {}
+    with pytest.raises(UserError, match="UCR/UEA dataset 'Nope' is not available"):
+        adhoc_params("ucr:Nope")
+
+
+def test_a_trial_made_before_patches_keeps_its_id():
+    from grubench.config import suite_from_dict
+
+    def trial(**params):
+        return suite_from_dict({"task": [{"name": "ucr:GunPoint", **params}]}).trials()[0]
+
+    # The id of a trial at patch 1 hashes as before the parameter existed (the committed
+    # records' ids are recomputed from their specs in test_committed_claims).
+    assert trial().id == trial(patch=1).id
+    assert trial(patch=2).id != trial().id

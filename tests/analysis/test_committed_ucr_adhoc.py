@@ -1,0 +1,74 @@
+"""The 2026-12-04 ad-hoc UCR/UEA page says what its committed records say: every row's patch,
+test accuracies, learned verdicts and p, recomputed from each set's trials.jsonl.gz."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grubench.analysis.learned import learned_by
+from grubench.analysis.stats import sign_flip_p
+
+PAGE = Path(__file__).parents[2] / "docs/findings/2026-12-04-ucr-adhoc.md"
+RECORDS = PAGE.with_suffix("")
+
+
+def rows() -> dict[str, list[str]]:
+    out = {}
+    for line in PAGE.read_text().splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 9 and (RECORDS / cells[0]).is_dir():
+            out[cells[0]] = cells
+    return out
+
+
+def finals(name: str) -> list[dict]:
+    with gzip.open(RECORDS / name / "trials.jsonl.gz", "rt") as f:
+        recs = [json.loads(line) for line in f]
+    return [r for r in recs if r["role"] == "final" and r["status"] == "ok"]
+
+
+def test_the_page_has_a_row_for_each_of_the_ten_sets():
+    assert len(rows()) == 10
+
+
+@pytest.mark.parametrize("name", sorted(rows()))
+def test_each_row_is_recomputed_from_its_records(name):
+    cells = rows()[name]
+    runs = finals(name)
+    info = runs[0]["data_info"]
+    assert f"({info['patch']})" in cells[2]
+    assert info["val_shared"] is False  # each seed judged on its own validation draw
+    for arch, cell in (("gru", cells[5]), ("lstm", cells[6])):
+        acc = [r["test_metric"] for r in runs if r["arch"] == arch]
+        assert len(acc) == 6
+        mean, low, high = map(float, re.findall(r"\d\.\d+", cell))
+        assert (mean, low, high) == (
+            round(float(np.mean(acc)), 3),
+            round(min(acc), 2),
+            round(max(acc), 2),
+        )
+    said = [w.strip("*") == "yes" for w in cells[7].split(", ")]
+    learned = learned_by(runs, ("gru", "lstm"))
+    assert said == [learned["gru"], learned["lstm"]]
+    p = re.search(r"p = ([\d.]+)", cells[8])
+    if p:
+        by_seed = {(r["arch"], r["seed"]): r["test_metric"] for r in runs}
+        diff = [by_seed["gru", s] - by_seed["lstm", s] for s in range(6)]
+        assert round(sign_flip_p(diff), 2) == float(p.group(1))
+
+
+def test_the_report_names_the_input_form_of_a_patched_set_only():
+    from grubench.outputs.report import input_form
+
+    [line] = input_form(finals("ArrowHead"))
+    assert line.startswith(
+        "ucr:ArrowHead: each series fed in patches of 8 consecutive steps (251 steps → 32 cell "
+        "steps), the same for every arch"
+    )
+    assert input_form(finals("ItalyPowerDemand")) == []
