@@ -28,8 +28,8 @@ MEMBER_ARG = {"file": "PATH"}
 # - a series of hundreds of steps is fed in patches so the cell takes at most ADHOC_CELL_STEPS
 #   steps over it: one value a step over ArrowHead's 251, neither cell generalised (test
 #   accuracy 0.39-0.56 against 1-NN's 0.80, 2000 full-batch steps), and patches of 4 or 8 steps
-#   lifted both (docs/findings/2026-12-03-ucr-adhoc.md); the long sets' trials also get 10-40×
-#   cheaper.
+#   lifted both (docs/findings/2026-12-04-ucr-adhoc.md, with what they change on the other
+#   sets); the long sets' trials also get 10-40× cheaper.
 ADHOC_CELL_STEPS = 32
 
 

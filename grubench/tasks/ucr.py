@@ -105,8 +105,10 @@ def _pad(series: list[np.ndarray]) -> tuple[Tensor, Tensor | None]:
 def patched(x: Tensor, lengths: Tensor | None, patch: int) -> tuple[Tensor, Tensor | None]:
     """``[N, T, C]`` as ``[N, ceil(T / patch), patch·C]``: each run of ``patch`` consecutive
     steps becomes one input vector (zeros fill the last run), and true lengths are counted in
-    runs. A cell then takes ``patch`` times fewer steps over the same series (SegRNN, Lin et al.
-    2023); the features of a run keep their time order, step by step, channels within a step."""
+    runs. A cell then takes ``patch`` times fewer steps over the same series (the segment-wise
+    iterations of SegRNN, Lin et al. 2023, arXiv 2308.11200, whose segments pass a learned
+    projection first; here the cell's input weights are that projection); the features of a run
+    keep their time order, step by step, channels within a step."""
     if patch == 1:
         return x, lengths
     n, t, c = x.shape
