@@ -31,6 +31,7 @@ from grubench.tasks.base import (
     val_seed,
 )
 
+SPLITS = ("TRAIN", "TEST")  # the archive's own files of a set
 SPLIT_SEED = 20140101  # fixed: validation carving and train subsampling ignore the trial seed
 CITATION = "Dau et al. 2019 (UCR archive); Bagnall et al. 2018 (UEA archive); aeon toolkit"
 
@@ -125,8 +126,15 @@ def auto_patch(length: int, cell_steps: int) -> int:
 
 
 def longest(name: str) -> int:
-    """The longest series of UCR/UEA set ``name``, train and test."""
-    return max(len(s) for split in ("TRAIN", "TEST") for s in _load(name, split)[0])
+    """The longest series of UCR/UEA set ``name``, train and test: from the files' headers where
+    both declare one equal length (an ad-hoc run plans without importing aeon, 2.8 s), else
+    from the series aeon loads."""
+    headers = [_header(data_dir() / name / f"{name}_{split}.ts") for split in SPLITS]
+    declared = {h.get("serieslength") if h.get("equallength") == "true" else None for h in headers}
+    length = declared.pop() if len(declared) == 1 else None
+    if length is not None and length.isdigit():
+        return int(length)
+    return max(len(s) for split in SPLITS for s in _load(name, split)[0])
 
 
 def carve(

@@ -173,3 +173,11 @@ def test_a_trial_made_before_patches_keeps_its_id():
     # records' ids are recomputed from their specs in test_committed_claims).
     assert trial().id == trial(patch=1).id
     assert trial(patch=2).id != trial().id
+
+
+def test_the_longest_series_read_from_headers_is_the_one_aeon_loads():
+    from grubench.tasks.ucr import SPLITS, _load, longest
+
+    for name in available():
+        loaded = max(len(s) for split in SPLITS for s in _load(name, split)[0])
+        assert longest(name) == loaded, name
