@@ -11,11 +11,14 @@ scan runs in log space (Heinsen 2023): log h_t = a*_t + logcumsumexp(log b − a
 a*_t = Σ_{s≤t} log a_s. That is the numerically stable form the paper trains with (its
 appendix B.3); the plain (non-log) form differs only in g.
 
-Layers stack plainly: layer k reads layer k−1's states. The gates see no earlier state, so a
-single layer is linear in time given its inputs; depth is where the model gets non-linear in
-the past, which is why the paper reports 1, 2 and 3 layers. (The paper's language models wrap
-each layer in a block with normalisation, a residual path and an MLP; its selective-copy models
-stack the cells. We use the plain stack for every task and record it.)
+Layers compose as in the paper's code (BorealisAI/minRNNs, models/model.py, the form its
+selective-copy runs use): a linear projection of the input to H features, then per layer a
+pre-norm residual block x ← x + W_o·cell(RMSNorm(x)), then a final RMSNorm; the read-out sees
+that. The gates see no earlier state, so a single cell is linear in time given its inputs;
+depth is where the model gets non-linear in the past, which is why the paper reports 1, 2 and 3
+layers. Two deviations, recorded in the registry: no convolution or MLP (off in the paper's
+selective-copy configuration too), and the cell is H wide where the paper's expansion factor
+(6) makes it 6H with the block's projections mapping between the two.
 
 Every core here has a sequential twin (``mingru-seq``, ``minlstm-seq``): the same parameters,
 one time step at a time, the reference the scan must agree with and the baseline it must beat.
@@ -99,13 +102,20 @@ def _loop(a: Tensor, b: Tensor, h0: Tensor | None) -> Tensor:
 
 
 class MinCore(nn.Module):
-    """Stacked minGRU or minLSTM layers, behind the signature every core has."""
+    """minGRU or minLSTM layers in the paper's pre-norm residual blocks, behind the signature
+    every core has: ``outputs`` are the final norm's, zero past each sequence's end; ``last``
+    is the output at each sequence's true end; the state is each layer's cell state."""
 
     def __init__(self, input_size: int, hidden: int, layers: int, gates: int, sequential: bool):
         super().__init__()
-        sizes = [input_size] + [hidden] * (layers - 1)
-        self.layers = nn.ModuleList(MinLayer(i, hidden, gates, sequential) for i in sizes)
         self.hidden = hidden
+        self.embed = nn.Linear(input_size, hidden)
+        self.norms = nn.ModuleList(nn.RMSNorm(hidden) for _ in range(layers))
+        self.layers = nn.ModuleList(
+            MinLayer(hidden, hidden, gates, sequential) for _ in range(layers)
+        )
+        self.outs = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(layers))
+        self.norm = nn.RMSNorm(hidden)
 
     def forward(self, x: Tensor, lengths: Tensor | None = None, state: Tensor | None = None):
         mask = None
@@ -113,12 +123,20 @@ class MinCore(nn.Module):
             T = x.shape[1]
             mask = torch.arange(T, device=x.device)[None, :] < lengths.to(x.device)[:, None]
         finals = []
-        out = x
-        for k, layer in enumerate(self.layers):
-            out, h = layer(out, mask, None if state is None else state[k])
-            finals.append(h)
-        stacked = torch.stack(finals)
-        return out, stacked[-1], stacked
+        out = self.embed(x)
+        for k, (norm, layer, proj) in enumerate(
+            zip(self.norms, self.layers, self.outs, strict=True)
+        ):
+            h, last = layer(norm(out), mask, None if state is None else state[k])
+            finals.append(last)
+            out = out + proj(h)
+        out = self.norm(out)
+        if mask is None:
+            return out, out[:, -1], torch.stack(finals)
+        # every step above is causal or per position, so a padded step never reaches a real one
+        end = (lengths.to(x.device) - 1).clamp_min(0)
+        last = out[torch.arange(x.shape[0], device=x.device), end]
+        return out * mask[..., None], last, torch.stack(finals)
 
 
 def builder(gates: int, sequential: bool):

@@ -40,6 +40,12 @@ class Arch:
     # How the time steps are computed: "loop" (one step after another, torch's fused layers
     # included) or "scan" (every step at once, in log space).
     steps: str = "loop"
+    # How layers compose: "stack" (layer k reads layer k−1's states, as nn.GRU's num_layers) or
+    # "block" (Feng et al. 2024's official code, BorealisAI/minRNNs models/model.py: a linear
+    # input projection to H, then per layer x ← x + W_o·cell(RMSNorm(x)), then a final
+    # RMSNorm; no convolution or MLP, as its selective-copy runs; the cell's width is H, where
+    # the paper's expansion factor makes it 6H).
+    layer_form: str = "stack"
 
 
 ARCHS: dict[str, Arch] = {
@@ -117,9 +123,11 @@ ARCHS: dict[str, Arch] = {
             extra_state=4,
             color="#17becf",
             summary="minGRU (Feng et al. 2024): z and h~ from the input alone, h=(1-z)h+z*g(h~), "
-            "trained by a parallel scan in log space; layers stacked plainly",
+            "trained by a parallel scan in log space; each layer in the paper's pre-norm "
+            "residual block",
             recurrent_weights=False,
             steps="scan",
+            layer_form="block",
         ),
         Arch(
             name="minlstm",
@@ -130,9 +138,11 @@ ARCHS: dict[str, Arch] = {
             extra_state=5,
             color="#bcbd22",
             summary="minLSTM (Feng et al. 2024): f and i from the input alone, normalised to sum "
-            "to one, h=f'h+i'*g(h~), trained by a parallel scan in log space",
+            "to one, h=f'h+i'*g(h~), trained by a parallel scan in log space; each layer in "
+            "the paper's pre-norm residual block",
             recurrent_weights=False,
             steps="scan",
+            layer_form="block",
         ),
     ]
 }

@@ -12,13 +12,18 @@ MATCH_RULES = ("params", "hidden")
 
 def params_recurrent(arch: str, input_size: int, hidden: int, layers: int = 1) -> int:
     """Recurrent-core parameters: per layer gates·(H·I + H² + biases·H), without the H² block
-    for cells whose gates do not read the state (minGRU, minLSTM)."""
+    for cells whose gates do not read the state (minGRU, minLSTM). A block-form core adds its
+    input projection (I·H + H), per layer an RMSNorm (H) and an output projection (H² + H),
+    and a final RMSNorm (H); its cells all read H features."""
     a = get_arch(arch)
     back = hidden if a.recurrent_weights else 0
-    total = 0
+    block = a.layer_form == "block"
+    total = input_size * hidden + 2 * hidden if block else 0
     for layer in range(layers):
-        i = input_size if layer == 0 else hidden
+        i = input_size if layer == 0 and not block else hidden
         total += a.gates * (hidden * i + hidden * back + a.biases * hidden)
+        if block:
+            total += hidden * hidden + 2 * hidden
     return total
 
 
@@ -27,14 +32,24 @@ def params_total(arch: str, input_size: int, hidden: int, layers: int, output: i
     return params_recurrent(arch, input_size, hidden, layers) + hidden * output + output
 
 
+# Element-wise FLOPs per unit of an RMSNorm (square, sum, scale by the root, weight) and of a
+# residual addition.
+NORM_FLOPS, RESIDUAL_FLOPS = 4, 1
+
+
 def flops_per_step(arch: str, input_size: int, hidden: int, layers: int, output: int) -> int:
     """Forward FLOPs per time step and sequence: 2 per multiply-add, plus element-wise work."""
     a = get_arch(arch)
     back = hidden if a.recurrent_weights else 0
+    block = a.layer_form == "block"
     total = 2 * hidden * output + output
+    if block:
+        total += 2 * input_size * hidden + NORM_FLOPS * hidden
     for layer in range(layers):
-        i = input_size if layer == 0 else hidden
+        i = input_size if layer == 0 and not block else hidden
         total += 2 * a.gates * hidden * (i + back) + a.elementwise * hidden
+        if block:
+            total += 2 * hidden * hidden + (NORM_FLOPS + RESIDUAL_FLOPS) * hidden
     return total
 
 

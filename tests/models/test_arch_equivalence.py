@@ -115,14 +115,29 @@ REFERENCES: dict[str, tuple[Step, int]] = {
 }
 
 
+def _rms_norm(x: Tensor, weight: Tensor) -> Tensor:
+    # torch.nn.RMSNorm's docs: x / sqrt(mean(x²) + eps) · weight, eps = the dtype's machine eps
+    eps = torch.finfo(x.dtype).eps
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * weight
+
+
+def _linear(p: Params, name: str, x: Tensor) -> Tensor:
+    return x @ p[f"{name}.weight"].t() + p[f"{name}.bias"]
+
+
 def reference(
     family: str, p: Params, x: Tensor, lengths: Tensor, layers: int, hidden: int
-) -> tuple[Tensor, list[tuple[Tensor, ...]]]:
-    """Outputs [B, T, H] of the top layer (zero past each sequence's end) and each layer's
-    final state, one time step and one layer at a time."""
+) -> tuple[Tensor, list[tuple[Tensor, ...]], Tensor]:
+    """Outputs [B, T, H] of the top layer (zero past each sequence's end), each layer's final
+    state and the output at each sequence's end, one time step and one layer at a time. A core
+    in the block form (Feng et al.'s code: ``embed``, per layer ``norms.k`` → cell → ``outs.k``
+    added back, then ``norm``) is recognised by its parameters' names."""
     step, n_state = REFERENCES[family]
     B, T = x.shape[:2]
+    block = "embed.weight" in p
     inputs = list(x.unbind(1))
+    if block:
+        inputs = [_linear(p, "embed", x_t) for x_t in inputs]
     finals = []
     for k in range(layers):
         w = layer_params(p, k)
@@ -130,12 +145,19 @@ def reference(
         outs = []
         for t in range(T):
             live = (t < lengths)[:, None]  # a finished sequence keeps its state
-            new = step(w, inputs[t], state)
+            cell_in = _rms_norm(inputs[t], p[f"norms.{k}.weight"]) if block else inputs[t]
+            new = step(w, cell_in, state)
             state = tuple(torch.where(live, n, o) for n, o in zip(new, state, strict=True))
-            outs.append(torch.where(live, state[0], torch.zeros_like(state[0])))
+            out = inputs[t] + _linear(p, f"outs.{k}", state[0]) if block else state[0]
+            outs.append(torch.where(live, out, torch.zeros_like(out)))
         finals.append(state)
         inputs = outs
-    return torch.stack(inputs, 1), finals
+    if block:
+        inputs = [
+            _rms_norm(o, p["norm.weight"]) * (t < lengths)[:, None] for t, o in enumerate(inputs)
+        ]
+    out = torch.stack(inputs, 1)
+    return out, finals, out[torch.arange(B), lengths - 1]
 
 
 def _flat_state(state: Tensor | tuple[Tensor, ...]) -> list[Tensor]:
@@ -163,10 +185,10 @@ def test_arch_matches_its_reference_in_outputs_and_gradients(name: str, varlen: 
     out, last, state = core(x, lengths if varlen else None)
 
     params = {n: p.detach().clone().requires_grad_() for n, p in core.named_parameters()}
-    ref_out, finals = reference(arch.family, params, x, lengths, L, H)
+    ref_out, finals, ref_last = reference(arch.family, params, x, lengths, L, H)
 
     torch.testing.assert_close(out, ref_out)
-    torch.testing.assert_close(last, finals[-1][0])
+    torch.testing.assert_close(last, ref_last)
     ref_state = [torch.stack([f[i] for f in finals]) for i in range(len(finals[0]))]
     for got, want in zip(_flat_state(state), ref_state, strict=True):
         torch.testing.assert_close(got, want)
@@ -174,7 +196,7 @@ def test_arch_matches_its_reference_in_outputs_and_gradients(name: str, varlen: 
     # the same random weighting of outputs and final state on both sides, then every gradient
     g_out, g_last = torch.randn_like(out), torch.randn_like(last)
     ((out * g_out).sum() + (last * g_last).sum()).backward()
-    ((ref_out * g_out).sum() + (finals[-1][0] * g_last).sum()).backward()
+    ((ref_out * g_out).sum() + (ref_last * g_last).sum()).backward()
     for n, p in core.named_parameters():
         assert p.grad is not None and params[n].grad is not None, n
         torch.testing.assert_close(p.grad, params[n].grad, msg=lambda m, n=n: f"{n}: {m}")
@@ -187,8 +209,8 @@ def test_the_reference_tells_reset_before_from_reset_after():
     x = torch.randn(2, 6, 3, dtype=torch.float64)
     p = {f"rnn.{n}": t for n, t in core.named_parameters()}
     full = torch.full((2,), 6)
-    as_gru, _ = reference("gru", p, x, full, 1, 5)
-    as_seed, _ = reference("gru-seed", p, x, full, 1, 5)
+    as_gru, _, _ = reference("gru", p, x, full, 1, 5)
+    as_seed, _, _ = reference("gru-seed", p, x, full, 1, 5)
     torch.testing.assert_close(core(x)[0], as_gru)
     assert (as_gru - as_seed).abs().max() > 1e-3
 

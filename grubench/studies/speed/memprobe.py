@@ -38,10 +38,13 @@ def saved_activation_bytes(p: MemPoint, dtype_bytes: int = 4) -> int:
     """What the backward pass needs per step and sequence: each layer's input, the previous
     hidden state, the gate activations and the arch's extra state (``Arch.extra_state``)."""
     a = get_arch(p.arch)
-    per_seq_step = 0
+    block = a.layer_form == "block"
+    # a block also keeps its input projection's input and the final norm's input, and per
+    # layer the norm's input (the cell reads the norm's output, counted as the layer's input)
+    per_seq_step = p.input_size + p.hidden if block else 0
     for layer in range(p.layers):
-        i = p.input_size if layer == 0 else p.hidden
-        per_seq_step += i + (a.gates + a.extra_state) * p.hidden
+        i = p.input_size if layer == 0 and not block else p.hidden
+        per_seq_step += i + (a.gates + a.extra_state) * p.hidden + (p.hidden if block else 0)
     return per_seq_step * p.seq_len * p.batch * dtype_bytes
 
 
