@@ -176,6 +176,35 @@ class TaskEntry:
     hidden: int | None = None
 
 
+UNCHECKED = "as cited elsewhere; not re-checked against the paper here"
+
+
+@dataclass(frozen=True)
+class Published:
+    """One figure a paper prints for one arch (ours standing for theirs: the same family, e.g.
+    ``mingru-seq`` for a minGRU) at one setting, in our metric's units where it has one."""
+
+    arch: str
+    value: float | None  # None: the paper states a direction, not a number
+    quantity: str  # what the number is, in the paper's words and units
+    source: str
+    checked: str = UNCHECKED
+    setting: Any = None  # the swept value it belongs to (None: the only one)
+    ours_at: Any = None  # the setting of ours it is read beside, when we do not run its own
+    task: str | None = None  # a suite's figure: the task it is read beside
+    layers: int | None = None  # a suite's figure: the depth it was measured at (None: any)
+    spread: float | None = None  # the ± the paper prints beside it
+
+    @property
+    def beside(self) -> Any:
+        return self.setting if self.ours_at is None else self.ours_at
+
+    def text_value(self) -> str:
+        if self.value is None:
+            return "direction only"
+        return f"{self.value:g}" + ("" if self.spread is None else f" ± {self.spread:g}")
+
+
 @dataclass(frozen=True)
 class Suite:
     """A benchmark: tasks × archs × seeds under one matching rule and one training budget."""
@@ -200,6 +229,9 @@ class Suite:
     # when set, it names every arch and trials use the "hidden" rule with these sizes.
     arch_hidden: tuple[tuple[str, int], ...] = ()
     tune: Tune | None = None  # None: every arch trains at train.lr
+    # Papers' figures the report prints beside this run's (``[[published]]``); they change no
+    # trial.
+    published: tuple[Published, ...] = ()
 
     @property
     def parallel(self) -> int:
@@ -294,6 +326,7 @@ def default_threads(workers: int, cores: int | None = None) -> int:
 # A suite file's top-level keys are the Suite's fields, but for two tables: [[task]] fills
 # ``tasks``, and [train] fills both ``train`` and ``budget``.
 SUITE_KEYS = {f.name for f in fields(Suite)} - {"tasks", "budget"} | {"task"}
+PUBLISHED_KEYS = {"task", "arch", "value", "spread", "layers", "quantity", "source", "checked"}
 TUNE_KEYS = {"lr", "lr_range", "count", "seeds", "lr_bounds", "extend", "first_seed"}
 BUDGET_KEYS = {f.name for f in fields(Budget)}
 TRAIN_KEYS = {f.name for f in fields(Train)}
@@ -413,6 +446,41 @@ def suite_from_dict(raw: dict[str, Any], where: str = "suite") -> Suite:
         ),
         arch_hidden=arch_hidden,
         tune=_tune(where, raw["tune"]) if "tune" in raw else None,
+        published=tuple(
+            _published(f"{where}: published", t) for t in _tables(where, raw, "published")
+        ),
+    )
+
+
+def _tables(where: str, raw: dict[str, Any], key: str) -> list[Any]:
+    tables = raw.get(key, [])
+    if not isinstance(tables, list):
+        raise UserError(f"{where}: {key} must be an array of tables ([[{key}]]), got {tables!r}")
+    return tables
+
+
+def _published(where: str, table: Any) -> Published:
+    """Validate one ``[[published]]`` figure: a known task and arch, a number, its source."""
+    _check_type(where, table, (dict,))
+    unknown = table.keys() - PUBLISHED_KEYS
+    if unknown:
+        raise UserError(f"{where}: unknown key '{sorted(unknown)[0]}'")
+    for key in ("task", "arch", "value", "quantity", "source"):
+        if key not in table:
+            raise UserError(f"{where}: missing '{key}'")
+    task = get_task(_check_type(f"{where}.task", table["task"], (str,))).name
+    arch = get_arch(_check_type(f"{where}.arch", table["arch"], (str,))).name
+    number = (int, float)
+    spread = table.get("spread")
+    return Published(
+        arch=arch,
+        value=float(_check_type(f"{where}.value", table["value"], number)),
+        quantity=str(_check_type(f"{where}.quantity", table["quantity"], (str,))),
+        source=str(_check_type(f"{where}.source", table["source"], (str,))),
+        checked=str(_check_type(f"{where}.checked", table.get("checked", UNCHECKED), (str,))),
+        task=task,
+        layers=None if "layers" not in table else _positive(f"{where}.layers", table["layers"]),
+        spread=None if spread is None else float(_check_type(f"{where}.spread", spread, number)),
     )
 
 

@@ -39,6 +39,9 @@ def test_task_tables_override_the_suite_budget():
     assert budgets == {"adding": 9, "copy": 4}
 
 
+FIG = {"task": "adding", "arch": "gru", "value": 0.5, "quantity": "MSE", "source": "a paper"}
+
+
 @pytest.mark.parametrize(
     "raw, message",
     [
@@ -59,6 +62,13 @@ def test_task_tables_override_the_suite_budget():
         ({"task": [{"name": "nope"}]}, "unknown task 'nope'"),
         ({"task": []}, "at least one [[task]]"),
         ({}, "at least one [[task]]"),
+        ({"task": [{"name": "adding"}], "published": {"arch": "gru"}}, "array of tables"),
+        ({"task": [{"name": "adding"}], "published": [{**FIG, "arch": "tcn"}]}, "unknown arch"),
+        ({"task": [{"name": "adding"}], "published": [{**FIG, "task": "x"}]}, "unknown task 'x'"),
+        ({"task": [{"name": "adding"}], "published": [{**FIG, "value": "37%"}]}, "value must be"),
+        ({"task": [{"name": "adding"}], "published": [{**FIG, "layers": 0}]}, "layers must be"),
+        ({"task": [{"name": "adding"}], "published": [{**FIG, "year": 1}]}, "unknown key 'year'"),
+        ({"task": [{"name": "adding"}], "published": [{"arch": "gru"}]}, "missing 'task'"),
     ],
 )
 def test_bad_suites_are_one_line_user_errors(raw, message):
@@ -127,3 +137,13 @@ def test_an_adhoc_run_tunes_and_trains_on_a_step_budget_and_options_override_it(
     assert {(t.budget.steps, t.budget.epochs) for t in epochs.trials()} == {(None, 5)}
     steps = suite_from_dict(with_overrides(adhoc_source(["adding"]), steps=300))
     assert {t.budget.steps for t in steps.trials()} == {300}
+
+
+def test_published_figures_are_read_into_records_and_change_no_trial():
+    base = {"task": [{"name": "adding"}]}
+    fig = {**FIG, "arch": "mingru-seq", "layers": 2, "spread": 0.1}
+    suite = suite_from_dict({**base, "published": [fig]})
+    (p,) = suite.published
+    assert (p.task, p.arch, p.layers, p.value, p.spread) == ("adding", "mingru-seq", 2, 0.5, 0.1)
+    assert p.text_value() == "0.5 ± 0.1" and "not re-checked" in p.checked
+    assert [t.id for t in suite.trials()] == [t.id for t in suite_from_dict(base).trials()]

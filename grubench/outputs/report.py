@@ -23,6 +23,7 @@ from grubench.outputs.sections import (
     lr_blocks,
     pair_archs,
     paired_blocks,
+    published_blocks,
     summary_blocks,
     target_blocks,
 )
@@ -163,6 +164,7 @@ def build(run_dir: Path, everything: list[dict[str, Any]] | None = None) -> list
     blocks.append(Block("p", environment_line(info) + trials))
     blocks += [Block("p", line) for line in input_form(records)]
     blocks += summary_blocks(records)
+    blocks += published_blocks(records, info.get("suite", {}).get("published") or [])
     blocks += lr_blocks(records, tunes, run_dir)
     if pair:
         blocks += paired_blocks(records, *pair)

@@ -16,7 +16,8 @@ from grubench.analysis.frames import grid_text, paired_frame, summary, trials_fr
 from grubench.analysis.learned import NOT_LEARNED
 from grubench.analysis.stats import ALPHA, LEVEL, RANGE, pairs_needed
 from grubench.analysis.survival import logrank_p, time_to_target_frame
-from grubench.models.registry import PAIR
+from grubench.config import Published
+from grubench.models.registry import PAIR, get_arch
 from grubench.outputs import plots
 from grubench.outputs.render import fmt
 
@@ -357,3 +358,81 @@ def target_blocks(
         path = plots.save(fig, out / "plots" / f"target-{plots.slug(task)}.png")
         blocks.append(Block("img", str(path.relative_to(out))))
     return blocks
+
+
+# --- papers' figures beside ours ---------------------------------------------------------------
+
+
+def published_blocks(records: list[dict[str, Any]], published: list[dict[str, Any]]) -> list[Block]:
+    """A suite's ``[[published]]`` figures for the tasks this run holds, each beside our arch of
+    the same family (``mingru-seq`` stands for a minGRU) at the same depth: the mean ± std of
+    the test metric over final seeds, or "not run at this depth"."""
+    figures = [Published(**f) for f in published]
+    tasks = {r["task"] for r in records}
+    figures = [f for f in figures if f.task in tasks]
+    if not figures:
+        return []
+    rows = []
+    for f in figures:
+        family = get_arch(f.arch).family
+        ours = [
+            r
+            for r in records
+            if r["task"] == f.task
+            and r.get("status") == "ok"
+            and get_arch(r["arch"]).family == family
+        ]
+        depths = sorted({r.get("layers", 1) for r in ours})
+        at = [r for r in ours if f.layers is None or r.get("layers", 1) == f.layers]
+        if not at:
+            here = ", ".join(map(str, depths)) or "none"
+            rows.append(
+                [
+                    f.task,
+                    f.arch,
+                    f.layers or "",
+                    f.text_value(),
+                    f.quantity,
+                    "–",
+                    "–",
+                    f"not run at this depth (this run: {here})",
+                    f.source,
+                    f.checked,
+                ]
+            )
+            continue
+        for arch in dict.fromkeys(r["arch"] for r in at):
+            x = pd.Series([r["test_metric"] for r in at if r["arch"] == arch], dtype=float)
+            spread = f" ± {fmt(x.std(), 2)}" if len(x) > 1 else ""
+            rows.append(
+                [
+                    f.task,
+                    f.arch,
+                    f.layers or "",
+                    f.text_value(),
+                    f.quantity,
+                    arch,
+                    len(x),
+                    f"{fmt(x.mean())}{spread}",
+                    f.source,
+                    f.checked,
+                ]
+            )
+    headers = [
+        "task",
+        "paper's cell",
+        "layers",
+        "published",
+        "quantity",
+        "ours",
+        "seeds",
+        "ours: test metric (mean ± std)",
+        "source",
+        "checked",
+    ]
+    note = (
+        "Figures the suite file quotes (`[[published]]`), beside this run's final trials of the "
+        "same cell family and depth. A paper's set-up is not ours: the suite file and the "
+        "findings page say how they differ."
+    )
+    return [Block("h2", "Published figures beside ours"), Block("p", note), table(headers, rows)]

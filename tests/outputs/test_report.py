@@ -182,3 +182,28 @@ def test_bold_in_a_table_cell_is_bold_in_html_too(tmp_path: Path):
 
     page = to_html([table(["verdict"], [["**holds** (p < 0.05)"]])], tmp_path, "t")
     assert "<td><b>holds</b> (p &lt; 0.05)</td>" in page and "**" not in page
+
+
+def test_published_figures_sit_beside_ours_of_the_same_family_and_depth(tmp_path: Path):
+    import json
+
+    recs = paired_records([0.30, 0.32, 0.34], [0.5, 0.5, 0.5], params={"length": 10})
+    for r in recs:
+        r["arch"] = "mingru-seq" if r["arch"] == "gru" else r["arch"]
+        r["layers"] = 2
+    run = write_folder(tmp_path / "run", recs)
+    info = json.loads((run / "run.json").read_text())
+    fig = {"task": "adding", "value": 0.37, "spread": 0.02, "quantity": "q", "source": "Feng"}
+    info["suite"]["published"] = [
+        {**fig, "arch": "mingru", "layers": 2},
+        {**fig, "arch": "mingru", "layers": 3},
+        {**fig, "task": "copy", "arch": "mingru", "layers": 2},  # a task not in this run
+    ]
+    (run / "run.json").write_text(json.dumps(info))
+    md = write_report(run)[0].read_text()
+    section = md.split("## Published figures beside ours")[1].split("\n## ")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| adding")]
+    assert len(rows) == 2 and "copy" not in section
+    two, three = rows
+    assert "| 0.37 ± 0.02 |" in two and "| mingru-seq | 3 | 0.32 ± 0.02 |" in two
+    assert "not run at this depth (this run: 2)" in three

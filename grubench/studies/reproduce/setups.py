@@ -12,29 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from grubench.config import Published
 from grubench.studies.claims.experiments import Sweep
-
-UNCHECKED = "as cited elsewhere; not re-checked against the paper here"
-
-
-@dataclass(frozen=True)
-class Published:
-    """One figure a paper prints for one arch (ours standing for theirs) at one setting."""
-
-    arch: str
-    value: float | None  # None: the paper states a direction, not a number
-    quantity: str  # what the number is, in the paper's words and units
-    source: str
-    checked: str = UNCHECKED
-    setting: Any = None  # the swept value it belongs to (None: the only one)
-    ours_at: Any = None  # the setting of ours it is read beside, when we do not run its own
-
-    @property
-    def beside(self) -> Any:
-        return self.setting if self.ours_at is None else self.ours_at
-
-    def text_value(self) -> str:
-        return "direction only" if self.value is None else f"{self.value:g}"
 
 
 @dataclass(frozen=True)
