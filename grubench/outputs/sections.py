@@ -17,7 +17,7 @@ from grubench.analysis.learned import NOT_LEARNED
 from grubench.analysis.stats import ALPHA, LEVEL, RANGE, pairs_needed
 from grubench.analysis.survival import logrank_p, time_to_target_frame
 from grubench.config import Published
-from grubench.models.registry import PAIR, get_arch
+from grubench.models.registry import ARCHS, PAIR
 from grubench.outputs import plots
 from grubench.outputs.render import fmt
 
@@ -374,50 +374,22 @@ def published_blocks(records: list[dict[str, Any]], published: list[dict[str, An
         return []
     rows = []
     for f in figures:
-        family = get_arch(f.arch).family
         ours = [
             r
             for r in records
             if r["task"] == f.task
             and r.get("status") == "ok"
-            and get_arch(r["arch"]).family == family
+            and _family(r["arch"]) == _family(f.arch)
         ]
-        depths = sorted({r.get("layers", 1) for r in ours})
         at = [r for r in ours if f.layers is None or r.get("layers", 1) == f.layers]
-        if not at:
-            here = ", ".join(map(str, depths)) or "none"
-            rows.append(
-                [
-                    f.task,
-                    f.arch,
-                    f.layers or "",
-                    f.text_value(),
-                    f.quantity,
-                    "–",
-                    "–",
-                    f"not run at this depth (this run: {here})",
-                    f.source,
-                    f.checked,
-                ]
-            )
-            continue
+        here = ", ".join(map(str, sorted({r.get("layers", 1) for r in ours}))) or "none"
+        side = [("–", "–", f"not run at this depth (this run: {here})")] if not at else []
         for arch in dict.fromkeys(r["arch"] for r in at):
             x = pd.Series([r["test_metric"] for r in at if r["arch"] == arch], dtype=float)
             spread = f" ± {fmt(x.std(), 2)}" if len(x) > 1 else ""
-            rows.append(
-                [
-                    f.task,
-                    f.arch,
-                    f.layers or "",
-                    f.text_value(),
-                    f.quantity,
-                    arch,
-                    len(x),
-                    f"{fmt(x.mean())}{spread}",
-                    f.source,
-                    f.checked,
-                ]
-            )
+            side.append((arch, len(x), f"{fmt(x.mean())}{spread}"))
+        head = [f.task, f.arch, f.layers or "", f.text_value(), f.quantity]
+        rows += [[*head, *ours_cells, f.source, f.checked] for ours_cells in side]
     headers = [
         "task",
         "paper's cell",
@@ -436,3 +408,8 @@ def published_blocks(records: list[dict[str, Any]], published: list[dict[str, An
         "findings page say how they differ."
     )
     return [Block("h2", "Published figures beside ours"), Block("p", note), table(headers, rows)]
+
+
+def _family(arch: str) -> str:
+    """An arch's family; a name no longer registered is its own."""
+    return ARCHS[arch].family if arch in ARCHS else arch
