@@ -16,7 +16,9 @@ def size(
     hidden: int = typer.Option(..., help="requested hidden size (the LSTM's budget)"),
     layers: int = typer.Option(1, help="recurrent layers"),
     output: int = typer.Option(1, help="read-out size"),
-    arch: list[str] = typer.Option(None, "--arch", help="archs (default: all)"),
+    arch: list[str] = typer.Option(
+        None, "--arch", "-a", help="archs, repeated or comma-separated (default: all)"
+    ),
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
 ) -> None:
     """Hidden size, parameters and FLOPs per step of every arch under each matching rule."""
@@ -30,7 +32,7 @@ def size(
         ("--output", output),
     ]:
         _positive(name, value)
-    names = [get_arch(a).name for a in arch] if arch else list(ARCHS)
+    names = [get_arch(a).name for v in arch for a in v.split(",") if a] if arch else list(ARCHS)
     rows = size_table(names, list(MATCH_RULES), input, hidden, layers, output)
     if as_json:
         json_out([asdict(r) for r in rows])

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from grubench.cli import app
-from grubench.models.sizing import params_total
+from grubench.models.sizing import params_recurrent, params_total
 
 runner = CliRunner()
 
@@ -89,6 +89,14 @@ def test_size_json_lists_every_arch_and_rule():
             "flops_per_step",
         }
         assert r["params_total"] == params_total(r["arch"], 88, r["hidden"], 1, 88)
+
+
+def test_size_takes_archs_repeated_or_comma_separated_and_shows_the_minimal_cells():
+    base = ["size", "--input", "16", "--hidden", "48", "--layers", "3", "--json"]
+    one = json.loads(runner.invoke(app, [*base, "-a", "gru,mingru", "-a", "minlstm"]).output)
+    assert {r["arch"] for r in one} == {"gru", "mingru", "minlstm"}
+    mingru = next(r for r in one if r["arch"] == "mingru" and r["rule"] == "hidden")
+    assert mingru["params_recurrent"] == params_recurrent("mingru", 16, 48, 3)
 
 
 def test_size_table_states_the_achieved_gap():
