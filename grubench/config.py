@@ -13,6 +13,7 @@ from typing import Any
 from grubench.errors import UserError
 from grubench.models.registry import PAIR, get_arch
 from grubench.models.sizing import MATCH_RULES
+from grubench.published import UNCHECKED, Published
 from grubench.tasks import adhoc_params, get_task, resolve_params
 from grubench.tasks.files import absolute, task_name
 
@@ -174,35 +175,6 @@ class TaskEntry:
     params: tuple[tuple[str, Any], ...] = ()
     budget: Budget | None = None
     hidden: int | None = None
-
-
-UNCHECKED = "as cited elsewhere; not re-checked against the paper here"
-
-
-@dataclass(frozen=True)
-class Published:
-    """One figure a paper prints for one arch (ours standing for theirs: the same family, e.g.
-    ``mingru-seq`` for a minGRU) at one setting, in our metric's units where it has one."""
-
-    arch: str
-    value: float | None  # None: the paper states a direction, not a number
-    quantity: str  # what the number is, in the paper's words and units
-    source: str
-    checked: str = UNCHECKED
-    setting: Any = None  # the swept value it belongs to (None: the only one)
-    ours_at: Any = None  # the setting of ours it is read beside, when we do not run its own
-    task: str | None = None  # a suite's figure: the task it is read beside
-    layers: int | None = None  # a suite's figure: the depth it was measured at (None: any)
-    spread: float | None = None  # the ± the paper prints beside it
-
-    @property
-    def beside(self) -> Any:
-        return self.setting if self.ours_at is None else self.ours_at
-
-    def text_value(self) -> str:
-        if self.value is None:
-            return "direction only"
-        return f"{self.value:g}" + ("" if self.spread is None else f" ± {self.spread:g}")
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ from grubench.analysis.frames import grid_text, paired_frame, summary, trials_fr
 from grubench.analysis.learned import NOT_LEARNED
 from grubench.analysis.stats import ALPHA, LEVEL, RANGE, pairs_needed
 from grubench.analysis.survival import logrank_p, time_to_target_frame
-from grubench.config import Published
 from grubench.models.registry import ARCHS, PAIR
 from grubench.outputs import plots
 from grubench.outputs.render import fmt
+from grubench.published import Published
 
 
 @dataclass(frozen=True)

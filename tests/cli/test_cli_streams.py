@@ -108,11 +108,18 @@ def test_report_does_not_import_torch(tmp_path: Path):
     folder.mkdir()
     for name in ("run.json", "trials.jsonl"):
         (folder / name).write_text((BASELINE / name).read_text())
+    # with a paper's figure to print beside ours, as a suite's [[published]] gives one
+    info = json.loads((folder / "run.json").read_text())
+    task = json.loads((folder / "trials.jsonl").read_text().splitlines()[0])["task"]
+    figure = {"task": task, "arch": "gru", "value": 0.1, "quantity": "q", "source": "a paper"}
+    info["suite"]["published"] = [figure]
+    (folder / "run.json").write_text(json.dumps(info))
     code = LIGHT.format(argv=["report", str(folder)])
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert proc.stderr.strip().splitlines()[-1].startswith("0 ")
     assert "torch" not in proc.stderr.strip().splitlines()[-1]
     assert (folder / "report.html").exists()
+    assert "Published figures beside ours" in (folder / "report.md").read_text()
 
 
 def test_a_run_with_failed_trials_exits_one(failed_run):

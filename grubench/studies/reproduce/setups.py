@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from grubench.config import Published
+from grubench.published import Published
 from grubench.studies.claims.experiments import Sweep
 
 
