@@ -10,6 +10,13 @@ from grubench.models.registry import REFERENCE, get_arch
 MATCH_RULES = ("params", "hidden")
 
 
+def cell_inputs(arch: str, input_size: int, hidden: int, layers: int) -> list[int]:
+    """Features each layer's cell reads: the input at the first layer of a stack, else the
+    layer below's H; in a block-form core every cell reads H (the input projection's)."""
+    block = get_arch(arch).layer_form == "block"
+    return [input_size if k == 0 and not block else hidden for k in range(layers)]
+
+
 def params_recurrent(arch: str, input_size: int, hidden: int, layers: int = 1) -> int:
     """Recurrent-core parameters: per layer gates·(H·I + H² + biases·H), without the H² block
     for cells whose gates do not read the state (minGRU, minLSTM). A block-form core adds its
@@ -19,8 +26,7 @@ def params_recurrent(arch: str, input_size: int, hidden: int, layers: int = 1) -
     back = hidden if a.recurrent_weights else 0
     block = a.layer_form == "block"
     total = input_size * hidden + 2 * hidden if block else 0
-    for layer in range(layers):
-        i = input_size if layer == 0 and not block else hidden
+    for i in cell_inputs(arch, input_size, hidden, layers):
         total += a.gates * (hidden * i + hidden * back + a.biases * hidden)
         if block:
             total += hidden * hidden + 2 * hidden
@@ -45,8 +51,7 @@ def flops_per_step(arch: str, input_size: int, hidden: int, layers: int, output:
     total = 2 * hidden * output + output
     if block:
         total += 2 * input_size * hidden + NORM_FLOPS * hidden
-    for layer in range(layers):
-        i = input_size if layer == 0 and not block else hidden
+    for i in cell_inputs(arch, input_size, hidden, layers):
         total += 2 * a.gates * hidden * (i + back) + a.elementwise * hidden
         if block:
             total += 2 * hidden * hidden + (NORM_FLOPS + RESIDUAL_FLOPS) * hidden

@@ -14,7 +14,7 @@ import pandas as pd
 from grubench.analysis.answer import CUT, SHORT, UNDERPOWERED, Answer, answers
 from grubench.analysis.frames import grid_text, paired_frame, summary, trials_frame
 from grubench.analysis.learned import NOT_LEARNED
-from grubench.analysis.stats import ALPHA, LEVEL, RANGE, pairs_needed
+from grubench.analysis.stats import ALPHA, LEVEL, RANGE, pairs_needed, summarise
 from grubench.analysis.survival import logrank_p, time_to_target_frame
 from grubench.models.registry import ARCHS, PAIR
 from grubench.outputs import plots
@@ -385,9 +385,9 @@ def published_blocks(records: list[dict[str, Any]], published: list[dict[str, An
         here = ", ".join(map(str, sorted({r.get("layers", 1) for r in ours}))) or "none"
         side = [("–", "–", f"not run at this depth (this run: {here})")] if not at else []
         for arch in dict.fromkeys(r["arch"] for r in at):
-            x = pd.Series([r["test_metric"] for r in at if r["arch"] == arch], dtype=float)
-            spread = f" ± {fmt(x.std(), 2)}" if len(x) > 1 else ""
-            side.append((arch, len(x), f"{fmt(x.mean())}{spread}"))
+            x = summarise([r["test_metric"] for r in at if r["arch"] == arch])
+            spread = f" ± {fmt(x.std, 2)}" if x.n > 1 else ""
+            side.append((arch, x.n, f"{fmt(x.mean)}{spread}"))
         head = [f.task, f.arch, f.layers or "", f.text_value(), f.quantity]
         rows += [[*head, *ours_cells, f.source, f.checked] for ours_cells in side]
     headers = [

@@ -17,6 +17,7 @@ from typing import Any
 
 from grubench.errors import UserError
 from grubench.models.registry import get_arch
+from grubench.models.sizing import cell_inputs
 
 ADAM_COPIES = 4  # weights, gradients, and Adam's two moment buffers
 
@@ -42,8 +43,7 @@ def saved_activation_bytes(p: MemPoint, dtype_bytes: int = 4) -> int:
     # a block also keeps its input projection's input and the final norm's input, and per
     # layer the norm's input (the cell reads the norm's output, counted as the layer's input)
     per_seq_step = p.input_size + p.hidden if block else 0
-    for layer in range(p.layers):
-        i = p.input_size if layer == 0 and not block else p.hidden
+    for i in cell_inputs(p.arch, p.input_size, p.hidden, p.layers):
         per_seq_step += i + (a.gates + a.extra_state) * p.hidden + (p.hidden if block else 0)
     return per_seq_step * p.seq_len * p.batch * dtype_bytes
 
