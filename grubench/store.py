@@ -170,6 +170,17 @@ def latest_per_trial(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(by_id.values())
 
 
+def planned(records: list[dict[str, Any]], info: dict[str, Any]) -> list[dict[str, Any]]:
+    """The records of the trials the run plans now (``trial_ids`` in its run.json; all where it
+    lists none). A final trial at a rate tuning no longer chooses (the rule changed and a resume
+    re-planned the finals) stays in trials.jsonl, for the record, but is not a result."""
+    ids = info.get("trial_ids")
+    if not isinstance(ids, list):
+        return records
+    keep = set(ids)
+    return [r for r in records if r.get("trial_id") in keep]
+
+
 def finals_only(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The records of final trials: tuning trials only chose a learning rate and are not
     results (a record without ``role`` predates tuning and is final)."""

@@ -27,7 +27,14 @@ from grubench.outputs.sections import (
     summary_blocks,
     target_blocks,
 )
-from grubench.store import atomic_write, finals_only, latest_per_trial, read_run, read_trials
+from grubench.store import (
+    atomic_write,
+    finals_only,
+    latest_per_trial,
+    planned,
+    read_run,
+    read_trials,
+)
 
 
 def to_markdown(blocks: list[Block]) -> str:
@@ -149,7 +156,7 @@ def build(run_dir: Path, everything: list[dict[str, Any]] | None = None) -> list
     """The report's blocks for a results folder (draws the charts as a side effect), from its
     records (``everything``: the latest record per trial, when the caller has read them)."""
     if everything is None:
-        everything = latest_per_trial(read_trials(run_dir)[0])
+        everything = planned(latest_per_trial(read_trials(run_dir)[0]), read_run(run_dir))
     # Each built into its table once, however many sections read it.
     records = Records(finals_only(everything))
     tunes = Records(r for r in everything if r.get("role") == "tune")

@@ -223,11 +223,12 @@ def lr_blocks(finals: list[dict[str, Any]], tunes: list[dict[str, Any]], out: Pa
     ]
     note = (
         "Each arch was tuned over the same grid with the same number of trials and chose on "
-        "validation only (the lowest validation loss, median over tuning seeds; equal medians "
-        "go to the lower mean; where runs stop at a target, the fewest steps to it); tuning "
-        "seeds are not the final seeds. A choice at the grid's "
-        "edge grows the grid one step that way, within the suite's bounds; a rate still at "
-        "the edge means the best rate may lie beyond them."
+        "validation only (the lowest validation loss, median over tuning seeds; where runs "
+        "stop at a target, the fewest steps to it), taking the middle of the rates within one "
+        "standard error of the best, since the best of a curve flat within the seeds' spread "
+        "is an accident of the seeds; tuning seeds are not the final seeds. A best or a "
+        "choice at the grid's edge grows the grid one step that way, within the suite's "
+        "bounds; a rate still at the edge means the best rate may lie beyond them."
     )
     blocks += [Block("p", note), table(["setting", "arch", "lr", "grid", "tuning trials"], rows)]
     for setting in dict.fromkeys(tf["setting"]) if len(tf) else []:

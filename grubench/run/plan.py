@@ -27,6 +27,7 @@ from grubench.store import (
     atomic_write,
     finals_only,
     latest_per_trial,
+    planned,
     read_run,
     read_trials,
     write_run,
@@ -431,9 +432,10 @@ def execute_suite(
 
 
 def results(out: Path, skip_bad_lines: bool = False) -> list[dict[str, Any]]:
-    """The latest record of every trial in a results folder, tuning trials included."""
+    """The latest record of every trial the run in a results folder plans, tuning trials
+    included (``store.planned``)."""
     records, _ = read_trials(out, skip_bad_lines)
-    return latest_per_trial(records)
+    return planned(latest_per_trial(records), read_run(out))
 
 
 @dataclass(frozen=True)

@@ -384,6 +384,9 @@ def test_the_choices_are_stored_with_everything_the_report_reads():
         "grid": [0.001, 0.01, 0.1],
         "edge": None,
         "tie": False,
+        "best": 0.01,
+        "within": [0.01],
+        "se": 0.0,
         "scores": [
             {"lr": 0.001, "median_val": 0.3, "mean_val": 0.3},
             {"lr": 0.01, "median_val": 0.1, "mean_val": 0.1},
@@ -463,10 +466,11 @@ def _adding_choices(rows, key_fields=("stop_reason", "steps_to_target", "best_va
 def test_runs_stopped_at_a_target_are_tuned_on_steps_to_it_not_on_where_they_landed():
     # Recorded: adding T = 100, every run stopped on reaching MSE 0.01 but one. On the loss
     # (how far below 0.01 each landed) the two tuning-seed sets disagree, the LSTM's by two
-    # grid steps (0.003 against 0.0333); on steps to the target they agree.
+    # grid steps (0.003 against 0.0333), even by the middle of the rates within one standard
+    # error; on steps to the target they agree.
     first, again = ADDING["seeds_1000"], ADDING["seeds_2000"]
     on_loss = [_adding_choices(rows, ("best_val_loss",)) for rows in (first, again)]
-    assert [(c["gru"].lr, c["lstm"].lr) for c in on_loss] == [(0.01, 0.003), (0.0333, 0.0333)]
+    assert [(c["gru"].lr, c["lstm"].lr) for c in on_loss] == [(0.01, 0.003), (0.01, 0.0333)]
     on_steps = [_adding_choices(rows) for rows in (first, again)]
     assert [(c["gru"].lr, c["lstm"].lr) for c in on_steps] == [(0.0333, 0.0333)] * 2
     c = on_steps[0]["lstm"]
@@ -541,3 +545,148 @@ def test_a_steps_tie_on_medians_and_means_goes_to_the_lower_mean_loss_on_accurac
     }
     c = choose(suite, by_id)[(0, "gru")]
     assert c.tie and c.lr == 0.01 and c.scored_on == "steps_to_target"
+
+
+# Recorded: the full claims' tuning at 10% of the training set (best validation loss per seed,
+# to 4 places), on tuning seeds 1000/1001 and again on 2000/2001. The loss is flat across most
+# of the grid within the two seeds' spread, and the best of each set sat two grid steps apart.
+FLAT = {
+    "jv-gru": (
+        {0.001: [0.5495, 0.76], 0.003: [0.5738, 0.732], 0.01: [0.6133, 0.6713],
+         0.0333: [0.6839, 0.5992], 0.111: [0.7046, 0.8803]},
+        {0.001: [0.6724, 0.5193], 0.003: [0.6146, 0.5299], 0.01: [0.6158, 0.5531]},
+    ),
+    "ipd-lstm": (
+        {0.001: [0.0673, 0.1627], 0.003: [0.0246, 0.117], 0.01: [0.0017, 0.0746],
+         0.0333: [0.0345, 0.0066], 0.111: [0.095, 0.259]},
+        {0.001: [0.3428, 0.3632], 0.003: [0.0089, 0.1316], 0.01: [0.0007, 0.2812],
+         0.0333: [0.2595, 0.0017]},
+    ),
+}  # fmt: skip
+
+
+def _flat_choice(table):
+    suite = _one_task(lr=sorted(table), seeds=2)
+    return choose(suite, _table_records(suite, table))[(0, "gru")]
+
+
+@pytest.mark.parametrize("name", sorted(FLAT))
+def test_on_a_recorded_flat_loss_the_middle_of_the_noise_holds_where_the_best_moved(name):
+    first, again = (_flat_choice(t) for t in FLAT[name])
+    grid = sorted(set(FLAT[name][0]) | set(FLAT[name][1]))
+    # The best of each seed set: two grid steps apart.
+    assert abs(grid.index(first.best) - grid.index(again.best)) == 2
+    # The choice, the middle of the rates within one standard error: a neighbour at most.
+    assert abs(grid.index(first.lr) - grid.index(again.lr)) <= 1
+    for c in (first, again):
+        assert c.best in c.within and c.lr in c.within and c.se > 0
+        assert c.edge is None
+
+
+def test_the_choice_is_the_middle_of_the_rates_within_one_standard_error_of_the_best():
+    # Two seeds a rate, each seed 0.1 either side of its rate's mean: pooled sd 0.1414, one
+    # standard error of a 2-seed mean 0.1. Medians 0.49, 0.45, 0.40 (best), 0.48, 0.70.
+    table = {
+        0.001: [0.39, 0.59],
+        0.003: [0.35, 0.55],
+        0.01: [0.30, 0.50],
+        0.03: [0.38, 0.58],
+        0.1: [0.60, 0.80],
+    }
+    c = _flat_choice(table)
+    assert c.best == 0.01 and c.se == pytest.approx(0.1)
+    assert c.within == (0.001, 0.003, 0.01, 0.03)  # 0.70 is 0.30 worse: out
+    assert c.lr == 0.01  # of the two middles, 0.003 (0.45) and 0.01 (0.40), the better
+    table[0.001] = [0.49, 0.69]  # 0.59: 0.19 worse, out; the middle of the other three
+    c = _flat_choice(table)
+    assert c.within == (0.003, 0.01, 0.03) and c.lr == 0.01
+    table[0.003] = [0.46, 0.66]  # 0.56: out
+    table[0.1] = [0.39, 0.59]  # 0.49: in; the middle is now a rate that is not the best
+    c = _flat_choice(table)
+    assert c.within == (0.01, 0.03, 0.1) and c.lr == 0.03 and c.best == 0.01
+
+
+def test_the_middle_need_not_be_the_best_and_a_rate_that_failed_a_seed_is_not_within():
+    # Best 0.0333 (0.40); 0.001 and 0.01 within noise: the middle of 0.001, 0.01, 0.0333 is 0.01.
+    table = {0.001: [0.38, 0.58], 0.01: [0.35, 0.55], 0.0333: [0.30, 0.50], 0.1: [0.32, None]}
+    c = _flat_choice(table)
+    assert c.best == 0.0333 and c.lr == 0.01 and c.within == (0.001, 0.01, 0.0333)
+    # 0.1 failed a seed (scored worst): never within, and it pools no spread.
+    assert c.se == pytest.approx(0.1)
+    # The best sat at an edge of its grid? No: 0.0333 is inside, so the grid does not grow.
+    assert c.edge is None
+
+
+def test_with_no_spread_between_seeds_the_best_is_the_choice():
+    one = _one_task(lr=[0.001, 0.01, 0.1], seeds=1)
+    c = choose(one, _table_records(one, {0.001: [0.5], 0.01: [0.45], 0.1: [0.44]}))[(0, "gru")]
+    assert (c.lr, c.se, c.within) == (0.1, 0.0, (0.1,))
+    same = {0.001: [0.5, 0.5], 0.01: [0.45, 0.45], 0.1: [0.46, 0.46]}
+    c = _flat_choice(same)
+    assert (c.lr, c.se, c.within) == (0.01, 0.0, (0.01,))
+
+
+def test_a_best_at_an_edge_grows_the_grid_though_the_middle_is_inside():
+    # The best is the top rate; the middle of the noise is inside: the grid still grows, since
+    # the best rate may lie beyond it.
+    table = {0.001: [0.45, 0.65], 0.01: [0.42, 0.62], 0.1: [0.40, 0.60]}
+    c = _flat_choice(table)
+    assert c.best == 0.1 and c.within == (0.001, 0.01, 0.1) and c.lr == 0.01
+    assert c.edge == "high"
+    suite = _one_task(lr=[0.001, 0.01, 0.1], seeds=2)
+    grids, _, choices = settle(suite, _table_records(suite, table))
+    assert choices is None and grids == {0: (0.001, 0.01, 0.1, 1.0)}
+
+
+def test_a_rate_with_a_failed_seed_is_never_within_even_when_its_median_is_best():
+    # Three seeds: 0.1's median (0.30, its failed seed the worst) beats every other rate, so it
+    # is the best; the rates within one standard error must all have scored on every seed.
+    suite = _one_task(lr=[0.001, 0.01, 0.1, 1.0], seeds=3)
+    table = {
+        0.001: [0.35, 0.45, 0.55],
+        0.01: [0.34, 0.44, 0.54],
+        0.1: [0.20, 0.30, None],
+        1.0: [0.36, 0.46, 0.56],
+    }
+    c = choose(suite, _table_records(suite, table))[(0, "gru")]
+    assert c.best == 0.1 and 0.1 in c.within  # the best always is
+    table[0.1] = [0.45, 0.46, None]  # median 0.46: no longer the best, and not within
+    c = choose(suite, _table_records(suite, table))[(0, "gru")]
+    assert c.best == 0.01 and c.within == (0.001, 0.01, 1.0) and c.lr == 0.01
+
+
+def test_finals_at_a_rate_tuning_no_longer_chooses_stay_recorded_but_are_not_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from grubench.outputs.report import build
+    from grubench.studies.compare.load import load_run
+
+    source = {**SOURCE, "task": SOURCE["task"][:1], "tune": {"lr": [0.001, 0.05], "seeds": 1,
+              "extend": 0}}  # fmt: skip
+    out = tmp_path / "run"
+    plan = runs.plan_new(source, out)
+    runs.start(plan)
+    monkeypatch.setattr(runs, "run_local", _in_process())
+    runs.execute(plan, lambda ev: None)
+    first = {r["arch"]: r["lr"] for r in runs.results(out) if r["role"] == "final"}
+    # The choice changes under the folder (as a new tuning rule would make it): each tuning
+    # record's loss is made to favour the rate it did not choose; a resume trains new finals.
+    lines = []
+    for line in (out / "trials.jsonl").read_text().splitlines():
+        r = json.loads(line)
+        if r["role"] == "tune":
+            r["best_val_loss"] = 0.1 if r["lr"] != first[r["arch"]] else 0.9
+        lines.append(json.dumps(r))
+    (out / "trials.jsonl").write_text("\n".join(lines) + "\n")
+    again = runs.plan_resume(out)
+    assert len(again.todo) == 4  # two archs × two seeds at the other rate
+    runs.execute(again, lambda ev: None)
+    kept = [json.loads(x) for x in (out / "trials.jsonl").read_text().splitlines()]
+    assert sum(r["role"] == "final" for r in kept) == 8  # nothing is deleted
+    finals = [r for r in runs.results(out) if r["role"] == "final"]
+    assert len(finals) == 4 and all(r["lr"] != first[r["arch"]] for r in finals)
+    assert len(runs.finish(out, report=False)[0]) == 4
+    assert len(load_run(out, "A").records) == 4
+    text = "\n".join(b.text for b in build(out))
+    assert " 4 trials and 4 tuning trials." in text
+    assert runs.plan_resume(out).todo == ()

@@ -73,18 +73,32 @@ def run_claims(
     return ClaimsResult(folder, verdicts, got, measured_wall(got) or time.perf_counter() - started)
 
 
+# A stretch this long with no trial running is a pause between invocations (a full run may be
+# made in parts, sessions apart), not time the run took.
+PAUSE_S = 600.0
+
+
 def measured_wall(got: dict[str, Any]) -> float:
     """Wall time the results took to make, read from the results themselves (so a resumed or
     ``--no-run`` invocation reports the run, not itself): the timing grid's wall time plus the
-    span from the first trial's start to the last trial's end."""
+    time from the first trial's start to the last one's end, less every pause of more than
+    ``PAUSE_S`` with no trial running."""
     recs = [r for o in got.values() if isinstance(o, Outcome) for r in o.records]
     ends = [_stamp(r.get("finished_at")) for r in recs]
-    spans = [
+    spans = sorted(
         (e - float(r.get("wall_seconds") or 0.0), e)
         for r, e in zip(recs, ends, strict=True)
         if e is not None
-    ]
-    trained = max(e for _, e in spans) - min(s for s, _ in spans) if spans else 0.0
+    )
+    trained, start, end = 0.0, None, None
+    for s, e in spans:
+        if end is None or s - end > PAUSE_S:
+            trained += 0.0 if end is None else end - start
+            start, end = s, e
+        else:
+            end = max(end, e)
+    if end is not None:
+        trained += end - start
     return trained + float((got.get("timing") or {}).get("wall_seconds") or 0.0)
 
 

@@ -20,7 +20,8 @@ from grubench.outputs.report import to_markdown
 from grubench.outputs.sections import Block, table
 from grubench.run import plan as runs
 from grubench.run.local import Sink
-from grubench.store import RUN, atomic_write, read_run
+from grubench.run.tune import as_json, settle
+from grubench.store import RUN, TRIALS, atomic_write, read_run
 from grubench.studies.claims.experiments import Sweep
 
 SAME, NEIGHBOUR, FAR = "same", "neighbour", "further"
@@ -66,8 +67,7 @@ def retune_sweep(
 ) -> list[Recheck]:
     """Tune ``sweep`` again on seeds from ``first_seed`` (in ``folder``/retune-SEED, resumable)
     and compare with the choices its finished run in ``folder`` made."""
-    done = read_run(folder).get("tuning")
-    if not done:
+    if not (folder / RUN).exists() or not read_run(folder).get("tuning"):
         raise UserError(
             f"'{folder}' holds no finished tuning of experiment {sweep.name}: "
             "run grubench claims first"
@@ -81,12 +81,22 @@ def retune_sweep(
         plan = runs.plan_resume(where)
     else:
         plan = runs.plan_new(source, where)
-    again = read_run(where).get("tuning") if (where / RUN).exists() else None
-    if execute and (plan.todo and not again):
+    if execute and any(t.role == "tune" for t in plan.todo):
         runs.start(plan)
         runs.execute(plan, on_event, tune_only=True)
-        again = read_run(where).get("tuning")
-    return compare(sweep, done, again or [])
+    # Both sets of choices from their records under today's rule, not as run.json stored them
+    # when they ran: a change of the rule re-judges both alike.
+    return compare(sweep, _choices(folder), _choices(where) if (where / RUN).exists() else [])
+
+
+def _choices(folder: Path) -> list[dict[str, Any]]:
+    """The tuning choices the records in ``folder`` settle on (empty: not settled yet)."""
+    if not (folder / TRIALS).exists():
+        return []
+    plan = runs.plan_resume(folder)
+    by_id = {r["trial_id"]: r for r in runs.results(folder)}
+    _, _, choices = settle(plan.suite, by_id)
+    return as_json(choices) if choices else []
 
 
 def write(rechecks: list[Recheck], folder: Path, first_seed: int) -> list[Path]:

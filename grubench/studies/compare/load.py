@@ -14,7 +14,14 @@ import pandas as pd
 
 from grubench.errors import UserError
 from grubench.measure.probe import probe_drift, probe_seconds
-from grubench.store import TRIALS, finals_only, latest_per_trial, read_run, read_trials
+from grubench.store import (
+    TRIALS,
+    finals_only,
+    latest_per_trial,
+    planned,
+    read_run,
+    read_trials,
+)
 from grubench.studies.compare.groups import groups_of, task_labels, trial_probe_seconds
 from grubench.studies.compare.rows import Group, Row, Thresholds, compare_groups, thresholds_from
 
@@ -72,9 +79,9 @@ def load_run(path: Path, label: str, skip_bad_lines: bool = False) -> RunData:
         records, _ = read_trials(p, skip_bad_lines)
         if not records:
             raise UserError(f"{label} '{path}' holds no trial records")
-        return RunData(
-            label, Path(path), tuple(finals_only(latest_per_trial(records))), None, read_run(folder)
-        )
+        info = read_run(folder)
+        latest = planned(latest_per_trial(records), info)
+        return RunData(label, Path(path), tuple(finals_only(latest)), None, info)
     if p.suffix == ".csv":
         return RunData(label, Path(path), (), _read_summary(p), read_run(folder))
     raise UserError(f"{label} '{p}' is neither a results folder, a trials.jsonl nor a summary.csv")

@@ -105,3 +105,9 @@ def test_wall_time_is_read_from_the_results_not_from_the_invocation():
     got = {"long-adding": Outcome(ADDING, Path("/x"), tuple(recs)), "timing": {"wall_seconds": 5}}
     assert measured_wall(got) == pytest.approx(90.0 + 5.0)  # 00:00:30 → 00:02:00, plus the grid
     assert measured_wall({}) == 0.0
+    # Resumed a day later: the pause between the parts is not the run's time, the part is.
+    later = paired_records([0.1], [0.2], params={"length": 100})
+    later[0].update(finished_at="2026-01-02T00:01:00+00:00", wall_seconds=60.0)
+    later[1].update(finished_at="2026-01-02T00:00:30+00:00", wall_seconds=10.0)
+    got["long-adding"] = Outcome(ADDING, Path("/x"), tuple(recs + later))
+    assert measured_wall(got) == pytest.approx(90.0 + 60.0 + 5.0)

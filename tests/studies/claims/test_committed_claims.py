@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from grubench.store import planned
 from grubench.studies.claims.experiments import Outcome
 from grubench.studies.claims.judge import CLAIMS, sweeps
 
@@ -22,7 +23,9 @@ def _outcomes(mode: str) -> dict[str, Outcome]:
         with gzip.open(folder / "trials.jsonl.gz", "rt") as f:
             lines = [json.loads(line) for line in f if line.strip()]
         latest = {r["trial_id"]: r for r in lines}  # a retried trial: its last record counts
-        out[name] = Outcome(sweep, folder, tuple(latest.values()))
+        # Finals at a rate the tuning rule no longer chooses stay recorded, unplanned.
+        info = json.loads((folder / "run.json").read_text())
+        out[name] = Outcome(sweep, folder, tuple(planned(list(latest.values()), info)))
     return out
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from grubench.store import planned
 from grubench.studies.reproduce.judge import judge
 from grubench.studies.reproduce.setups import SETUPS
 
@@ -17,8 +18,11 @@ MODES = [p.name for p in sorted(DOCS.iterdir()) if (p / "reproduce.json").exists
 
 
 def _records(folder: Path) -> list[dict]:
+    """The records of the trials the run plans (finals at a rate the tuning rule no longer
+    chooses stay recorded, unplanned)."""
     with gzip.open(folder / "trials.jsonl.gz", "rt") as f:
-        return [json.loads(line) for line in f if line.strip()]
+        recs = [json.loads(line) for line in f if line.strip()]
+    return planned(recs, json.loads((folder / "run.json").read_text()))
 
 
 @pytest.mark.parametrize("mode", MODES)
