@@ -17,6 +17,7 @@ import numpy as np
 from grubench.analysis.frames import trials_frame
 from grubench.analysis.learned import learned_by
 from grubench.analysis.survival import horizon, observations, time_to_target
+from grubench.store import planned
 
 HERE = Path(__file__).parent
 CELLS = ("gru", "lstm", "mingru-seq", "minlstm-seq")
@@ -33,11 +34,15 @@ FENG = {
 
 
 def load(folder: Path) -> list[dict]:
+    """The records of the trials the folder's run plans (finals at a rate the tuning rule no
+    longer chooses stay in the file, unplanned)."""
     gz, plain = folder / "trials.jsonl.gz", folder / "trials.jsonl"
     if gz.exists():
         with gzip.open(gz, "rt") as f:
-            return [json.loads(line) for line in f]
-    return [json.loads(line) for line in plain.read_text().splitlines() if line.strip()]
+            recs = [json.loads(line) for line in f]
+    else:
+        recs = [json.loads(line) for line in plain.read_text().splitlines() if line.strip()]
+    return planned(recs, json.loads((folder / "run.json").read_text()))
 
 
 def finals(recs: list[dict], task: str, arch: str) -> list[dict]:

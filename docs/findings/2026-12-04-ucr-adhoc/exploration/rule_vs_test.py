@@ -13,17 +13,21 @@ import json
 from pathlib import Path
 
 from grubench.analysis.learned import learned, learned_by
+from grubench.store import planned
 
 counts = collections.Counter()
 for path in sorted(Path("docs").glob("**/trials.jsonl.gz")):
     if "retune" in path.parts[-2]:
         continue
     with gzip.open(path, "rt") as f:
-        finals = [
-            r
-            for r in map(json.loads, f)
-            if r.get("role", "final") == "final" and r.get("status") == "ok"
-        ]
+        recs = list(map(json.loads, f))
+    run = path.parent / "run.json"  # finals it no longer plans stay recorded: left out
+    info = json.loads(run.read_text()) if run.exists() else {}
+    finals = [
+        r
+        for r in planned(recs, info)
+        if r.get("role", "final") == "final" and r.get("status") == "ok"
+    ]
     groups = collections.defaultdict(list)
     for r in finals:
         groups[r["task"], json.dumps(r.get("task_params"), sort_keys=True), r.get("layers")].append(
