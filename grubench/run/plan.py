@@ -458,14 +458,14 @@ def progress(out: Path, skip_bad_lines: bool = False) -> Progress:
         raise UserError(f"'{out}' is not a results folder")
     info = read_run(out)
     records, bad = read_trials(out, skip_bad_lines) if (out / TRIALS).exists() else ([], [])
-    latest = latest_per_trial(records)
+    latest = planned(latest_per_trial(records), info)
     ids = info.get("trial_ids")
     known = set(ids) if isinstance(ids, list) else {r["trial_id"] for r in latest}
     # Final trials whose learning rate tuning has not chosen yet have no id: only a count.
-    planned = max(len(known), info.get("planned", 0))
+    total = max(len(known), info.get("planned", 0))
     counts: dict[str, int] = {}
     for r in latest:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
     problems = tuple(r for r in latest if r["status"] not in ("ok",))
-    missing = len(known - {r["trial_id"] for r in latest}) + planned - len(known)
-    return Progress(out, planned, counts, missing, problems, tuple(bad))
+    missing = len(known - {r["trial_id"] for r in latest}) + total - len(known)
+    return Progress(out, total, counts, missing, problems, tuple(bad))

@@ -690,3 +690,5 @@ def test_finals_at_a_rate_tuning_no_longer_chooses_stay_recorded_but_are_not_res
     text = "\n".join(b.text for b in build(out))
     assert " 4 trials and 4 tuning trials." in text
     assert runs.plan_resume(out).todo == ()
+    status = runs.progress(out)  # what `grubench status` prints
+    assert status.counts == {"ok": 8} and status.missing == 0  # 4 tuning, 4 planned finals

@@ -67,7 +67,7 @@ def retune_sweep(
 ) -> list[Recheck]:
     """Tune ``sweep`` again on seeds from ``first_seed`` (in ``folder``/retune-SEED, resumable)
     and compare with the choices its finished run in ``folder`` made."""
-    if not (folder / RUN).exists() or not read_run(folder).get("tuning"):
+    if not read_run(folder).get("tuning"):
         raise UserError(
             f"'{folder}' holds no finished tuning of experiment {sweep.name}: "
             "run grubench claims first"
