@@ -6,7 +6,8 @@ score (the rule before 2026-12-04) and the middle of the rates within one standa
 Run from the repository root (tuning trials only; resumable):
     python docs/findings/2026-12-04-tuning-rule/retune_ucr.py RESULTS_DIR
 RESULTS_DIR gets one folder per set (retune-2000 runs); the comparison is printed and written
-to RESULTS_DIR/retune-ucr.json.
+to RESULTS_DIR/retune-ucr.json. On the committed records (gzipped, so nothing runs), from
+docs/findings/2026-12-04-tuning-rule/: python retune_ucr.py retune-ucr
 """
 
 from __future__ import annotations
@@ -50,11 +51,12 @@ def main(out: Path) -> None:
         again = copy.deepcopy(source)
         again["tune"] = {**again["tune"], "first_seed": 2000}
         where = out / name
-        resumed = (where / "run.json").exists()
-        plan = runs.plan_resume(where) if resumed else runs.plan_new(again, where)
-        if any(t.role == "tune" for t in plan.todo):
-            runs.start(plan)
-            runs.execute(plan, lambda ev: None, tune_only=True)
+        if not (where / "trials.jsonl.gz").exists():  # the committed records: read, never run
+            resumed = (where / "run.json").exists()
+            plan = runs.plan_resume(where) if resumed else runs.plan_new(again, where)
+            if any(t.role == "tune" for t in plan.todo):
+                runs.start(plan)
+                runs.execute(plan, lambda ev: None, tune_only=True)
         first, second = choices(source, records(UCR / name)), choices(again, records(where))
         for arch in first:
             a, b = first[arch], second[arch]
