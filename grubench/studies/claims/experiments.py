@@ -109,6 +109,7 @@ class Outcome:
     error: str | None = None
     ran: int = 0  # trials run now, tuning included
     stored: int = 0  # trials in the folder afterwards, tuning included (stored - ran: reused)
+    tuning: tuple[dict[str, Any], ...] = ()  # the tuning trials' records (for the wall time)
 
 
 def plan(sweep: Sweep, folder: Path) -> runs.Plan:
@@ -139,4 +140,7 @@ def run_sweep(sweep: Sweep, folder: Path, on_event: Sink, execute: bool = True) 
     # Trials are counted as they end: tuning may grow a grid, and so run more than planned.
     ran = runs.execute_suite(p if execute else replace(p, todo=()), on_event, report=False)
     # The latest record per trial: a retried trial's lines are one trial.
-    return Outcome(sweep, folder, tuple(ran.records), ran=ran.trials, stored=len(ran.everything))
+    tuning = tuple(r for r in ran.everything if r.get("role") == "tune")
+    return Outcome(
+        sweep, folder, tuple(ran.records), ran=ran.trials, stored=len(ran.everything), tuning=tuning
+    )

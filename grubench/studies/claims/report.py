@@ -81,9 +81,9 @@ PAUSE_S = 600.0
 def measured_wall(got: dict[str, Any]) -> float:
     """Wall time the results took to make, read from the results themselves (so a resumed or
     ``--no-run`` invocation reports the run, not itself): the timing grid's wall time plus the
-    time from the first trial's start to the last one's end, less every pause of more than
-    ``PAUSE_S`` with no trial running."""
-    recs = [r for o in got.values() if isinstance(o, Outcome) for r in o.records]
+    time from the first trial's start to the last one's end, tuning trials included, less every
+    pause of more than ``PAUSE_S`` with no trial running."""
+    recs = [r for o in got.values() if isinstance(o, Outcome) for r in (*o.tuning, *o.records)]
     ends = [_stamp(r.get("finished_at")) for r in recs]
     spans = sorted(
         (e - float(r.get("wall_seconds") or 0.0), e)

@@ -111,3 +111,8 @@ def test_wall_time_is_read_from_the_results_not_from_the_invocation():
     later[1].update(finished_at="2026-01-02T00:00:30+00:00", wall_seconds=10.0)
     got["long-adding"] = Outcome(ADDING, Path("/x"), tuple(recs + later))
     assert measured_wall(got) == pytest.approx(90.0 + 60.0 + 5.0)
+    # The tuning trials before the finals are the run's time too.
+    tune = paired_records([0.1], [0.2], params={"length": 100})[:1]
+    tune[0].update(finished_at="2026-01-01T00:00:30+00:00", wall_seconds=100.0, role="tune")
+    got["long-adding"] = Outcome(ADDING, Path("/x"), tuple(recs + later), tuning=tuple(tune))
+    assert measured_wall(got) == pytest.approx(100.0 + 90.0 + 60.0 + 5.0)
