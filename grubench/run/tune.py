@@ -92,7 +92,8 @@ def trial_score(record: dict[str, Any] | None, direction: str, key: str = LOSS) 
     return value if isinstance(value, int | float) and math.isfinite(value) else worst
 
 
-def _edge(lr: float, grid: tuple[float, ...]) -> str | None:
+def _edge(lr: float | None, grid: tuple[float, ...]) -> str | None:
+    """Which edge of ``grid`` ``lr`` sits at (None: inside, no rate, or a grid of one)."""
     if len(grid) < 2:
         return None
     return "low" if lr == grid[0] else "high" if lr == grid[-1] else None
@@ -147,7 +148,9 @@ def choose_one(trials: list[Trial], by_id: dict[str, dict[str, Any]], fallback: 
         {k: v if math.isfinite(v) else None for k, v in means.items()},
         key,
         grid,
-        (_edge(best, grid) or _edge(lr, grid)) if best is not None else None,
+        # The choice sits at an edge only where the best does (the middle of a set that holds
+        # the best), so the best's edge is the choice's too.
+        _edge(best, grid),
         tie,
         best,
         within,
@@ -159,7 +162,7 @@ def pooled_se(per_lr: dict[float, list[float]]) -> float:
     """One standard error of a seed-mean: the seeds' standard deviation pooled over every rate
     all of whose seeds scored, over the square root of the seeds a rate has (0: no spread to
     pool, as with one tuning seed)."""
-    rows = [v for v in per_lr.values() if len(v) > 1 and all(math.isfinite(x) for x in v)]
+    rows = [v for v in per_lr.values() if all(math.isfinite(x) for x in v)]
     df = sum(len(v) - 1 for v in rows)
     if not df:
         return 0.0
@@ -191,7 +194,7 @@ def _best_of(rates: list[float], order: list[tuple[dict[float, float], str]]) ->
             return None
         top = (min if way == "min" else max)(scores[lr] for lr in shared)
         shared = [lr for lr in shared if math.isclose(scores[lr], top, rel_tol=1e-12)]
-    return min(shared) if shared else None
+    return min(shared)  # the filter keeps the top, so never empty here
 
 
 def _middle(rates: tuple[float, ...], order: list[tuple[dict[float, float], str]]) -> float:
@@ -199,8 +202,9 @@ def _middle(rates: tuple[float, ...], order: list[tuple[dict[float, float], str]
     k = len(rates)
     if k % 2:
         return rates[k // 2]
-    pair = [rates[k // 2 - 1], rates[k // 2]]
-    return _best_of(pair, order) or pair[0]
+    better = _best_of([rates[k // 2 - 1], rates[k // 2]], order)
+    assert better is not None  # two rates in: one comes out
+    return better
 
 
 def choose(

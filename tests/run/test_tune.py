@@ -336,6 +336,7 @@ def test_with_no_usable_trial_the_fallback_is_not_called_an_edge():
     suite = suite_from_dict({**SOURCE, "train": {**SOURCE["train"], "lr": 0.001}})
     c = choose(suite, {})[(0, "gru")]
     assert c.lr == 0.001 and c.edge is None
+    assert (c.best, c.within, c.se) == (None, (), 0.0)
 
 
 def _grow(suite, loss):
@@ -692,3 +693,32 @@ def test_finals_at_a_rate_tuning_no_longer_chooses_stay_recorded_but_are_not_res
     assert runs.plan_resume(out).todo == ()
     status = runs.progress(out)  # what `grubench status` prints
     assert status.counts == {"ok": 8} and status.missing == 0  # 4 tuning, 4 planned finals
+
+
+def test_the_middle_of_five_within_is_the_third_and_accuracy_counts_the_other_way():
+    # Five rates within one standard error: the third is the middle.
+    table = {
+        lr: [0.40 + d, 0.60 + d]
+        for lr, d in zip(
+            (0.0001, 0.001, 0.01, 0.1, 1.0), (0.02, 0.01, 0.0, 0.03, 0.04), strict=True
+        )
+    }
+    table[0.00001] = [0.9, 1.1]  # out
+    c = _flat_choice(table)
+    assert c.within == (0.0001, 0.001, 0.01, 0.1, 1.0) and c.lr == 0.01
+    # On a validation metric where higher is better (older records: accuracy on aⁿbⁿ), the
+    # set is the rates at most one standard error *below* the best. Seeds 0.1 either side of
+    # each mean: one standard error of a 2-seed mean is 0.1.
+    suite = suite_from_dict(
+        {
+            **SOURCE,
+            "task": SOURCE["task"][1:],
+            "archs": ["gru"],
+            "tune": {"lr": [0.001, 0.01, 0.1, 1.0], "seeds": 2},
+        }
+    )
+    acc = {0.001: [0.45, 0.65], 0.01: [0.60, 0.80], 0.1: [0.53, 0.73], 1.0: [0.40, 0.60]}
+    c = choose(suite, _table_records(suite, acc, "best_val_metric"))[(0, "gru")]
+    assert c.direction == "max" and c.best == 0.01 and c.se == pytest.approx(0.1)
+    # 0.1 is 0.07 below the best: in; 0.001 is 0.15 below and 1.0 0.2 below: out.
+    assert c.within == (0.01, 0.1) and c.lr == 0.01
