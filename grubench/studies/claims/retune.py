@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from grubench.config import suite_from_dict
 from grubench.errors import UserError
 from grubench.outputs.report import to_markdown
 from grubench.outputs.sections import Block, table
@@ -93,9 +94,9 @@ def _choices(folder: Path) -> list[dict[str, Any]]:
     """The tuning choices the records in ``folder`` settle on (empty: not settled yet)."""
     if not (folder / TRIALS).exists():
         return []
-    plan = runs.plan_resume(folder)
-    by_id = {r["trial_id"]: r for r in runs.results(folder)}
-    _, _, choices = settle(plan.suite, by_id)
+    suite = suite_from_dict(read_run(folder)["suite_source"], where=f"{folder}/{RUN}")
+    by_id = {r["trial_id"]: r for r in runs.results(folder)}  # the records, read once
+    _, _, choices = settle(suite, by_id)
     return as_json(choices) if choices else []
 
 
