@@ -426,9 +426,27 @@ def execute_suite(
     if plan.todo:
         prepare(plan, on_prepare)
         efficiency = execute(plan, on_event, on_record, executor=executor)
+    else:
+        restate(plan)
     everything = results(plan.out, skip_bad_lines)
     table = _finish(plan.out, everything, report)
     return Ran(everything, table, efficiency.trials if efficiency else 0, efficiency)
+
+
+def restate(plan: Plan) -> None:
+    """Bring run.json's choices and planned finals up to the records when nothing is left to
+    run. A changed tuning rule can choose a rate whose finals are already on record (run under
+    an earlier choice and kept), so the resume runs nothing; the tables must then read those
+    finals, not the ones the folder's last run chose."""
+    if plan.suite.tune is None or not plan.settled or not (plan.out / TRIALS).exists():
+        return
+    by_id = {r["trial_id"]: r for r in latest_per_trial(read_trials(plan.out)[0])}
+    choices = settle(plan.suite, by_id)[2]
+    assert choices is not None  # settled: every tuning trial has a final record
+    info = read_run(plan.out)
+    now = {"tuning": tune_json(choices), "trial_ids": [t.id for t in plan.trials]}
+    if any(info.get(key) != value for key, value in now.items()):
+        write_run(plan.out, info | now)
 
 
 def results(out: Path, skip_bad_lines: bool = False) -> list[dict[str, Any]]:

@@ -715,6 +715,25 @@ def test_finals_at_a_rate_tuning_no_longer_chooses_stay_recorded_but_are_not_res
     assert runs.plan_resume(out).todo == ()
     status = runs.progress(out)  # what `grubench status` prints
     assert status.counts == {"ok": 8} and status.missing == 0  # 4 tuning, 4 planned finals
+    # The rule changes back: the first finals are on record, so the resume runs nothing, and
+    # run.json and every table move back to them.
+    (out / "trials.jsonl").write_text(
+        "".join(
+            json.dumps(r | {"best_val_loss": 0.9 if r["best_val_loss"] == 0.1 else 0.1}) + "\n"
+            if r["role"] == "tune"
+            else json.dumps(r) + "\n"
+            for r in map(json.loads, (out / "trials.jsonl").read_text().splitlines())
+        )
+    )
+    back = runs.plan_resume(out)
+    assert back.todo == ()
+    ran = runs.execute_suite(back, lambda ev: None, report=False)
+    assert ran.trials == 0
+    assert {(r["arch"], r["lr"]) for r in ran.records} == set(first.items())
+    stored = json.loads((out / "run.json").read_text())["tuning"]
+    assert {c["arch"]: c["lr"] for c in stored} == first
+    assert len(load_run(out, "A").records) == 4
+    assert all(r["lr"] == first[r["arch"]] for r in load_run(out, "A").records)
 
 
 def test_the_middle_of_five_within_is_the_third_and_accuracy_counts_the_other_way():
