@@ -120,7 +120,7 @@ def test_trial_ids_name_the_training_protocol(monkeypatch):
 
 
 def test_an_adhoc_run_tunes_and_trains_on_a_step_budget_and_options_override_it():
-    from grubench.config import ADHOC_STEPS, adhoc_source, with_overrides
+    from grubench.config import ADHOC_STEPS, Tune, adhoc_source, with_overrides
 
     # A UCR/UEA set (or a user's file, tests/tasks/test_files.py) draws its validation split
     # per seed and is fed in patches of steps when long; a synthetic task neither.
@@ -132,6 +132,8 @@ def test_an_adhoc_run_tunes_and_trains_on_a_step_budget_and_options_override_it(
     assert {t.seed for t in suite.trials()} == set(range(6))
     assert suite_from_dict(with_overrides(adhoc_source(["adding"]), seeds=3)).seeds == 3
     assert suite.tune is not None and suite.tune.seeds >= 2 and len(suite.tune.lr) == 3
+    # A narrow grid grows further than a suite's default: 0.001–0.01 up to 0.37 and 0.000037.
+    assert suite.tune.extend == 3 and Tune(lr=(0.01,)).extend == 2
     assert all(len(g) == 6 for g in suite.tuning().values())  # the same for every arch
     epochs = suite_from_dict(with_overrides(adhoc_source(["adding"]), epochs=5))
     assert {(t.budget.steps, t.budget.epochs) for t in epochs.trials()} == {(None, 5)}
