@@ -44,6 +44,22 @@ def apart(a: float, b: float, grid: list[float]) -> int:
     return abs(grid.index(a) - grid.index(b))
 
 
+def row(name: str, arch: str, a, b) -> dict:
+    """One arch's two choices set against each other: the best and the middle, each side's."""
+    grid = sorted(set(a.grid) | set(b.grid))
+    return {
+        "set": name,
+        "arch": arch,
+        "best": [a.best, b.best],
+        "middle": [a.lr, b.lr],
+        "best_apart": apart(a.best, b.best, grid),
+        "middle_apart": apart(a.lr, b.lr, grid),
+        "within": [list(a.within), list(b.within)],
+        "se": [a.se, b.se],
+        "edge": [a.edge, b.edge],
+    }
+
+
 def main(out: Path) -> None:
     rows = []
     for name in SETS:
@@ -60,18 +76,7 @@ def main(out: Path) -> None:
         first, second = choices(source, records(UCR / name)), choices(again, records(where))
         for arch in first:
             a, b = first[arch], second[arch]
-            grid = sorted(set(a.grid) | set(b.grid))
-            rows.append(
-                {
-                    "set": name,
-                    "arch": arch,
-                    "best": [a.best, b.best],
-                    "middle": [a.lr, b.lr],
-                    "best_apart": apart(a.best, b.best, grid),
-                    "middle_apart": apart(a.lr, b.lr, grid),
-                    "edge": [a.edge, b.edge],
-                }
-            )
+            rows.append(row(name, arch, a, b))
             r = rows[-1]
             print(
                 f"{name:22s} {arch:4s} best {a.best:g} → {b.best:g} ({r['best_apart']} apart); "
