@@ -640,6 +640,16 @@ def test_the_middle_need_not_be_the_best_and_a_rate_that_failed_a_seed_is_not_wi
     assert c.edge is None
 
 
+def test_the_error_scales_each_variance_by_its_own_degrees_of_freedom():
+    # Three seeds a rate, each 0.3, 0.4, 0.5 about its own level: variance 0.01 on 2 degrees
+    # of freedom, whose chi-square median is 2 ln 2, so the variance estimated is 0.01 / ln 2.
+    suite = _one_task(lr=[0.001, 0.01, 0.1], seeds=3)
+    table = {lr: [0.3 + d, 0.4 + d, 0.5 + d] for lr, d in ((0.001, 0.2), (0.01, 0.0), (0.1, 0.1))}
+    c = choose(suite, _table_records(suite, table))[(0, "gru")]
+    assert c.se == pytest.approx(math.sqrt(0.01 / math.log(2)) / math.sqrt(3))  # 0.0694
+    assert c.within == (0.01,) and c.lr == 0.01  # 0.1 is 0.1 worse: out
+
+
 def test_with_no_spread_between_seeds_the_best_is_the_choice():
     one = _one_task(lr=[0.001, 0.01, 0.1], seeds=1)
     c = choose(one, _table_records(one, {0.001: [0.5], 0.01: [0.45], 0.1: [0.44]}))[(0, "gru")]
@@ -758,8 +768,8 @@ def test_the_middle_of_five_within_is_the_third_and_accuracy_counts_the_other_wa
             "tune": {"lr": [0.001, 0.01, 0.1, 1.0], "seeds": 2},
         }
     )
-    acc = {0.001: [0.42, 0.62], 0.01: [0.60, 0.80], 0.1: [0.53, 0.73], 1.0: [0.40, 0.60]}
+    acc = {0.001: [0.42, 0.62], 0.01: [0.60, 0.80], 0.1: [0.51, 0.71], 1.0: [0.40, 0.60]}
     c = choose(suite, _table_records(suite, acc, "best_val_metric"))[(0, "gru")]
     assert c.direction == "max" and c.best == 0.01 and c.se == pytest.approx(SE2)
-    # 0.1 is 0.07 below the best: in; 0.001 is 0.18 below and 1.0 0.2 below: out.
+    # 0.1 is 0.09 below the best: in; 0.001 is 0.18 below and 1.0 0.2 below: out.
     assert c.within == (0.01, 0.1) and c.lr == 0.01
