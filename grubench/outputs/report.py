@@ -172,7 +172,7 @@ def build(run_dir: Path, everything: list[dict[str, Any]] | None = None) -> list
     blocks += [Block("p", line) for line in input_form(records)]
     blocks += summary_blocks(records)
     blocks += published_blocks(records, info.get("suite", {}).get("published") or [])
-    blocks += lr_blocks(records, tunes, run_dir)
+    blocks += lr_blocks(records, tunes, run_dir, info)
     if pair:
         blocks += paired_blocks(records, *pair)
     blocks += target_blocks(records, pair, run_dir)

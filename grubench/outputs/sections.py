@@ -12,10 +12,12 @@ from typing import Any
 import pandas as pd
 
 from grubench.analysis.answer import CUT, SHORT, UNDERPOWERED, Answer, answers
-from grubench.analysis.frames import grid_text, paired_frame, summary, trials_frame
+from grubench.analysis.frames import grid_text, paired_frame, settings, summary, trials_frame
 from grubench.analysis.learned import NOT_LEARNED
 from grubench.analysis.stats import ALPHA, LEVEL, RANGE, pairs_needed, summarise
 from grubench.analysis.survival import logrank_p, time_to_target_frame
+from grubench.config import suite_from_dict
+from grubench.errors import UserError
 from grubench.models.registry import ARCHS, PAIR
 from grubench.outputs import plots
 from grubench.outputs.render import fmt
@@ -195,9 +197,41 @@ def summary_blocks(records: list[dict[str, Any]]) -> list[Block]:
     return blocks
 
 
-def lr_blocks(finals: list[dict[str, Any]], tunes: list[dict[str, Any]], out: Path) -> list[Block]:
-    """The learning rate each arch used and the grid it was chosen from, with a validation
-    against LR curve per setting where tuning trials are in the folder."""
+def within_sets(finals: list[dict[str, Any]], info: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """Per (setting, arch) of ``finals``: the rates tuning could not tell from the best (the
+    ``within`` run.json records per choice), written as a grid; none where run.json does not
+    say (runs older than the rule, untuned, or a suite this install cannot read)."""
+    source, tuning = info.get("suite_source"), info.get("tuning") or []
+    if not isinstance(source, dict) or not tuning:
+        return {}
+    try:
+        tasks = suite_from_dict(source).tasks
+    except UserError:
+        return {}
+    within = {(t.get("task_index"), t.get("arch")): t.get("within") for t in tuning}
+    out = {}
+    for r, setting in zip(finals, settings(finals), strict=True):
+        given = r.get("task_params") or {}
+        index = [
+            i
+            for i, task in enumerate(tasks)
+            if task.name == r["task"] and all(given[k] == v for k, v in task.params if k in given)
+        ]
+        rates = within.get((index[0], r["arch"])) if len(index) == 1 else None
+        if rates:
+            out[(setting, r["arch"])] = grid_text(rates)
+    return out
+
+
+def lr_blocks(
+    finals: list[dict[str, Any]],
+    tunes: list[dict[str, Any]],
+    out: Path,
+    info: dict[str, Any] | None = None,
+) -> list[Block]:
+    """The learning rate each arch used, the grid it was chosen from and the rates tuning could
+    not tell from the best (from run.json, ``info``), with a validation against LR curve per
+    setting where tuning trials are in the folder."""
     df = summary(finals)
     blocks = [Block("h2", "Learning rate")]
     if df["lr"].isna().all():
@@ -211,12 +245,14 @@ def lr_blocks(finals: list[dict[str, Any]], tunes: list[dict[str, Any]], out: Pa
         ]
     tf = trials_frame(tunes) if tunes else pd.DataFrame()
     counts = tf.groupby(["setting", "arch"]).size() if len(tf) else pd.Series(dtype=int)
+    within = within_sets(finals, info or {})
     rows = [
         [
             r.setting,
             r.arch,
             fmt(r.lr, 3) + (" (grid's edge)" if _at_edge(r.lr, r.lr_grid) else ""),
             grid_text(r.lr_grid) or "–",
+            within.get((r.setting, r.arch), "–"),
             int(counts.get((r.setting, r.arch), 0)),
         ]
         for r in df.itertuples()
@@ -228,9 +264,12 @@ def lr_blocks(finals: list[dict[str, Any]], tunes: list[dict[str, Any]], out: Pa
         "standard error of the best, since the best of a curve flat within the seeds' spread "
         "is an accident of the seeds; tuning seeds are not the final seeds. A best or a "
         "choice at the grid's edge grows the grid one step that way, within the suite's "
-        "bounds; a rate still at the edge means the best rate may lie beyond them."
+        "bounds; a rate still at the edge means the best rate may lie beyond them. "
+        "'Within one SE' lists the rates the tuning seeds cannot tell from the best: a result "
+        "that would differ across them is a result about the rate, not the arch."
     )
-    blocks += [Block("p", note), table(["setting", "arch", "lr", "grid", "tuning trials"], rows)]
+    headers = ["setting", "arch", "lr", "grid", "within one SE", "tuning trials"]
+    blocks += [Block("p", note), table(headers, rows)]
     for setting in dict.fromkeys(tf["setting"]) if len(tf) else []:
         chosen = {r.arch: r.lr for r in df[df["setting"] == setting].itertuples()}
         fig = plots.lr_curves(tunes, chosen, setting)

@@ -1,5 +1,6 @@
 """report.md / report.html / plots: contents from the records, and identical bytes each time."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -111,7 +112,8 @@ def test_new_fields_show_lr_grid_lr_curve_eval_memory_and_capped_groups(tmp_path
     assert "| adding | gru | 6 | yes | mse↓ 0.005333 ± 0.001 |" in text
     assert "| adding | lstm | 6 | no: 1/6 at cap |" in text
     assert "**Stopped at the cap while still improving**: adding lstm (1/6)." in text
-    assert "| adding | gru | 0.01 | 0.001 0.01 | 4 |" in text  # lr, grid, tuning trials
+    # lr, grid, the rates within one SE (run.json says none here), tuning trials
+    assert "| adding | gru | 0.01 | 0.001 0.01 | – | 4 |" in text
     assert "peak train MiB (median) | peak eval MiB (median) |" in text
     assert "| 20 | 30 |" in text
     assert "| adding | peak eval MiB | 6 |" in text
@@ -132,6 +134,35 @@ def test_a_rate_chosen_at_the_edge_of_its_grid_is_flagged(tmp_path):
     (table,) = [b for b in lr_blocks(recs, [], tmp_path) if b.kind == "table"]
     lrs = sorted(row[2] for row in table.rows)
     assert lrs == ["0.006", "0.006", "0.02 (grid's edge)", "0.02 (grid's edge)"]
+
+
+def test_the_rates_tuning_could_not_tell_apart_are_shown_per_setting_and_arch(tmp_path):
+    grid = [0.001, 0.003, 0.01]
+    recs = paired_records([0.05] * 3, [0.1] * 3, lr=0.003, lr_grid=grid)
+    recs += paired_records([0.05] * 3, [0.1] * 3, lr=0.01, lr_grid=grid, params={"length": 20})
+    run = write_folder(tmp_path / "run", recs)
+    info = json.loads((run / "run.json").read_text())
+    # run.json as a tuned run writes it: the suite, and per (task index, arch) the set.
+    info["suite_source"] = {
+        "archs": ["gru", "lstm"],
+        "task": [{"name": "adding", "length": 10}, {"name": "adding", "length": 20}],
+        "tune": {"lr": grid},
+    }
+    info["tuning"] = [
+        {"task_index": 0, "arch": "gru", "within": [0.001, 0.003, 0.01]},
+        {"task_index": 0, "arch": "lstm", "within": [0.003]},
+        {"task_index": 1, "arch": "gru", "within": [0.003, 0.01]},
+    ]  # the second task's LSTM: not recorded
+    (run / "run.json").write_text(json.dumps(info))
+    text = write_report(run)[0].read_text()
+    assert "| adding length=10 | gru | 0.003 | 0.001 0.003 0.01 | 0.001 0.003 0.01 | 0 |" in text
+    assert "| adding length=10 | lstm | 0.003 | 0.001 0.003 0.01 | 0.003 | 0 |" in text
+    assert (
+        "| adding length=20 | gru | 0.01 (grid's edge) | 0.001 0.003 0.01 | 0.003 0.01 | 0 |"
+        in text
+    )
+    assert "| adding length=20 | lstm | 0.01 (grid's edge) | 0.001 0.003 0.01 | – | 0 |" in text
+    assert "'Within one SE' lists the rates the tuning seeds cannot tell from the best" in text
 
 
 def test_the_report_names_the_cpu_precisely_and_older_runs_by_their_name():
