@@ -16,8 +16,6 @@ from grubench.analysis.frames import grid_text, paired_frame, settings, summary,
 from grubench.analysis.learned import NOT_LEARNED
 from grubench.analysis.stats import ALPHA, LEVEL, RANGE, pairs_needed, summarise
 from grubench.analysis.survival import logrank_p, time_to_target_frame
-from grubench.config import suite_from_dict
-from grubench.errors import UserError
 from grubench.models.registry import ARCHS, PAIR
 from grubench.outputs import plots
 from grubench.outputs.render import fmt
@@ -200,22 +198,22 @@ def summary_blocks(records: list[dict[str, Any]]) -> list[Block]:
 def within_sets(finals: list[dict[str, Any]], info: dict[str, Any]) -> dict[tuple[str, str], str]:
     """Per (setting, arch) of ``finals``: the rates tuning could not tell from the best (the
     ``within`` run.json records per choice), written as a grid; none where run.json does not
-    say (runs older than the rule, untuned, or a suite this install cannot read)."""
+    say (runs older than the rule, or untuned). A record belongs to the suite's task entry of
+    its name whose every value it shares (read from the raw suite: the report never imports
+    torch, which parsing a suite would)."""
     source, tuning = info.get("suite_source"), info.get("tuning") or []
     if not isinstance(source, dict) or not tuning:
         return {}
-    try:
-        tasks = suite_from_dict(source).tasks
-    except UserError:
-        return {}
+    entries = [e for e in source.get("task") or [] if isinstance(e, dict)]
     within = {(t.get("task_index"), t.get("arch")): t.get("within") for t in tuning}
     out = {}
     for r, setting in zip(finals, settings(finals), strict=True):
         given = r.get("task_params") or {}
         index = [
             i
-            for i, task in enumerate(tasks)
-            if task.name == r["task"] and all(given[k] == v for k, v in task.params if k in given)
+            for i, entry in enumerate(entries)
+            if entry.get("name") == r["task"]
+            and all(given[k] == v for k, v in entry.items() if k in given)
         ]
         rates = within.get((index[0], r["arch"])) if len(index) == 1 else None
         if rates:
