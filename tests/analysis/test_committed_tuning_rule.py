@@ -64,3 +64,18 @@ def test_each_folders_run_json_holds_the_choices_todays_rule_makes_from_its_reco
         assert {(t["task_index"], t["arch"]): (t["lr"], t["within"]) for t in stored} == {
             key: (c.lr, list(c.within)) for key, (_, c) in made.items()
         }, folder
+
+
+def test_the_verdicts_at_every_rate_tuning_could_not_tell_apart_are_recomputed(tmp_path):
+    spec = importlib.util.spec_from_file_location("within_check", FOLDER / "within_check.py")
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+    rows = check.main(tmp_path, committed=True)
+    page = PAGE.read_text()
+    for line in check.table(rows):
+        assert line in page, line
+    # Both archs' sets crossed: 2 × 2 pairs on the chorales, 1 × 2 on adding (four adding
+    # conditions each, (b) two and (e) two); one pair a check is the chosen one.
+    assert len(rows) == 4 + 2 * 4 and sum(r["chosen"] for r in rows) == 1 + 4
+    verdicts = {(r["claim"], r["verdict"]) for r in rows}
+    assert verdicts == {("b", "depends"), ("d", "inconclusive"), ("e", "inconclusive")}
