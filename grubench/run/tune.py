@@ -169,9 +169,9 @@ def pooled_se(per_lr: dict[float, list[float]]) -> float:
     Pooled by the median, not the mean, of the rates' variances: a loss's spread grows with
     the loss by orders of magnitude across a grid, and one rate that nearly diverged on one seed
     (adding's GRU at 0.111: 0.0015 and 2.74) would otherwise set the error for every rate and
-    put the whole grid within it. Each variance on ``df`` degrees of freedom is a scaled
-    chi-square, whose median is ``chi2.median(df) / df`` of its mean, so the median is scaled
-    back by that."""
+    put the whole grid within it. A variance over n seeds is a scaled chi-square on n − 1
+    degrees of freedom, whose median is ``chi2.median(n - 1) / (n - 1)`` of its mean, so each
+    is scaled back by that before the median is taken."""
     rows = [v for v in per_lr.values() if len(v) > 1 and all(math.isfinite(x) for x in v)]
     if not rows:
         return 0.0
