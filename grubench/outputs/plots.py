@@ -280,9 +280,18 @@ def tune_value(r: dict[str, Any], key: str = "best_val_loss") -> float:
     return float(hist[-1].get("val_metric", np.nan))
 
 
-def lr_curves(tunes: list[dict[str, Any]], chosen: dict[str, float], setting: str) -> Figure:
+def lr_curves(
+    tunes: list[dict[str, Any]],
+    chosen: dict[str, float],
+    setting: str,
+    within: dict[str, tuple[float, ...]] | None = None,
+) -> Figure:
     """Validation metric against learning rate per arch (log x): a dot per tuning seed, the
-    line through the medians over seeds, a ring at the LR each arch's final runs used."""
+    line through the medians over seeds, a ring at the LR each arch's final runs used, and a
+    broad pale band along the medians of the rates the tuning seeds could not tell from the
+    best (``within``, per arch; run.json's), so a ring off the lowest point reads as chosen
+    from among them."""
+    within = within or {}
     labels = trials_frame(tunes)["setting"]
     recs = [r for r, s in zip(tunes, labels, strict=True) if s == setting]
     on_loss = bool(recs) and all(r.get("best_val_loss") is not None for r in recs)
@@ -298,6 +307,13 @@ def lr_curves(tunes: list[dict[str, Any]], chosen: dict[str, float], setting: st
             meds = [summarise([v for lr2, v in pts if lr2 == lr]).median for lr in lrs]
             ax.scatter(*zip(*pts, strict=True), color=arch_color(arch), alpha=0.35, s=14)
             ax.plot(lrs, meds, "o-", color=arch_color(arch), label=arch, lw=1.4, ms=4)
+            inside = [lr in within.get(arch, ()) for lr in lrs]
+            pale = {"color": arch_color(arch), "alpha": 0.18}
+            for i in range(len(lrs)):  # a blob per rate in the set, a bar between neighbours
+                if inside[i]:
+                    ax.plot([lrs[i]], [meds[i]], "o", ms=12, **pale)
+                if i and inside[i] and inside[i - 1]:
+                    ax.plot(lrs[i - 1 : i + 1], meds[i - 1 : i + 1], "-", lw=9, **pale)
             if arch in chosen and chosen[arch] in lrs:
                 y = meds[lrs.index(chosen[arch])]
                 ax.plot([chosen[arch]], [y], "o", ms=13, mfc="none", mec=arch_color(arch), mew=1.6)
@@ -311,6 +327,11 @@ def lr_curves(tunes: list[dict[str, Any]], chosen: dict[str, float], setting: st
             if key == "steps_to_target"
             else f"validation {name} (median over tuning seeds)"
         )
-        ax.set_title(f"{setting}: learning-rate search (ring: chosen)")
+        if within:  # two lines: the key does not fit beside a long setting's name
+            ax.set_title(
+                f"{setting}: learning-rate search\n(band: within 1 SE of the best; ring: chosen)"
+            )
+        else:
+            ax.set_title(f"{setting}: learning-rate search (ring: chosen)")
         ax.legend(fontsize=8)
     return fig

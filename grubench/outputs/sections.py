@@ -195,9 +195,11 @@ def summary_blocks(records: list[dict[str, Any]]) -> list[Block]:
     return blocks
 
 
-def within_sets(finals: list[dict[str, Any]], info: dict[str, Any]) -> dict[tuple[str, str], str]:
+def within_sets(
+    finals: list[dict[str, Any]], info: dict[str, Any]
+) -> dict[tuple[str, str], tuple[float, ...]]:
     """Per (setting, arch) of ``finals``: the rates tuning could not tell from the best (the
-    ``within`` run.json records per choice), written as a grid; none where run.json does not
+    ``within`` run.json records per choice); none where run.json does not
     say (runs older than the rule, or untuned). A record belongs to the suite's task entry of
     its name whose every value it shares (read from the raw suite: the report never imports
     torch, which parsing a suite would)."""
@@ -217,7 +219,7 @@ def within_sets(finals: list[dict[str, Any]], info: dict[str, Any]) -> dict[tupl
         ]
         rates = within.get((index[0], r["arch"])) if len(index) == 1 else None
         if rates:
-            out[(setting, r["arch"])] = grid_text(rates)
+            out[(setting, r["arch"])] = tuple(float(v) for v in rates)
     return out
 
 
@@ -250,7 +252,7 @@ def lr_blocks(
             r.arch,
             fmt(r.lr, 3) + (" (grid's edge)" if _at_edge(r.lr, r.lr_grid) else ""),
             grid_text(r.lr_grid) or "–",
-            within.get((r.setting, r.arch), "–"),
+            grid_text(within.get((r.setting, r.arch))) or "–",
             int(counts.get((r.setting, r.arch), 0)),
         ]
         for r in df.itertuples()
@@ -270,7 +272,8 @@ def lr_blocks(
     blocks += [Block("p", note), table(headers, rows)]
     for setting in dict.fromkeys(tf["setting"]) if len(tf) else []:
         chosen = {r.arch: r.lr for r in df[df["setting"] == setting].itertuples()}
-        fig = plots.lr_curves(tunes, chosen, setting)
+        sets = {arch: rates for (s, arch), rates in within.items() if s == setting}
+        fig = plots.lr_curves(tunes, chosen, setting, sets)
         path = plots.save(fig, out / "plots" / f"lr-{plots.slug(setting)}.png")
         blocks.append(Block("img", str(path.relative_to(out))))
     return blocks

@@ -66,6 +66,24 @@ def test_lr_curve_has_a_log_axis_medians_and_a_ring_at_the_chosen_lr():
     assert (list(lstm_ring.get_xdata()), list(lstm_ring.get_ydata())) == ([0.001], [0.2])
 
 
+def test_lr_curve_marks_the_rates_tuning_could_not_tell_apart_and_bridges_only_neighbours():
+    grid = {0.001: [0.3, 0.4], 0.003: [0.2, 0.3], 0.01: [0.5, 0.6], 0.03: [0.25, 0.3]}
+    tunes = tuning_records("gru", grid) + tuning_records("lstm", grid)
+    within = {"gru": (0.001, 0.003), "lstm": (0.003, 0.03)}  # the LSTM's two are not neighbours
+    fig = plots.lr_curves(tunes, {"gru": 0.003, "lstm": 0.003}, "adding", within)
+    ax = fig.axes[0]
+    pale = [line for line in ax.get_lines() if line.get_alpha() == 0.18]
+    blobs = [
+        (line.get_color(), list(line.get_xdata())) for line in pale if len(line.get_xdata()) == 1
+    ]
+    bars = [list(line.get_xdata()) for line in pale if len(line.get_xdata()) == 2]
+    assert sorted(x for _, (x,) in blobs) == [0.001, 0.003, 0.003, 0.03]
+    assert bars == [[0.001, 0.003]]  # the GRU's; none across 0.01 for the LSTM
+    assert "band: within 1 SE" in ax.get_title()
+    plain = plots.lr_curves(tunes, {"gru": 0.003, "lstm": 0.003}, "adding").axes[0]
+    assert not [line for line in plain.get_lines() if line.get_alpha() == 0.18]
+
+
 def test_whiskers_never_go_negative():
     assert plots.whiskers([1.0], [1.0 + 1e-17], [2.0]).tolist() == [[0.0], [1.0]]
     assert plots.slug("adding length=10") == "adding_length=10"
