@@ -171,16 +171,17 @@ def latest_per_trial(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def planned(records: list[dict[str, Any]], info: dict[str, Any]) -> list[dict[str, Any]]:
-    """The records of the trials the run plans now: every tuning trial, and the final trials
-    ``trial_ids`` in its run.json names (all where it names none). A final trial at a rate
-    tuning no longer chooses (the rule changed and a resume re-planned the finals) stays in
-    trials.jsonl, for the record, but is not a result. Tuning trials always count: a grid that
-    grew mid-run has trials run.json does not list yet."""
+    """The latest record of each trial the run plans now (``info``: its run.json): every
+    tuning trial, and the final trials ``trial_ids`` names (all where it names none). A final
+    trial at a rate tuning no longer chooses (the rule changed and a resume re-planned the
+    finals) stays in trials.jsonl, for the record, but is not a result. Tuning trials always
+    count: a grid that grew mid-run has trials run.json does not list yet."""
+    latest = latest_per_trial(records)
     ids = info.get("trial_ids")
     if not isinstance(ids, list):
-        return records
+        return latest
     keep = set(ids)
-    return [r for r in records if r.get("role") == "tune" or r.get("trial_id") in keep]
+    return [r for r in latest if r.get("role") == "tune" or r.get("trial_id") in keep]
 
 
 def finals_only(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -27,14 +27,7 @@ from grubench.outputs.sections import (
     summary_blocks,
     target_blocks,
 )
-from grubench.store import (
-    atomic_write,
-    finals_only,
-    latest_per_trial,
-    planned,
-    read_run,
-    read_trials,
-)
+from grubench.store import atomic_write, finals_only, planned, read_run, read_trials
 
 
 def to_markdown(blocks: list[Block]) -> str:
@@ -155,12 +148,12 @@ def input_form(records: list[dict[str, Any]]) -> list[str]:
 def build(run_dir: Path, everything: list[dict[str, Any]] | None = None) -> list[Block]:
     """The report's blocks for a results folder (draws the charts as a side effect), from its
     records (``everything``: the latest record per trial, when the caller has read them)."""
+    info = read_run(run_dir)
     if everything is None:
-        everything = planned(latest_per_trial(read_trials(run_dir)[0]), read_run(run_dir))
+        everything = planned(read_trials(run_dir)[0], info)
     # Each built into its table once, however many sections read it.
     records = Records(finals_only(everything))
     tunes = Records(r for r in everything if r.get("role") == "tune")
-    info = read_run(run_dir)
     pair = pair_archs(records)
     blocks = [Block("h1", f"grubench report: {info.get('suite', {}).get('name', run_dir.name)}")]
     if not records:

@@ -18,7 +18,7 @@ from grubench.errors import UserError
 from grubench.measure.env import environment
 from grubench.measure.probe import measure as measure_probe
 from grubench.run.local import RecordSink, Sink, run_local
-from grubench.run.tune import FINAL, choose, settle
+from grubench.run.tune import FINAL, Choice, Key, choose, settle
 from grubench.run.tune import as_json as tune_json
 from grubench.store import (
     TRIALS,
@@ -70,28 +70,42 @@ class Plan:
     out: Path
     trials: tuple[Trial, ...]
     todo: tuple[Trial, ...]
-    settled: bool = True  # the final trials' learning rates are chosen (or not tuned)
+    choices: dict[Key, Choice] | None = None  # the tuning choices the records settled on
+
+    @property
+    def settled(self) -> bool:
+        """Whether the final trials' learning rates are chosen (or the suite does not tune)."""
+        return self.suite.tune is None or self.choices is not None
 
 
-def expand(suite: Suite, records: list[dict[str, Any]]) -> tuple[list[Trial], list[Trial], bool]:
-    """The tuning trials, the final trials and whether the finals are settled, given the
-    records already written: finals take their chosen rates once every tuning trial has a
-    final record (ok or diverged; a failed one is tried again first) and no choice sits at an
-    edge its grid may still grow past (``grubench.run.tune.settle``)."""
+def expand(
+    suite: Suite, records: list[dict[str, Any]]
+) -> tuple[list[Trial], list[Trial], dict[Key, Choice] | None]:
+    """The tuning trials, the final trials and the choices (None: the finals are not settled),
+    given the records already written: finals take their chosen rates once every tuning trial
+    has a final record (ok or diverged; a failed one is tried again first) and no choice sits
+    at an edge its grid may still grow past (``grubench.run.tune.settle``)."""
     if suite.tune is None:
-        return [], suite.trials(), True
+        return [], suite.trials(), None
     by_id = {r["trial_id"]: r for r in latest_per_trial(records)}
     grids, tuning, choices = settle(suite, by_id)
     if choices is None:
-        return tuning, suite.trials(), False
-    return tuning, suite.trials({key: c.lr for key, c in choices.items()}, grids), True
+        return tuning, suite.trials(), None
+    return tuning, suite.trials({key: c.lr for key, c in choices.items()}, grids), choices
 
 
 def _plan(suite: Suite, source: dict[str, Any], out: Path, records: list[dict[str, Any]]) -> Plan:
-    tuning, finals, settled = expand(suite, records)
+    tuning, finals, choices = expand(suite, records)
     done = {r["trial_id"] for r in latest_per_trial(records) if r["status"] in FINAL}
     trials = tuple(tuning + finals)
-    return Plan(suite, source, out, trials, tuple(t for t in trials if t.id not in done), settled)
+    todo = tuple(t for t in trials if t.id not in done)
+    return Plan(suite, source, out, trials, todo, choices)
+
+
+def tuning_state(choices: dict[Key, Choice], trials: list[Trial]) -> dict[str, Any]:
+    """What run.json records of a settled tuning: the choices, and the ids of the trials the
+    run plans with them (``trials``: tuning then finals), which are the ones its tables read."""
+    return {"tuning": tune_json(choices), "trial_ids": [t.id for t in trials]}
 
 
 def default_out(suite: Suite) -> Path:
@@ -337,12 +351,10 @@ def execute(
                 run(left)
             if choices is None:  # a tuning trial failed: choose on what there is
                 choices = choose(plan.suite, by_id, grids)
-            info = read_run(plan.out)
-            info["tuning"] = tune_json(choices)
             finals = plan.suite.trials({key: c.lr for key, c in choices.items()}, grids)
             if tune_only:
                 finals = []
-            info["trial_ids"] = [t.id for t in tuning + finals]
+            info = read_run(plan.out) | tuning_state(choices, tuning + finals)
         else:
             info = read_run(plan.out)
             finals = plan.suite.trials()
@@ -437,14 +449,12 @@ def restate(plan: Plan) -> None:
     """Bring run.json's choices and planned finals up to the records when nothing is left to
     run. A changed tuning rule can choose a rate whose finals are already on record (run under
     an earlier choice and kept), so the resume runs nothing; the tables must then read those
-    finals, not the ones the folder's last run chose."""
-    if plan.suite.tune is None or not plan.settled or not (plan.out / TRIALS).exists():
+    finals, not the ones the folder's last run chose. The plan settled the choices from the
+    records it was made from: nothing is read or chosen again."""
+    if plan.choices is None:
         return
-    by_id = {r["trial_id"]: r for r in latest_per_trial(read_trials(plan.out)[0])}
-    choices = settle(plan.suite, by_id)[2]
-    assert choices is not None  # settled: every tuning trial has a final record
     info = read_run(plan.out)
-    now = {"tuning": tune_json(choices), "trial_ids": [t.id for t in plan.trials]}
+    now = tuning_state(plan.choices, list(plan.trials))
     if any(info.get(key) != value for key, value in now.items()):
         write_run(plan.out, info | now)
 
@@ -452,8 +462,7 @@ def restate(plan: Plan) -> None:
 def results(out: Path, skip_bad_lines: bool = False) -> list[dict[str, Any]]:
     """The latest record of every trial the run in a results folder plans, tuning trials
     included (``store.planned``)."""
-    records, _ = read_trials(out, skip_bad_lines)
-    return planned(latest_per_trial(records), read_run(out))
+    return planned(read_trials(out, skip_bad_lines)[0], read_run(out))
 
 
 @dataclass(frozen=True)
@@ -476,7 +485,7 @@ def progress(out: Path, skip_bad_lines: bool = False) -> Progress:
         raise UserError(f"'{out}' is not a results folder")
     info = read_run(out)
     records, bad = read_trials(out, skip_bad_lines) if (out / TRIALS).exists() else ([], [])
-    latest = planned(latest_per_trial(records), info)
+    latest = planned(records, info)
     ids = info.get("trial_ids")
     known = set(ids) if isinstance(ids, list) else {r["trial_id"] for r in latest}
     # Final trials whose learning rate tuning has not chosen yet have no id: only a count.

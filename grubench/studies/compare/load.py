@@ -14,14 +14,7 @@ import pandas as pd
 
 from grubench.errors import UserError
 from grubench.measure.probe import probe_drift, probe_seconds
-from grubench.store import (
-    TRIALS,
-    finals_only,
-    latest_per_trial,
-    planned,
-    read_run,
-    read_trials,
-)
+from grubench.store import TRIALS, finals_only, planned, read_run, read_trials
 from grubench.studies.compare.groups import groups_of, task_labels, trial_probe_seconds
 from grubench.studies.compare.rows import Group, Row, Thresholds, compare_groups, thresholds_from
 
@@ -80,8 +73,7 @@ def load_run(path: Path, label: str, skip_bad_lines: bool = False) -> RunData:
         if not records:
             raise UserError(f"{label} '{path}' holds no trial records")
         info = read_run(folder)
-        latest = planned(latest_per_trial(records), info)
-        return RunData(label, Path(path), tuple(finals_only(latest)), None, info)
+        return RunData(label, Path(path), tuple(finals_only(planned(records, info))), None, info)
     if p.suffix == ".csv":
         return RunData(label, Path(path), (), _read_summary(p), read_run(folder))
     raise UserError(f"{label} '{p}' is neither a results folder, a trials.jsonl nor a summary.csv")
