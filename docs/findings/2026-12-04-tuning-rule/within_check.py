@@ -2,7 +2,8 @@
 a verdict ((b) and (e): adding at T = 100; (d): a quarter of the chorales) are judged again with
 each arch's final trials at every rate its tuning could not tell from the best (``within`` in
 run.json), by the claims' own code: every combination of the two archs' rates, the other
-experiments left at their chosen rates.
+experiments left at their chosen rates. The extra finals ran on another CPU than the chosen
+ones, so seconds are judged only at the chosen pair; steps and metrics at every pair.
 
 Run from the repository root (runs the missing final trials, then judges; resumable):
     python docs/findings/2026-12-04-tuning-rule/within_check.py RESULTS_DIR
@@ -118,7 +119,8 @@ def judge(out: Path) -> list[dict]:
         for gru, lstm in itertools.product(within["gru"], within["lstm"]):
             rates = {**chosen, (index, "gru"): gru, (index, "lstm"): lstm}
             swapped = others + [
-                by_id[t.id] for t in of_task(suite, suite.trials(rates, grids), index)
+                by_id[t.id] if t.id in mine else untimed(by_id[t.id])
+                for t in of_task(suite, suite.trials(rates, grids), index)
             ]
             outcomes = {**result.outcomes, exp: replace(base, records=tuple(swapped))}
             for claim, _ in result.verdicts:
@@ -127,6 +129,13 @@ def judge(out: Path) -> list[dict]:
                     if f.condition.startswith(condition):
                         rows.append(row(exp, claim.key, verdict, f, gru, lstm, chosen, index))
     return rows
+
+
+def untimed(record: dict) -> dict:
+    """An extra final without its seconds: it ran on another CPU than the chosen finals it is
+    set against, so no time to target in seconds is judged where it takes part (the claims'
+    evidence skips that unit when a record lacks it), only steps and metrics."""
+    return record | {"train_seconds": None, "time_to_target_s": None}
 
 
 def row(exp, key, verdict, f, gru, lstm, chosen, index) -> dict:
